@@ -1,0 +1,101 @@
+/** Buffer helpers: create (with a limit check that names the numbers), upload, read back. */
+
+export interface BufferOptions {
+  label: string;
+  /** Bytes; rounded up to a multiple of 4. */
+  size: number;
+  usage: GPUBufferUsageFlags;
+  /** Initial contents (copied in at creation). */
+  contents?: ArrayBuffer | ArrayBufferView;
+}
+
+const MiB = 1024 * 1024;
+
+function describeBytes(n: number): string {
+  return n >= 1024 * MiB ? `${(n / (1024 * MiB)).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`;
+}
+
+/** Throws unless `bytes` fit in one buffer and one storage binding on this device. */
+export function checkStorageSize(device: GPUDevice, what: string, bytes: number): void {
+  const limit = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+  if (!Number.isFinite(bytes) || bytes > limit) {
+    throw new RangeError(
+      `${what} needs ${describeBytes(bytes)} (${bytes} bytes); this adapter allows ${describeBytes(limit)} per storage buffer`,
+    );
+  }
+}
+
+/** Creates a labelled buffer, optionally filled with `contents`. */
+export function createBuffer(device: GPUDevice, options: BufferOptions): GPUBuffer {
+  const { label, usage, contents } = options;
+  const size = Math.max(4, Math.ceil(options.size / 4) * 4);
+  if (size > device.limits.maxBufferSize) {
+    throw new RangeError(
+      `${label} needs ${describeBytes(size)}; this adapter allows ${describeBytes(device.limits.maxBufferSize)} per buffer`,
+    );
+  }
+  const buffer = device.createBuffer({ label, size, usage, mappedAtCreation: contents !== undefined });
+  if (contents !== undefined) {
+    const bytes =
+      contents instanceof ArrayBuffer
+        ? new Uint8Array(contents)
+        : new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength);
+    if (bytes.byteLength > size) throw new RangeError(`${label}: ${bytes.byteLength} bytes do not fit in ${size}`);
+    new Uint8Array(buffer.getMappedRange()).set(bytes);
+    buffer.unmap();
+  }
+  return buffer;
+}
+
+/** A storage buffer that can also be copied from and to. */
+export function createStorageBuffer(
+  device: GPUDevice,
+  label: string,
+  size: number,
+  contents?: ArrayBuffer | ArrayBufferView,
+): GPUBuffer {
+  checkStorageSize(device, label, size);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  return createBuffer(device, { label, size, usage, contents });
+}
+
+/** A uniform buffer sized for `data`, updated later with `queue.writeBuffer`. */
+export function createUniformBuffer(device: GPUDevice, label: string, data: ArrayBuffer): GPUBuffer {
+  const usage = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+  return createBuffer(device, { label, size: data.byteLength, usage, contents: data });
+}
+
+/** Writes `data` into `buffer` at `offset` (queue write: ordered before later submissions). */
+export function uploadBuffer(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  data: ArrayBuffer | ArrayBufferView,
+  offset = 0,
+): void {
+  if (data instanceof ArrayBuffer) device.queue.writeBuffer(buffer, offset, data);
+  else device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Copies `size` bytes of `buffer` from `offset` into a fresh ArrayBuffer (one staging buffer, destroyed after). */
+export async function readBuffer(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  offset = 0,
+  size = buffer.size - offset,
+): Promise<ArrayBuffer> {
+  const padded = Math.ceil(size / 4) * 4;
+  const staging = device.createBuffer({
+    label: `${buffer.label} read-back`,
+    size: Math.max(4, padded),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  try {
+    const encoder = device.createCommandEncoder({ label: `${buffer.label} read-back` });
+    encoder.copyBufferToBuffer(buffer, offset, staging, 0, padded);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    return staging.getMappedRange().slice(0, size);
+  } finally {
+    staging.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+
+/**
+ * One config for the demo dev server (`vite`), the library build (`vite build --mode lib`),
+ * the demo build (`vite build --mode demo`) and the tests (`vitest`).
+ */
+export default defineConfig(({ mode }) => {
+  const shared = {
+    resolve: {
+      // wgsl_reflect's `main` is CommonJS inside a `"type": "module"` package: use its ES module.
+      alias: { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' },
+    },
+  };
+
+  if (mode === 'lib') {
+    return {
+      ...shared,
+      build: {
+        outDir: resolve(root, 'dist/lib'),
+        emptyOutDir: true,
+        target: 'es2022',
+        sourcemap: true,
+        lib: {
+          entry: { blockspin: resolve(root, 'src/index.ts'), cli: resolve(root, 'src/cli/main.ts') },
+          formats: ['es' as const],
+        },
+        rollupOptions: {
+          external: [/^node:/, 'webgpu', 'commander', 'cli-progress'],
+        },
+      },
+    };
+  }
+
+  return {
+    ...shared,
+    root: resolve(root, 'demo'),
+    publicDir: false as const,
+    server: { host: '127.0.0.1', port: 5173, fs: { allow: [root] } },
+    preview: { host: '127.0.0.1', port: 4173 },
+    build: { outDir: resolve(root, 'dist/demo'), emptyOutDir: true, target: 'es2022' },
+    test: {
+      root,
+      include: ['test/**/*.test.ts'],
+      environment: 'node',
+      // Dawn is a native addon: run each test file in its own process, not in worker threads.
+      pool: 'forks',
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    },
+  };
+});
