@@ -1,0 +1,50 @@
+/**
+ * blockspin: a WebGPU compute engine for 2D Ising Monte Carlo, restricted Boltzmann machines and
+ * real-space renormalization group. This is the public API; the demo and the benchmarks use only it.
+ */
+export {
+  GpuContext,
+  WebGPUUnavailableError,
+  WEBGPU_HELP,
+  summarize,
+  REQUESTED_LIMITS,
+  OPTIONAL_FEATURES,
+  type AcquireOptions,
+  type AdapterSummary,
+  type Backend,
+  type DeviceLostDetail,
+} from './gpu/device.ts';
+export {
+  Program,
+  Dispatch,
+  Copy,
+  submitStep,
+  workgroupGrid,
+  composeWgsl,
+  type Encodable,
+  type KernelSource,
+  type DispatchOptions,
+  type OverrideValues,
+} from './gpu/kernel.ts';
+export { reflectShader, StructView, type StructLayout, type FieldLayout, type BindingInfo } from './gpu/reflect.ts';
+export {
+  createBuffer,
+  createStorageBuffer,
+  createUniformBuffer,
+  uploadBuffer,
+  readBuffer,
+  checkStorageSize,
+} from './gpu/buffers.ts';
+export { GpuTimer, timeStep, type PassTiming } from './gpu/timing.ts';
+export { RngPurpose, seedKey, streamWord } from './gpu/rng.ts';
+export { RandomFill, evaluatePhiloxOnGpu, type RandomFillOptions } from './gpu/random.ts';
+export {
+  SegmentedReduction,
+  decodeAccumulators,
+  reduceArray,
+  type ElementType,
+  type ReductionOptions,
+  type ReductionResult,
+} from './gpu/reduce.ts';
+export { wgsl } from './gpu/shaders.ts';
+export { philox4x32, unitFloat } from './reference/philox.ts';
