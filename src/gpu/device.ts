@@ -35,7 +35,11 @@ export interface AdapterSummary {
   software: boolean;
   subgroupMinSize: number | null;
   subgroupMaxSize: number | null;
+  /** Everything the adapter supports. */
   features: string[];
+  /** What this device enabled (the optional features blockspin uses, plus any required ones). */
+  enabledFeatures: string[];
+  /** The adapter's limits (blockspin requests the ones in REQUESTED_LIMITS at these values). */
   limits: Record<string, number>;
 }
 
@@ -120,7 +124,7 @@ export class GpuContext extends EventTarget {
     return new GpuContext(adapter, device, backend);
   }
 
-  /** A JSON-friendly description of the adapter and of the device's limits and features. */
+  /** A JSON-friendly description of the adapter (its limits and features) and the device's enabled features. */
   get summary(): AdapterSummary {
     return summarize(this.adapter, this.device, this.backend);
   }
@@ -136,9 +140,9 @@ export function summarize(adapter: GPUAdapter, device: GPUDevice, backend: Backe
   const info = adapter.info;
   const limits: Record<string, number> = {};
   // GPUSupportedLimits has getters on its prototype: walk them rather than Object.keys.
-  for (let proto = Object.getPrototypeOf(device.limits); proto && proto !== Object.prototype; ) {
+  for (let proto = Object.getPrototypeOf(adapter.limits); proto && proto !== Object.prototype; ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
-      const value = (device.limits as unknown as Record<string, unknown>)[key];
+      const value = (adapter.limits as unknown as Record<string, unknown>)[key];
       if (typeof value === 'number') limits[key] = value;
     }
     proto = Object.getPrototypeOf(proto);
@@ -156,7 +160,8 @@ export function summarize(adapter: GPUAdapter, device: GPUDevice, backend: Backe
     ),
     subgroupMinSize: sub.subgroupMinSize ?? null,
     subgroupMaxSize: sub.subgroupMaxSize ?? null,
-    features: [...device.features].sort(),
+    features: [...adapter.features].sort(),
+    enabledFeatures: [...device.features].sort(),
     limits: sortedLimits,
   };
 }

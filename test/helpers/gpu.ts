@@ -22,14 +22,17 @@ export function useGpu(options: AcquireOptions = {}): () => GpuContext {
 export async function checked<T>(device: GPUDevice, body: () => Promise<T> | T): Promise<T> {
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
-  let result: T;
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    result = await body();
-  } finally {
-    const oom = await device.popErrorScope();
-    const validation = await device.popErrorScope();
-    if (validation) throw new Error(`WebGPU validation error: ${validation.message}`);
-    if (oom) throw new Error(`WebGPU out-of-memory error: ${oom.message}`);
+    outcome = { ok: true, value: await body() };
+  } catch (error) {
+    outcome = { ok: false, error };
   }
-  return result;
+  const oom = await device.popErrorScope();
+  const validation = await device.popErrorScope();
+  // A WebGPU error usually explains a failed assertion: report it first.
+  if (validation) throw new Error(`WebGPU validation error: ${validation.message}`);
+  if (oom) throw new Error(`WebGPU out-of-memory error: ${oom.message}`);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }

@@ -1,0 +1,61 @@
+/** Shared benchmark plumbing: repeated timing with GPU timestamps when available, medians. */
+import { GpuTimer, submitStep, timeStep, type Encodable } from '../src/index.ts';
+
+export type TimingSource = 'timestamp-query' | 'wall-clock';
+
+export interface Timing {
+  /** Median over the repeats, milliseconds. */
+  ms: number;
+  source: TimingSource;
+  repeats: number;
+}
+
+/** Median of a non-empty list. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Times one step (`items` encoded and submitted once) `repeats` times after one warm-up run. */
+export async function timeGpuStep(device: GPUDevice, label: string, items: Encodable[], repeats: number): Promise<Timing> {
+  const timer = GpuTimer.create(device);
+  try {
+    const run = (t?: GpuTimer): void => submitStep(device, label, items, t);
+    await timeStep(device, run, null); // warm-up: pipeline compilation, first-touch of memory
+    const samples: number[] = [];
+    let source: TimingSource = 'wall-clock';
+    for (let i = 0; i < repeats; i++) {
+      const t = await timeStep(device, run, timer);
+      samples.push(t.ms);
+      source = t.source;
+    }
+    return { ms: median(samples), source, repeats };
+  } finally {
+    timer?.destroy();
+  }
+}
+
+/** Times a CPU function `repeats` times after one warm-up run (median, milliseconds). */
+export function timeCpu(fn: () => void, repeats: number): Timing {
+  fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return { ms: median(samples), source: 'wall-clock', repeats };
+}
+
+/** A deterministic PRNG for benchmark inputs (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

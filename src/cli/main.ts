@@ -1,0 +1,36 @@
+/**
+ * `blockspin` command line. Each command lives in its own module and registers itself here;
+ * `--help` works on every command (commander).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerBench } from './bench.ts';
+import { registerInfo } from './info.ts';
+
+export function createProgram(): Command {
+  const program = new Command('blockspin')
+    .description('WebGPU engine for 2D Ising Monte Carlo, RBM training and real-space RG')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerInfo(program);
+  registerBench(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram().exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`blockspin: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+// Dawn keeps the process alive while a device exists; commands destroy theirs, and we exit explicitly
+// so a forgotten handle can never hang a script.
+const code = await main(process.argv.slice(2));
+process.exit(code);
