@@ -40,7 +40,13 @@ export default defineConfig(({ mode }) => {
     publicDir: false as const,
     server: { host: '127.0.0.1', port: 5173, fs: { allow: [root] } },
     preview: { host: '127.0.0.1', port: 4173 },
-    build: { outDir: resolve(root, 'dist/demo'), emptyOutDir: true, target: 'es2022' },
+    build: {
+      outDir: resolve(root, 'dist/demo'),
+      emptyOutDir: true,
+      target: 'es2022',
+      // src/gpu/node-gpu.ts (Dawn) is only imported when running under Node; keep node: builtins out of the bundle.
+      rollupOptions: { external: [/^node:/] },
+    },
     test: {
       root,
       include: ['test/**/*.test.ts'],

@@ -48,3 +48,4 @@ export {
 } from './gpu/reduce.ts';
 export { wgsl } from './gpu/shaders.ts';
 export { philox4x32, unitFloat } from './reference/philox.ts';
+export { estimatePi, MAX_PI_SAMPLES, type EstimatePiOptions, type PiEstimate } from './gpu/pi.ts';
