@@ -1,0 +1,170 @@
+/**
+ * Ising engine configuration: defaults and validation. Every bad value is rejected here, with the value
+ * and the limit, before any GPU work starts.
+ */
+
+export type IsingAlgorithm = 'metropolis' | 'heatbath';
+export type IsingKernel = 'simple' | 'packed';
+export type IsingInit = 'random' | 'up' | 'down';
+
+export interface IsingOptions {
+  /** Lattice width (2D) or ring length (1D). */
+  L: number;
+  /** Lattice height (2D; default L). */
+  Ly?: number;
+  dims?: 1 | 2;
+  /** Replicas advanced together (default 1). */
+  replicas?: number;
+  /** Temperature: one for all replicas or one per replica. */
+  T: number | number[];
+  /** Coupling J (default 1): one or one per replica. */
+  J?: number | number[];
+  /** Field h (default 0): one or one per replica. */
+  h?: number | number[];
+  algorithm?: IsingAlgorithm;
+  kernel?: IsingKernel;
+  /** Seed of every random number (integer 0 … 2^64 − 1; default 1). */
+  seed?: number | bigint;
+  init?: IsingInit;
+  /** Measurements kept on the GPU before the host must collect them (default: sized to ~16 MiB). */
+  seriesCapacity?: number;
+  /** Largest correlation distance measured (default min(Lx, Ly)/2; 1D: N/2). */
+  maxDistance?: number;
+}
+
+/** A validated configuration with every default filled in. */
+export interface IsingConfig {
+  Lx: number;
+  Ly: number;
+  dims: 1 | 2;
+  replicas: number;
+  sites: number;
+  words: number;
+  T: number[];
+  J: number[];
+  h: number[];
+  algorithm: IsingAlgorithm;
+  kernel: IsingKernel;
+  seed: number | bigint;
+  init: IsingInit;
+  seriesCapacity: number;
+  distances: number;
+  correlationCapacity: number;
+}
+
+const MAX_U32 = 0xffffffff;
+
+function integer(name: string, value: unknown, min: number, max = MAX_U32): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
+  }
+  return value;
+}
+
+function perReplica(name: string, value: number | number[], replicas: number, check: (x: number) => string | null): number[] {
+  const list = Array.isArray(value) ? value : new Array<number>(replicas).fill(value);
+  if (list.length !== replicas) {
+    throw new RangeError(`${name} has ${list.length} values for ${replicas} replicas (give one, or one per replica)`);
+  }
+  list.forEach((x, i) => {
+    const problem = typeof x === 'number' ? check(x) : 'is not a number';
+    if (problem) throw new RangeError(`${name}${list.length > 1 ? `[${i}]` : ''} = ${String(x)} ${problem}`);
+  });
+  return [...list];
+}
+
+/** Storage limits the configuration must fit (from `device.limits`). */
+export interface StorageLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+}
+
+function bytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** Validates options against the Ising model's rules and the adapter's limits; fills defaults. */
+export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits): IsingConfig {
+  const dims = options.dims ?? 2;
+  if (dims !== 1 && dims !== 2) throw new RangeError(`dims ${String(dims)} must be 1 or 2`);
+  const kernel = options.kernel ?? 'simple';
+  if (kernel !== 'simple' && kernel !== 'packed') {
+    throw new RangeError(`kernel '${String(kernel)}' must be 'simple' or 'packed'`);
+  }
+  const algorithm = options.algorithm ?? 'metropolis';
+  if (algorithm !== 'metropolis' && algorithm !== 'heatbath') {
+    throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis' or 'heatbath'`);
+  }
+  const init = options.init ?? 'random';
+  if (init !== 'random' && init !== 'up' && init !== 'down') {
+    throw new RangeError(`init '${String(init)}' must be 'random', 'up' or 'down'`);
+  }
+  const Lx = integer(dims === 1 ? 'ring length N' : 'L', options.L, 2);
+  const Ly = dims === 1 ? 1 : integer('Ly', options.Ly ?? Lx, 2);
+  for (const [name, v] of dims === 1 ? [['N', Lx]] : [['L', Lx], ['Ly', Ly]]) {
+    if ((v as number) % 2 !== 0) {
+      throw new RangeError(`${name} = ${v} must be even (the checkerboard update needs two sublattices)`);
+    }
+  }
+  if (kernel === 'packed') {
+    if (dims !== 2) throw new RangeError("kernel 'packed' is 2D only; use kernel 'simple' for the 1D ring");
+    if (Lx % 32 !== 0) throw new RangeError(`kernel 'packed' needs L a multiple of 32; got L = ${Lx}`);
+  }
+  const replicas = integer('replicas', options.replicas ?? 1, 1);
+  const sites = Lx * Ly;
+  if (sites > 2 ** 31) throw new RangeError(`${Lx}×${Ly} = ${sites} spins exceeds 2^31 per replica`);
+  const words = Math.ceil(sites / 32);
+  const T = perReplica('T', options.T, replicas, (x) => (Number.isFinite(x) && x > 0 ? null : 'must be finite and > 0'));
+  const J = perReplica('J', options.J ?? 1, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
+  const h = perReplica('h', options.h ?? 0, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
+  const seed = options.seed ?? 1;
+  if (typeof seed === 'number' && (!Number.isSafeInteger(seed) || seed < 0)) {
+    throw new RangeError(`seed ${seed} must be a non-negative integer`);
+  }
+  if (typeof seed === 'bigint' && (seed < 0n || seed >= 1n << 64n)) {
+    throw new RangeError(`seed ${seed} must be in 0 … 2^64 − 1`);
+  }
+  const maxDistance = integer('maxDistance', options.maxDistance ?? Math.floor(Math.min(Lx, dims === 1 ? Lx : Ly) / 2), 0);
+  const distances = maxDistance + 1;
+
+  const spinBytes = replicas * words * 4;
+  const partialBytes = 2 * replicas * words * 4;
+  const recordBytes = 2 * replicas * 4;
+  const seriesCapacity = integer(
+    'seriesCapacity',
+    options.seriesCapacity ?? Math.max(16, Math.min(65536, Math.floor(16 * 2 ** 20 / recordBytes))),
+    1,
+  );
+  const correlationRecord = replicas * distances * 4;
+  const correlationCapacity = Math.max(1, Math.min(seriesCapacity, Math.floor(16 * 2 ** 20 / correlationRecord)));
+  if (limits) {
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const check = (what: string, n: number): void => {
+      if (n > limit) {
+        throw new RangeError(`${what} needs ${bytes(n)}; this adapter allows ${bytes(limit)} per storage buffer`);
+      }
+    };
+    check(`${replicas} × ${Lx}×${Ly} spins (1 bit each)`, spinBytes);
+    check(`${replicas} × ${Lx}×${Ly} observable partials (2 × i32 per 32 spins)`, partialBytes);
+    check(`${replicas} × ${distances} × ${Ly} correlation partials`, replicas * distances * Ly * 4);
+    check(`series of ${seriesCapacity} measurements × ${replicas} replicas`, seriesCapacity * recordBytes);
+  }
+  return {
+    Lx,
+    Ly,
+    dims,
+    replicas,
+    sites,
+    words,
+    T,
+    J,
+    h,
+    algorithm,
+    kernel,
+    seed,
+    init,
+    seriesCapacity,
+    distances,
+    correlationCapacity,
+  };
+}

@@ -1,0 +1,593 @@
+/**
+ * The Ising engine: R replicas of a 2D lattice (or 1D ring) updated by checkerboard Metropolis or
+ * heat-bath sweeps on the GPU, with energy/magnetisation (and optionally G(r)) recorded as GPU-side time
+ * series. It is handed a `GPUDevice`; it never creates one.
+ *
+ * @example
+ * const ising = new IsingEngine(device, { L: 64, T: 2.269, replicas: 16, seed: 7 });
+ * await ising.run({ sweeps: 1000 });                  // thermalise
+ * ising.clearMeasurements();
+ * await ising.run({ sweeps: 10000, measureEvery: 1 });
+ * const { energy, magnetization } = ising.series(0);  // per spin, replica 0
+ * ising.destroy();
+ */
+import { createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
+import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
+import { SegmentedReduction } from '../gpu/reduce.ts';
+import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
+import { resolveIsingConfig, type IsingAlgorithm, type IsingConfig, type IsingOptions } from './config.ts';
+import { isingSources } from './shaders.ts';
+import { replicaTables } from './tables.ts';
+
+const WORKGROUP = 64;
+
+export interface RunOptions {
+  sweeps: number;
+  /** Record E and M after every `measureEvery` sweeps (0: no measurements). */
+  measureEvery?: number;
+  /** Record G(r) at every `correlationEvery`-th measurement (0: never). */
+  correlationEvery?: number;
+  /** Stops between submissions; what was measured so far is kept. */
+  signal?: AbortSignal;
+  onProgress?: (sweepsDone: number, sweepsTotal: number) => void;
+  /** Sweeps per submission (default: about 2^22 spin updates per submission, at least 1, at most 256). */
+  sweepsPerSubmit?: number;
+}
+
+/** Per-spin time series of one replica. */
+export interface ReplicaSeries {
+  energy: Float64Array;
+  magnetization: Float64Array;
+}
+
+/** Everything needed to resume a run exactly (same adapter, same results). */
+export interface IsingSnapshot {
+  format: 'blockspin-ising-snapshot';
+  version: 1;
+  options: Omit<IsingOptions, 'seed'> & { seed: string };
+  sweep: number;
+  /** Packed spins, `replicas × words` u32 (bit = 1 for +1, row-major per replica). */
+  spins: Uint32Array;
+  bonds: Int32Array;
+  magnetizations: Int32Array;
+  correlations: Int32Array;
+}
+
+function checkCount(name: string, value: number, min = 0): void {
+  if (!Number.isInteger(value) || value < min || value > 0xffffffff) {
+    throw new RangeError(`${name} ${value} must be an integer in ${min} … 4294967295`);
+  }
+}
+
+/** Growable Int32 storage for host-side series. */
+class Int32Series {
+  private data = new Int32Array(1024);
+  length = 0;
+
+  append(values: Int32Array): void {
+    if (this.length + values.length > this.data.length) {
+      const grown = new Int32Array(Math.max(2 * this.data.length, this.length + values.length));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+
+  view(): Int32Array {
+    return this.data.subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+export class IsingEngine {
+  readonly config: IsingConfig;
+  /** The spin state (bit-packed; see shaders/ising/lattice.wgsl). */
+  readonly spins: GPUBuffer;
+  private readonly spare: GPUBuffer | null;
+  private readonly tables: GPUBuffer;
+  private readonly counters: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private readonly partials: GPUBuffer;
+  private readonly correlationPartials: GPUBuffer;
+  private readonly seriesBuffer: GPUBuffer;
+  private readonly correlationBuffer: GPUBuffer;
+  private readonly reduction: SegmentedReduction;
+  private readonly correlationReduction: SegmentedReduction;
+  private readonly sweepItems: Record<IsingAlgorithm, Encodable[]>;
+  private readonly measureItems: Encodable[];
+  private readonly correlationItems: Encodable[];
+  private sweepCount = 0;
+  private gpuMeasurements = 0;
+  private gpuCorrelations = 0;
+  private measurementsTaken = 0;
+  private readonly hostSeries = new Int32Series();
+  private readonly hostCorrelations = new Int32Series();
+  private algorithm: IsingAlgorithm;
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: IsingOptions,
+  ) {
+    this.config = resolveIsingConfig(options, device.limits);
+    const c = this.config;
+    this.algorithm = c.algorithm;
+    const label = `ising ${c.Lx}×${c.Ly}×${c.replicas}`;
+    const spinBytes = c.replicas * c.words * 4;
+    this.spins = createStorageBuffer(device, `${label} spins`, spinBytes);
+    this.spare = c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
+    this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * 64);
+    this.counters = createStorageBuffer(device, `${label} counters`, 16);
+    this.partials = createStorageBuffer(device, `${label} partials`, 2 * c.replicas * c.words * 4);
+    this.correlationPartials = createStorageBuffer(
+      device,
+      `${label} correlation partials`,
+      c.replicas * c.distances * c.Ly * 4,
+    );
+    this.seriesBuffer = createStorageBuffer(device, `${label} series`, c.seriesCapacity * 2 * c.replicas * 4);
+    this.correlationBuffer = createStorageBuffer(
+      device,
+      `${label} correlation series`,
+      c.correlationCapacity * c.replicas * c.distances * 4,
+    );
+    this.uploadTables();
+
+    const measure = Program.get(device, isingSources.measure);
+    const paramsView = measure.structView('IsingParams').set({
+      key: seedKey(c.seed),
+      lx: c.Lx,
+      ly: c.Ly,
+      sites: c.sites,
+      words: c.words,
+      replicas: c.replicas,
+      seriesCapacity: c.seriesCapacity,
+      correlationCapacity: c.correlationCapacity,
+      distances: c.distances,
+    });
+    this.params = createUniformBuffer(device, `${label} params`, paramsView.data);
+
+    const common = { dims: c.dims, workgroupSize: WORKGROUP };
+    const words = c.replicas * c.words;
+    const counterProgram = Program.get(device, isingSources.counters);
+    const counterGroup = counterProgram.bindGroup(0, { counters: this.counters }, `${label} counters`);
+    const advance = (entry: string): Dispatch =>
+      new Dispatch(device, {
+        label: `${label} ${entry}`,
+        pipeline: counterProgram.pipeline(entry),
+        bindGroups: [counterGroup],
+        workgroups: 1,
+      });
+
+    this.sweepItems = {
+      metropolis: this.buildSweep(label, 'metropolis', common),
+      heatbath: this.buildSweep(label, 'heatbath', common),
+    };
+    for (const a of ['metropolis', 'heatbath'] as const) this.sweepItems[a].push(advance('advanceSweep'));
+
+    // Measurement: per-word partials → per-replica sums → append to the series.
+    const measureConstants = { ...common, alignedRows: c.Lx % 32 === 0 };
+    this.reduction = new SegmentedReduction(device, this.partials, {
+      type: 'i32',
+      length: c.words,
+      segments: 2 * c.replicas,
+      label: `${label} observables`,
+    });
+    this.correlationReduction = new SegmentedReduction(device, this.correlationPartials, {
+      type: 'i32',
+      length: c.Ly,
+      segments: c.replicas * c.distances,
+      label: `${label} correlation`,
+    });
+    const record = Program.get(device, isingSources.record);
+    this.measureItems = [
+      new Dispatch(device, {
+        label: `${label} measureWords`,
+        pipeline: measure.pipeline('measureWords', measureConstants),
+        bindGroups: [measure.bindGroup(0, { params: this.params, spins: this.spins, partials: this.partials })],
+        workgroups: Math.ceil(words / WORKGROUP),
+      }),
+      this.reduction,
+      new Dispatch(device, {
+        label: `${label} recordMeasurement`,
+        pipeline: record.pipeline('recordMeasurement', common),
+        bindGroups: [
+          record.bindGroup(0, {
+            params: this.params,
+            sums: this.reduction.results,
+            series: this.seriesBuffer,
+            counters: this.counters,
+          }),
+        ],
+        workgroups: Math.ceil((2 * c.replicas) / WORKGROUP),
+      }),
+      advance('advanceMeasurement'),
+    ];
+    this.correlationItems = [
+      new Dispatch(device, {
+        label: `${label} measureCorrelation`,
+        pipeline: measure.pipeline('measureCorrelation', measureConstants),
+        bindGroups: [
+          measure.bindGroup(0, { params: this.params, spins: this.spins, partials: this.correlationPartials }),
+        ],
+        workgroups: Math.ceil((c.replicas * c.distances * c.Ly) / WORKGROUP),
+      }),
+      this.correlationReduction,
+      new Dispatch(device, {
+        label: `${label} recordCorrelation`,
+        pipeline: record.pipeline('recordCorrelation', common),
+        bindGroups: [
+          record.bindGroup(0, {
+            params: this.params,
+            sums: this.correlationReduction.results,
+            series: this.correlationBuffer,
+            counters: this.counters,
+          }),
+        ],
+        workgroups: Math.ceil((c.replicas * c.distances) / WORKGROUP),
+      }),
+      advance('advanceCorrelation'),
+    ];
+
+    // Initial spins.
+    const init = Program.get(device, isingSources.init);
+    const initMode = { random: 0, up: 1, down: 2 }[c.init];
+    submitStep(device, `${label} init`, [
+      new Dispatch(device, {
+        label: `${label} initSpins`,
+        pipeline: init.pipeline('initSpins', {
+          ...common,
+          initMode,
+          rngStream: streamWord(RngPurpose.isingInit, 0),
+        }),
+        bindGroups: [init.bindGroup(0, { params: this.params, spins: this.spins })],
+        workgroups: Math.ceil(words / WORKGROUP),
+      }),
+    ]);
+  }
+
+  private buildSweep(label: string, algorithm: IsingAlgorithm, common: Record<string, number>): Encodable[] {
+    const c = this.config;
+    const heatBath = algorithm === 'heatbath';
+    const purpose = c.kernel === 'packed' ? RngPurpose.isingPacked : heatBath ? RngPurpose.isingHeatBath : RngPurpose.isingMetropolis;
+    // Sub-stream: colour, plus 2 for heat-bath in the packed kernel (which shares one purpose).
+    const stream = (colour: number): number => streamWord(purpose, colour + (c.kernel === 'packed' && heatBath ? 2 : 0));
+    const items: Encodable[] = [];
+    if (c.kernel === 'simple') {
+      const program = Program.get(this.device, isingSources.sweepSimple);
+      const group = program.bindGroup(0, {
+        params: this.params,
+        spins: this.spins,
+        tables: this.tables,
+        counters: this.counters,
+      });
+      for (const colour of [0, 1]) {
+        items.push(
+          new Dispatch(this.device, {
+            label: `${label} sweepSimple ${algorithm} colour ${colour}`,
+            pipeline: program.pipeline('sweepSimple', { ...common, colour, heatBath, rngStream: stream(colour) }),
+            bindGroups: [group],
+            workgroups: Math.ceil((c.replicas * (c.sites / 2)) / WORKGROUP),
+          }),
+        );
+      }
+    } else {
+      const program = Program.get(this.device, isingSources.sweepPacked);
+      const spare = this.spare as GPUBuffer;
+      for (const colour of [0, 1]) {
+        const [source, destination] = colour === 0 ? [this.spins, spare] : [spare, this.spins];
+        items.push(
+          new Dispatch(this.device, {
+            label: `${label} sweepPacked ${algorithm} colour ${colour}`,
+            pipeline: program.pipeline('sweepPacked', { ...common, colour, heatBath, rngStream: stream(colour) }),
+            bindGroups: [
+              program.bindGroup(0, {
+                params: this.params,
+                source,
+                destination,
+                tables: this.tables,
+                counters: this.counters,
+              }),
+            ],
+            workgroups: Math.ceil((c.replicas * c.words) / WORKGROUP),
+          }),
+        );
+      }
+    }
+    return items;
+  }
+
+  private uploadTables(): void {
+    const c = this.config;
+    const z = c.dims === 2 ? 4 : 2;
+    const couplings = c.T.map((T, r) => ({ beta: 1 / T, J: c.J[r] as number, h: c.h[r] as number }));
+    uploadBuffer(this.device, this.tables, replicaTables(couplings, z));
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new Error('this IsingEngine was destroyed');
+  }
+
+  /** Sweeps done since the start (the RNG step counter). */
+  get sweeps(): number {
+    return this.sweepCount;
+  }
+
+  /** Measurements recorded so far (collected or still on the GPU). */
+  get measurementCount(): number {
+    return this.measurementsTaken;
+  }
+
+  /** Changes the temperature(s); takes effect from the next sweep. */
+  setTemperature(T: number | number[]): void {
+    const c = this.config;
+    const next = resolveIsingConfig({ ...this.optionsFor(), T }, this.device.limits);
+    c.T.splice(0, c.T.length, ...next.T);
+    this.uploadTables();
+  }
+
+  /** Changes the field(s) h; takes effect from the next sweep. */
+  setField(h: number | number[]): void {
+    const c = this.config;
+    const next = resolveIsingConfig({ ...this.optionsFor(), h }, this.device.limits);
+    c.h.splice(0, c.h.length, ...next.h);
+    this.uploadTables();
+  }
+
+  /** Switches between Metropolis and heat-bath; takes effect from the next sweep. */
+  setAlgorithm(algorithm: IsingAlgorithm): void {
+    if (algorithm !== 'metropolis' && algorithm !== 'heatbath') {
+      throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis' or 'heatbath'`);
+    }
+    this.algorithm = algorithm;
+    this.config.algorithm = algorithm;
+  }
+
+  private optionsFor(): IsingOptions {
+    const c = this.config;
+    return {
+      L: c.Lx,
+      Ly: c.dims === 2 ? c.Ly : undefined,
+      dims: c.dims,
+      replicas: c.replicas,
+      T: [...c.T],
+      J: [...c.J],
+      h: [...c.h],
+      algorithm: c.algorithm,
+      kernel: c.kernel,
+      seed: c.seed,
+      init: c.init,
+      seriesCapacity: c.seriesCapacity,
+      maxDistance: c.distances - 1,
+    };
+  }
+
+  /**
+   * Encodes `sweeps` sweeps (with measurements) into as few submissions as the series capacity and
+   * `sweepsPerSubmit` allow; resolves when the GPU has finished. Measurements are collected to the host
+   * whenever the GPU series would overflow.
+   */
+  async run(options: RunOptions): Promise<{ sweepsDone: number; aborted: boolean }> {
+    this.checkAlive();
+    const { sweeps, measureEvery = 0, correlationEvery = 0, signal, onProgress } = options;
+    checkCount('sweeps', sweeps);
+    checkCount('measureEvery', measureEvery);
+    checkCount('correlationEvery', correlationEvery);
+    const c = this.config;
+    const perSubmit =
+      options.sweepsPerSubmit ?? Math.max(1, Math.min(256, Math.floor(2 ** 22 / (c.replicas * c.sites))));
+    checkCount('sweepsPerSubmit', perSubmit, 1);
+    let done = 0;
+    while (done < sweeps) {
+      if (signal?.aborted) return { sweepsDone: done, aborted: true };
+      const items: Encodable[] = [];
+      let n = 0;
+      while (n < perSubmit && done + n < sweeps) {
+        items.push(...this.sweepItems[this.algorithm]);
+        this.sweepCount++;
+        n++;
+        const local = done + n;
+        if (measureEvery > 0 && local % measureEvery === 0) {
+          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) break;
+          items.push(...this.measureItems);
+          this.gpuMeasurements++;
+          this.measurementsTaken++;
+          if (correlationEvery > 0 && this.measurementsTaken % correlationEvery === 0) {
+            items.push(...this.correlationItems);
+            this.gpuCorrelations++;
+          }
+          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) break;
+        }
+      }
+      submitStep(this.device, 'ising run', items);
+      done += n;
+      if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) {
+        await this.collect();
+      } else {
+        await this.device.queue.onSubmittedWorkDone();
+      }
+      onProgress?.(done, sweeps);
+    }
+    return { sweepsDone: done, aborted: false };
+  }
+
+  /** Moves the GPU-side series to the host and resets the GPU slots. */
+  async collect(): Promise<void> {
+    this.checkAlive();
+    const c = this.config;
+    if (this.gpuMeasurements > 0) {
+      const bytes = this.gpuMeasurements * 2 * c.replicas * 4;
+      this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
+    }
+    if (this.gpuCorrelations > 0) {
+      const bytes = this.gpuCorrelations * c.replicas * c.distances * 4;
+      this.hostCorrelations.append(new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)));
+    }
+    this.gpuMeasurements = 0;
+    this.gpuCorrelations = 0;
+    uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+  }
+
+  /** Forgets all measurements (e.g. after thermalisation). */
+  clearMeasurements(): void {
+    this.hostSeries.clear();
+    this.hostCorrelations.clear();
+    this.gpuMeasurements = 0;
+    this.gpuCorrelations = 0;
+    this.measurementsTaken = 0;
+    uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+  }
+
+  /** Collected raw sums: per measurement, bonds of replicas 0…R−1 then their magnetisations. */
+  async rawSeries(): Promise<{ records: number; data: Int32Array }> {
+    await this.collect();
+    const data = this.hostSeries.view();
+    return { records: data.length / (2 * this.config.replicas), data };
+  }
+
+  /** Energy and magnetisation per spin of one replica, for every measurement so far. */
+  async series(replica: number): Promise<ReplicaSeries> {
+    const c = this.config;
+    checkCount('replica', replica);
+    if (replica >= c.replicas) throw new RangeError(`replica ${replica} must be < ${c.replicas}`);
+    const { records, data } = await this.rawSeries();
+    const energy = new Float64Array(records);
+    const magnetization = new Float64Array(records);
+    const J = c.J[replica] as number;
+    const h = c.h[replica] as number;
+    for (let t = 0; t < records; t++) {
+      const bonds = data[t * 2 * c.replicas + replica] as number;
+      const m = data[t * 2 * c.replicas + c.replicas + replica] as number;
+      energy[t] = (-J * bonds - h * m) / c.sites;
+      magnetization[t] = m / c.sites;
+    }
+    return { energy, magnetization };
+  }
+
+  /**
+   * G(d) = ⟨s_i s_{i+d}⟩ averaged over sites (and both axes in 2D) for d = 0 … maxDistance, per recorded
+   * correlation measurement: `values[(t · replicas + r) · distances + d]`.
+   */
+  async correlations(): Promise<{ records: number; distances: number; values: Float64Array }> {
+    await this.collect();
+    const c = this.config;
+    const raw = this.hostCorrelations.view();
+    const norm = c.dims === 2 ? 2 * c.sites : c.sites;
+    const values = Float64Array.from(raw, (x) => x / norm);
+    return { records: raw.length / (c.replicas * c.distances), distances: c.distances, values };
+  }
+
+  /** The spins as ±1, `replicas × Ly × Lx` row-major. */
+  async getSpins(): Promise<Int8Array> {
+    this.checkAlive();
+    const c = this.config;
+    const words = new Uint32Array(await readBuffer(this.device, this.spins));
+    const out = new Int8Array(c.replicas * c.sites);
+    for (let r = 0; r < c.replicas; r++) {
+      for (let i = 0; i < c.sites; i++) {
+        const bit = ((words[r * c.words + (i >>> 5)] as number) >>> (i & 31)) & 1;
+        out[r * c.sites + i] = bit ? 1 : -1;
+      }
+    }
+    return out;
+  }
+
+  /** Replaces the spins with ±1 values (`replicas × Ly × Lx` row-major). */
+  setSpins(spins: Int8Array | ArrayLike<number>): void {
+    this.checkAlive();
+    const c = this.config;
+    if (spins.length !== c.replicas * c.sites) {
+      throw new RangeError(`spins has ${spins.length} values; this engine has ${c.replicas} × ${c.sites} spins`);
+    }
+    const words = new Uint32Array(c.replicas * c.words);
+    for (let r = 0; r < c.replicas; r++) {
+      for (let i = 0; i < c.sites; i++) {
+        const s = spins[r * c.sites + i];
+        if (s !== 1 && s !== -1) throw new RangeError(`spin ${r * c.sites + i} is ${String(s)}; spins must be ±1`);
+        if (s === 1) words[r * c.words + (i >>> 5)] = ((words[r * c.words + (i >>> 5)] as number) | (1 << (i & 31))) >>> 0;
+      }
+    }
+    uploadBuffer(this.device, this.spins, words);
+  }
+
+  /** Everything needed to continue this run exactly: spins, RNG step, measurements. */
+  async snapshot(): Promise<IsingSnapshot> {
+    this.checkAlive();
+    await this.collect();
+    const c = this.config;
+    const n = this.hostSeries.length / 2;
+    const data = this.hostSeries.view();
+    const records = data.length / (2 * c.replicas);
+    const bonds = new Int32Array(n);
+    const mags = new Int32Array(n);
+    for (let t = 0; t < records; t++) {
+      bonds.set(data.subarray(t * 2 * c.replicas, t * 2 * c.replicas + c.replicas), t * c.replicas);
+      mags.set(data.subarray(t * 2 * c.replicas + c.replicas, (t + 1) * 2 * c.replicas), t * c.replicas);
+    }
+    const { seed, ...rest } = this.optionsFor();
+    return {
+      format: 'blockspin-ising-snapshot',
+      version: 1,
+      options: { ...rest, seed: String(seed) },
+      sweep: this.sweepCount,
+      spins: new Uint32Array(await readBuffer(this.device, this.spins)),
+      bonds,
+      magnetizations: mags,
+      correlations: this.hostCorrelations.view().slice(),
+    };
+  }
+
+  /** A new engine that continues exactly where `snapshot` stopped (same adapter → same numbers). */
+  static fromSnapshot(device: GPUDevice, snapshot: IsingSnapshot): IsingEngine {
+    if (snapshot?.format !== 'blockspin-ising-snapshot' || snapshot.version !== 1) {
+      throw new RangeError('not a blockspin Ising snapshot (format/version mismatch)');
+    }
+    const engine = new IsingEngine(device, { ...snapshot.options, seed: BigInt(snapshot.options.seed) });
+    const c = engine.config;
+    if (snapshot.spins.length !== c.replicas * c.words) {
+      throw new RangeError(`snapshot has ${snapshot.spins.length} spin words; its options need ${c.replicas * c.words}`);
+    }
+    checkCount('snapshot sweep', snapshot.sweep);
+    uploadBuffer(device, engine.spins, snapshot.spins);
+    uploadBuffer(device, engine.counters, new Uint32Array([snapshot.sweep, 0, 0, 0]));
+    engine.sweepCount = snapshot.sweep;
+    const records = snapshot.bonds.length / c.replicas;
+    const interleaved = new Int32Array(2 * snapshot.bonds.length);
+    for (let t = 0; t < records; t++) {
+      interleaved.set(snapshot.bonds.subarray(t * c.replicas, (t + 1) * c.replicas), t * 2 * c.replicas);
+      interleaved.set(
+        snapshot.magnetizations.subarray(t * c.replicas, (t + 1) * c.replicas),
+        t * 2 * c.replicas + c.replicas,
+      );
+    }
+    engine.hostSeries.append(interleaved);
+    engine.hostCorrelations.append(snapshot.correlations);
+    engine.measurementsTaken = records;
+    return engine;
+  }
+
+  /** Frees every GPU buffer this engine owns. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const b of [
+      this.spins,
+      this.spare,
+      this.tables,
+      this.counters,
+      this.params,
+      this.partials,
+      this.correlationPartials,
+      this.seriesBuffer,
+      this.correlationBuffer,
+    ]) {
+      b?.destroy();
+    }
+    this.reduction.destroy();
+    this.correlationReduction.destroy();
+  }
+}
+

@@ -1,0 +1,199 @@
+/**
+ * CPU oracle of the Ising kernels (shaders/ising/): the same bit-packed state, the same Philox counters
+ * and the same f32 acceptance tables, so a run reproduces the GPU's `simple` and `packed` kernels bit for
+ * bit. Also the plain TypeScript Metropolis used as the CPU peer in benchmarks.
+ */
+import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
+import { resolveIsingConfig, type IsingConfig, type IsingOptions } from '../ising/config.ts';
+import { replicaTables, TABLE_WORDS } from '../ising/tables.ts';
+import { philox4x32, unitFloat } from './philox.ts';
+
+export class IsingReference {
+  readonly config: IsingConfig;
+  /** Same layout as the GPU spin buffer. */
+  readonly words: Uint32Array;
+  sweep = 0;
+  private readonly key: [number, number];
+  private readonly tables: Float32Array;
+
+  constructor(options: IsingOptions) {
+    this.config = resolveIsingConfig(options);
+    const c = this.config;
+    this.key = seedKey(c.seed);
+    this.words = new Uint32Array(c.replicas * c.words);
+    const z = c.dims === 2 ? 4 : 2;
+    this.tables = replicaTables(
+      c.T.map((T, r) => ({ beta: 1 / T, J: c.J[r] as number, h: c.h[r] as number })),
+      z,
+    );
+    this.init();
+  }
+
+  private init(): void {
+    const c = this.config;
+    const stream = streamWord(RngPurpose.isingInit, 0);
+    for (let r = 0; r < c.replicas; r++) {
+      for (let w = 0; w < c.words; w++) {
+        let bits = 0;
+        if (c.init === 'random') {
+          for (let q = 0; q < 8; q++) {
+            const block = philox4x32([8 * w + q, r, 0, stream], this.key);
+            for (let j = 0; j < 4; j++) bits |= (block[j] as number) >>> 31 << (4 * q + j);
+          }
+        } else if (c.init === 'up') {
+          bits = -1;
+        }
+        const valid = Math.min(32, c.sites - 32 * w);
+        if (valid < 32) bits &= (1 << valid) - 1;
+        this.words[r * c.words + w] = bits >>> 0;
+      }
+    }
+  }
+
+  /** Spin bit (1 = up) of site i of replica r. */
+  bit(r: number, i: number): number {
+    return ((this.words[r * this.config.words + (i >>> 5)] as number) >>> (i & 31)) & 1;
+  }
+
+  private flip(r: number, i: number): void {
+    const w = r * this.config.words + (i >>> 5);
+    this.words[w] = ((this.words[w] as number) ^ (1 << (i & 31))) >>> 0;
+  }
+
+  private upNeighbours(r: number, x: number, y: number): number {
+    const { Lx, Ly, dims } = this.config;
+    let up = this.bit(r, y * Lx + ((x + Lx - 1) % Lx)) + this.bit(r, y * Lx + ((x + 1) % Lx));
+    if (dims === 2) up += this.bit(r, ((y + Ly - 1) % Ly) * Lx + x) + this.bit(r, ((y + 1) % Ly) * Lx + x);
+    return up;
+  }
+
+  private decide(r: number, s: number, up: number, u: number, heatBath: boolean): boolean {
+    const t = r * TABLE_WORDS;
+    if (heatBath) return (u < (this.tables[t + 10 + up] as number) ? 1 : 0) !== s;
+    return u < (this.tables[t + s * 5 + up] as number);
+  }
+
+  /** One sweep (colour 0 then 1) exactly as the GPU kernel `kernel` does it. */
+  step(heatBath = this.config.algorithm === 'heatbath'): void {
+    const c = this.config;
+    for (const colour of [0, 1]) {
+      if (c.kernel === 'simple') this.halfSweepSimple(colour, heatBath);
+      else this.halfSweepPacked(colour, heatBath);
+    }
+    this.sweep++;
+  }
+
+  private halfSweepSimple(colour: number, heatBath: boolean): void {
+    const c = this.config;
+    const purpose = heatBath ? RngPurpose.isingHeatBath : RngPurpose.isingMetropolis;
+    const stream = streamWord(purpose, colour);
+    const half = c.sites / 2;
+    for (let r = 0; r < c.replicas; r++) {
+      for (let j = 0; j < half; j++) {
+        let x: number;
+        let y = 0;
+        if (c.dims === 2) {
+          y = Math.floor(j / (c.Lx / 2));
+          x = 2 * (j % (c.Lx / 2)) + ((y + colour) & 1);
+        } else {
+          x = 2 * j + colour;
+        }
+        const site = y * c.Lx + x;
+        const up = this.upNeighbours(r, x, y);
+        const s = this.bit(r, site);
+        const u = unitFloat(philox4x32([site, r, this.sweep, stream], this.key)[0]);
+        if (this.decide(r, s, up, u, heatBath)) this.flip(r, site);
+      }
+    }
+  }
+
+  private halfSweepPacked(colour: number, heatBath: boolean): void {
+    const c = this.config;
+    const stream = streamWord(RngPurpose.isingPacked, colour + (heatBath ? 2 : 0));
+    const rowWords = c.Lx / 32;
+    for (let r = 0; r < c.replicas; r++) {
+      for (let w = 0; w < c.words; w++) {
+        const y = Math.floor(w / rowWords);
+        const x0 = 32 * (w % rowWords);
+        const parity = (colour + y) & 1;
+        for (let q = 0; q < 4; q++) {
+          const block = philox4x32([4 * w + q, r, this.sweep, stream], this.key);
+          for (let j = 0; j < 4; j++) {
+            const b = 2 * (4 * q + j) + parity;
+            const x = x0 + b;
+            const site = y * c.Lx + x;
+            const up = this.upNeighbours(r, x, y);
+            const s = this.bit(r, site);
+            if (this.decide(r, s, up, unitFloat(block[j] as number), heatBath)) this.flip(r, site);
+          }
+        }
+      }
+    }
+  }
+
+  /** Bond sum Σ s·s(right) + s·s(down) (1D: right only) and magnetisation of replica r. */
+  observables(r: number): { bonds: number; magnetization: number } {
+    const { Lx, Ly, dims } = this.config;
+    let bonds = 0;
+    let m = 0;
+    for (let y = 0; y < Ly; y++) {
+      for (let x = 0; x < Lx; x++) {
+        const s = this.bit(r, y * Lx + x) ? 1 : -1;
+        m += s;
+        bonds += s * (this.bit(r, y * Lx + ((x + 1) % Lx)) ? 1 : -1);
+        if (dims === 2) bonds += s * (this.bit(r, ((y + 1) % Ly) * Lx + x) ? 1 : -1);
+      }
+    }
+    return { bonds, magnetization: m };
+  }
+
+  /** Σ_sites s·[s(x+d, y) + s(x, y+d)] (1D: first term) of replica r, for d = 0 … distances − 1. */
+  correlationSums(r: number): number[] {
+    const { Lx, Ly, dims, distances } = this.config;
+    const out: number[] = [];
+    for (let d = 0; d < distances; d++) {
+      let sum = 0;
+      for (let y = 0; y < Ly; y++) {
+        for (let x = 0; x < Lx; x++) {
+          const s = this.bit(r, y * Lx + x) ? 1 : -1;
+          sum += s * (this.bit(r, y * Lx + ((x + d) % Lx)) ? 1 : -1);
+          if (dims === 2) sum += s * (this.bit(r, ((y + d) % Ly) * Lx + x) ? 1 : -1);
+        }
+      }
+      out.push(sum);
+    }
+    return out;
+  }
+}
+
+/**
+ * A plain single-replica checkerboard Metropolis on an Int8Array of ±1 (h = 0), with Math.random-free
+ * xorshift numbers: the "what you would write in TypeScript" CPU peer of the benchmarks.
+ */
+export function cpuMetropolisSweeps(spins: Int8Array, L: number, beta: number, sweeps: number, seed = 1): void {
+  // Indexed by k = s·Σnb/2 + 2 (0 … 4): ΔE = 4(k − 2), so k ≤ 2 always flips.
+  const accept = [1, 1, 1, Math.exp(-4 * beta), Math.exp(-8 * beta)];
+  let state = seed >>> 0 || 1;
+  for (let t = 0; t < sweeps; t++) {
+    for (let colour = 0; colour < 2; colour++) {
+      for (let y = 0; y < L; y++) {
+        const up = ((y + L - 1) % L) * L;
+        const down = ((y + 1) % L) * L;
+        const row = y * L;
+        for (let x = (y + colour) & 1; x < L; x += 2) {
+          const s = spins[row + x] as number;
+          const nb =
+            (spins[row + ((x + L - 1) % L)] as number) +
+            (spins[row + ((x + 1) % L)] as number) +
+            (spins[up + x] as number) +
+            (spins[down + x] as number);
+          const k = (s * nb) / 2 + 2;
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          if (k <= 2 || (state >>> 0) / 4294967296 < (accept[k] as number)) spins[row + x] = -s as -1 | 1;
+        }
+      }
+    }
+  }
+}
