@@ -49,3 +49,19 @@ export {
 export { wgsl } from './gpu/shaders.ts';
 export { philox4x32, unitFloat } from './reference/philox.ts';
 export { estimatePi, MAX_PI_SAMPLES, type EstimatePiOptions, type PiEstimate } from './gpu/pi.ts';
+export {
+  IsingEngine,
+  type RunOptions as IsingRunOptions,
+  type ReplicaSeries,
+  type IsingSnapshot,
+} from './ising/engine.ts';
+export {
+  resolveIsingConfig,
+  type IsingOptions,
+  type IsingConfig,
+  type IsingAlgorithm,
+  type IsingKernel,
+  type IsingInit,
+} from './ising/config.ts';
+export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';
+export { IsingReference, cpuMetropolisSweeps } from './reference/ising.ts';

@@ -480,6 +480,26 @@ export class IsingEngine {
     return { records: raw.length / (c.replicas * c.distances), distances: c.distances, values };
   }
 
+  /**
+   * Energy and magnetisation per spin of every replica in the current state, without recording them
+   * (for live readouts): one small submission and a read-back of 2R sums.
+   */
+  async observables(): Promise<{ energy: Float64Array; magnetization: Float64Array }> {
+    this.checkAlive();
+    const c = this.config;
+    submitStep(this.device, 'ising observables', this.measureItems.slice(0, 2));
+    const sums = await this.reduction.read();
+    const energy = new Float64Array(c.replicas);
+    const magnetization = new Float64Array(c.replicas);
+    for (let r = 0; r < c.replicas; r++) {
+      const bonds = (sums[r] as { sum: number }).sum;
+      const m = (sums[c.replicas + r] as { sum: number }).sum;
+      energy[r] = (-(c.J[r] as number) * bonds - (c.h[r] as number) * m) / c.sites;
+      magnetization[r] = m / c.sites;
+    }
+    return { energy, magnetization };
+  }
+
   /** The spins as ±1, `replicas × Ly × Lx` row-major. */
   async getSpins(): Promise<Int8Array> {
     this.checkAlive();

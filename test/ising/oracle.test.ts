@@ -60,3 +60,30 @@ describe('Ising kernels vs CPU oracle', () => {
     });
   });
 });
+
+describe('IsingEngine.observables', () => {
+  const gpu = useGpu();
+  it('matches the oracle for the current state without recording', async () => {
+    const device = gpu().device;
+    const options: IsingOptions = { L: 12, Ly: 8, replicas: 3, T: 2.5, h: [0, 0.4, -0.2], seed: 21 };
+    await checked(device, async () => {
+      const engine = new IsingEngine(device, options);
+      const oracle = new IsingReference(options);
+      try {
+        await engine.run({ sweeps: 3 });
+        for (let i = 0; i < 3; i++) oracle.step();
+        const { energy, magnetization } = await engine.observables();
+        const c = engine.config;
+        for (let r = 0; r < c.replicas; r++) {
+          const o = oracle.observables(r);
+          expect(energy[r]).toBeCloseTo((-o.bonds - (c.h[r] as number) * o.magnetization) / c.sites, 12);
+          expect(magnetization[r]).toBe(o.magnetization / c.sites);
+        }
+        expect(engine.measurementCount).toBe(0);
+        expect((await engine.rawSeries()).records).toBe(0);
+      } finally {
+        engine.destroy();
+      }
+    });
+  });
+});
