@@ -34,7 +34,9 @@ export class RandomFill implements Encodable {
     if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) {
       throw new RangeError(`random word count ${count} must be an integer in 1 … 4294967295`);
     }
-    if (offsetBytes % 256 !== 0) throw new RangeError(`offsetBytes ${offsetBytes} must be a multiple of 256`);
+    if (!Number.isInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % 256 !== 0) {
+      throw new RangeError(`offsetBytes ${offsetBytes} must be a non-negative multiple of 256`);
+    }
     checkStorageSize(device, 'random fill', count * 4);
     if (offsetBytes + count * 4 > output.size) {
       throw new RangeError(`${output.label}: ${count} words from byte ${offsetBytes} exceed its ${output.size} bytes`);
