@@ -150,6 +150,11 @@ export function workgroupGrid(total: number, maxPerDimension: number): [number, 
 /** Anything that records commands into an encoder (a kernel dispatch, a copy, a reduction). */
 export interface Encodable {
   encode(encoder: GPUCommandEncoder, timer?: GpuTimer): void;
+  /**
+   * Optional: records only dispatches into an already open compute pass, so consecutive compute items
+   * of a step share one pass (pass begin/end is not free, and dominates small dispatches).
+   */
+  encodeInPass?(pass: GPUComputePassEncoder): void;
 }
 
 export interface DispatchOptions {
@@ -177,12 +182,17 @@ export class Dispatch implements Encodable {
   }
 
   encode(encoder: GPUCommandEncoder, timer?: GpuTimer): void {
-    const { label, pipeline, bindGroups } = this.options;
+    const { label } = this.options;
     const pass = encoder.beginComputePass({ label, timestampWrites: timer?.timestampWrites(label) });
+    this.encodeInPass(pass);
+    pass.end();
+  }
+
+  encodeInPass(pass: GPUComputePassEncoder): void {
+    const { pipeline, bindGroups } = this.options;
     pass.setPipeline(pipeline);
     bindGroups.forEach((g, i) => pass.setBindGroup(i, g));
     pass.dispatchWorkgroups(...this.grid);
-    pass.end();
   }
 }
 
@@ -203,11 +213,24 @@ export class Copy implements Encodable {
 
 /**
  * Encodes a logical step (any number of dispatches and copies) into one command encoder and submits it
- * once. With a timer, each pass gets timestamps and the queries are resolved in the same submission.
+ * once. Consecutive compute items share one compute pass (dispatches in a pass see each other's writes,
+ * in order); with a timer, each item gets its own timed pass and the queries are resolved in the same
+ * submission.
  */
 export function submitStep(device: GPUDevice, label: string, items: Encodable[], timer?: GpuTimer): void {
   const encoder = device.createCommandEncoder({ label });
-  for (const item of items) item.encode(encoder, timer);
+  let pass: GPUComputePassEncoder | null = null;
+  for (const item of items) {
+    if (!timer && item.encodeInPass) {
+      pass ??= encoder.beginComputePass({ label });
+      item.encodeInPass(pass);
+    } else {
+      pass?.end();
+      pass = null;
+      item.encode(encoder, timer);
+    }
+  }
+  pass?.end();
   timer?.resolve(encoder);
   device.queue.submit([encoder.finish({ label })]);
 }

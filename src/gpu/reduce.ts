@@ -36,11 +36,24 @@ export interface ReductionOptions {
   inputOffset?: number;
   /** Use the subgroup fast path (default: when the device has `subgroups`). */
   subgroups?: boolean;
-  /** Invocations per workgroup, a power of two within the device limit (default 256, or the limit). */
+  /** Invocations per workgroup, a power of two within the device limit (default: sized to the segment, ≤ 256). */
   workgroupSize?: number;
   /** Elements each invocation folds serially before the tree (default 16). */
   itemsPerThread?: number;
   label?: string;
+}
+
+/**
+ * The smallest power of two that covers a segment in one block (many short segments, e.g. per-replica
+ * observables, must not pay for 256-wide workgroups), at least the largest subgroup on the subgroup path,
+ * at most min(256, the device limit).
+ */
+function defaultWorkgroupSize(device: GPUDevice, length: number, itemsPerThread: number, subgroups: boolean): number {
+  const max = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup);
+  const info = (device as GPUDevice & { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
+  const min = Math.min(max, subgroups ? (info?.subgroupMaxSize ?? 128) : 32);
+  const wanted = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(length / itemsPerThread))));
+  return Math.min(max, Math.max(min, wanted));
 }
 
 interface Pass {
@@ -89,8 +102,10 @@ export class SegmentedReduction implements Encodable {
     const segments = options.segments ?? 1;
     const inputOffset = options.inputOffset ?? 0;
     const limit = device.limits.maxComputeInvocationsPerWorkgroup;
-    const workgroupSize = options.workgroupSize ?? Math.min(256, limit);
     const itemsPerThread = options.itemsPerThread ?? 16;
+    const hasSubgroups = device.features.has('subgroups');
+    const subgroups = options.subgroups ?? hasSubgroups;
+    const workgroupSize = options.workgroupSize ?? defaultWorkgroupSize(device, length, itemsPerThread, subgroups);
     checkCount('segment length', length, 1, U32_MAX);
     checkCount('segment count', segments, 1, U32_MAX);
     checkCount('input offset', inputOffset, 0, U32_MAX);
@@ -107,14 +122,13 @@ export class SegmentedReduction implements Encodable {
         `${input.label}: ${segments} × ${length} elements from offset ${inputOffset} need ${elements * 4} bytes; the buffer has ${input.size}`,
       );
     }
-    const hasSubgroups = device.features.has('subgroups');
     if (options.subgroups && !hasSubgroups) {
       throw new RangeError('subgroup reduction requested, but the device was created without the subgroups feature');
     }
     this.type = type;
     this.length = length;
     this.segments = segments;
-    this.subgroups = options.subgroups ?? hasSubgroups;
+    this.subgroups = subgroups;
     this.label = options.label ?? `reduce ${type} ${segments}×${length}`;
 
     const program = Program.get(device, reduceSource(type === 'f32' ? 'f32' : 'int', this.subgroups));
@@ -163,6 +177,10 @@ export class SegmentedReduction implements Encodable {
 
   encode(encoder: GPUCommandEncoder, timer?: GpuTimer): void {
     for (const p of this.passes) p.dispatch.encode(encoder, timer);
+  }
+
+  encodeInPass(pass: GPUComputePassEncoder): void {
+    for (const p of this.passes) p.dispatch.encodeInPass(pass);
   }
 
   /** Reads and decodes `results` (call after the step that encoded this reduction was submitted). */
