@@ -1,20 +1,13 @@
 /** `blockspin bench <suite>`: benchmarks against a peer measured in the same run (see bench/README.md). */
 import type { Command } from 'commander';
+import { benchIsing } from '../../bench/ising.ts';
 import { benchRandom } from '../../bench/random.ts';
 import { benchReduce } from '../../bench/reduce.ts';
 import { GpuContext } from '../gpu/device.ts';
+import { integerArg, integerListArg } from './args.ts';
 
-function parseCount(name: string, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} ${value} must be an integer in 1 … ${max}`);
-    return n;
-  };
-}
-
-function parseSizes(value: string): number[] {
-  return value.split(',').map((s) => parseCount('--sizes entry', 2 ** 28)(s.trim()));
-}
+const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
+const parseSizes = integerListArg('--sizes', 1, 2 ** 28);
 
 async function withGpu<T>(fn: (gpu: GpuContext) => Promise<T>): Promise<T> {
   const gpu = await GpuContext.acquire();
@@ -78,6 +71,36 @@ export function registerBench(program: Command): void {
           );
         }
         process.stdout.write(`peer ${report.peer.name}: ${report.peer.wordsPerNs.toFixed(4)} words/ns\n`);
+      });
+    });
+
+  bench
+    .command('ising')
+    .description('Ising sweeps: spin updates per ns of simple and packed kernels vs a TypeScript Metropolis')
+    .option('--L <list>', 'comma-separated lattice sizes (default 256,512,1024; 256…4096 on hardware)', integerListArg('--L', 2, 65536))
+    .option('--sweeps <n>', 'timed sweeps per configuration', parseCount('--sweeps', 100000))
+    .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
+    .option('--json', 'print one JSON object')
+    .action(async (options: { L?: number[]; sweeps?: number; repeats: number; json?: boolean }) => {
+      await withGpu(async (gpu) => {
+        const a = gpu.summary;
+        const sizes = options.L ?? (a.software ? [256, 512, 1024] : [256, 512, 1024, 2048, 4096]);
+        const sweeps = options.sweeps ?? (a.software ? 10 : 200);
+        const report = await benchIsing(gpu.device, { sizes, sweeps, repeats: options.repeats });
+        const out = {
+          adapter: a,
+          results: report.results.map(({ kernel, algo, L, flipsPerNs, ms, sweeps: n, timing }) => ({ kernel, algo, L, flipsPerNs, ms, sweeps: n, timing })),
+          peer: report.peer,
+        };
+        if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        process.stdout.write(`adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`);
+        process.stdout.write('| kernel | algo | L | sweeps | flips/ns | vs CPU peer | timing |\n|---|---|---|---|---|---|---|\n');
+        for (const r of report.results) {
+          process.stdout.write(
+            `| ${r.kernel} | ${r.algo} | ${r.L} | ${r.sweeps} | ${r.flipsPerNs.toFixed(4)} | ${ratio(r.flipsPerNs, report.peer.flipsPerNs)} | ${r.timing} |\n`,
+          );
+        }
+        process.stdout.write(`peer ${report.peer.name}, L=${report.peer.L}: ${report.peer.flipsPerNs.toFixed(4)} flips/ns\n`);
       });
     });
 }

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.ts';
 import { registerInfo } from './info.ts';
+import { registerIsing } from './ising.ts';
 
 export function createProgram(): Command {
   const program = new Command('blockspin')
@@ -13,6 +14,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerInfo(program);
+  registerIsing(program);
   registerBench(program);
   return program;
 }

@@ -14,6 +14,7 @@
 import { createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
+import type { GpuTimer } from '../gpu/timing.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingAlgorithm, type IsingConfig, type IsingOptions } from './config.ts';
 import { isingSources } from './shaders.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   onProgress?: (sweepsDone: number, sweepsTotal: number) => void;
   /** Sweeps per submission (default: about 2^22 spin updates per submission, at least 1, at most 256). */
   sweepsPerSubmit?: number;
+  /** Times every pass with GPU timestamps (benchmarks); needs capacity ≥ 3 × sweepsPerSubmit + 16. */
+  timer?: GpuTimer;
 }
 
 /** Per-spin time series of one replica. */
@@ -370,9 +373,9 @@ export class IsingEngine {
    * `sweepsPerSubmit` allow; resolves when the GPU has finished. Measurements are collected to the host
    * whenever the GPU series would overflow.
    */
-  async run(options: RunOptions): Promise<{ sweepsDone: number; aborted: boolean }> {
+  async run(options: RunOptions): Promise<{ sweepsDone: number; aborted: boolean; gpuMs: number | null }> {
     this.checkAlive();
-    const { sweeps, measureEvery = 0, correlationEvery = 0, signal, onProgress } = options;
+    const { sweeps, measureEvery = 0, correlationEvery = 0, signal, onProgress, timer } = options;
     checkCount('sweeps', sweeps);
     checkCount('measureEvery', measureEvery);
     checkCount('correlationEvery', correlationEvery);
@@ -381,8 +384,9 @@ export class IsingEngine {
       options.sweepsPerSubmit ?? Math.max(1, Math.min(256, Math.floor(2 ** 22 / (c.replicas * c.sites))));
     checkCount('sweepsPerSubmit', perSubmit, 1);
     let done = 0;
+    let gpuMs: number | null = timer ? 0 : null;
     while (done < sweeps) {
-      if (signal?.aborted) return { sweepsDone: done, aborted: true };
+      if (signal?.aborted) return { sweepsDone: done, aborted: true, gpuMs };
       const items: Encodable[] = [];
       let n = 0;
       while (n < perSubmit && done + n < sweeps) {
@@ -402,16 +406,17 @@ export class IsingEngine {
           if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) break;
         }
       }
-      submitStep(this.device, 'ising run', items);
+      submitStep(this.device, 'ising run', items, timer);
       done += n;
       if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) {
         await this.collect();
       } else {
         await this.device.queue.onSubmittedWorkDone();
       }
+      if (timer) gpuMs = (gpuMs as number) + (await timer.read()).reduce((sum, p) => sum + p.ms, 0);
       onProgress?.(done, sweeps);
     }
-    return { sweepsDone: done, aborted: false };
+    return { sweepsDone: done, aborted: false, gpuMs };
   }
 
   /** Moves the GPU-side series to the host and resets the GPU slots. */

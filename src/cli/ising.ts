@@ -1,0 +1,255 @@
+/** `blockspin ising` (one run with observables and error bars) and `blockspin generate` (data sets). */
+import { Command, Option } from 'commander';
+import { GpuContext } from '../gpu/device.ts';
+import { datasetFiles, checkOutputDirectory, writeDataset, type SpinFormat } from '../io/dataset-files.ts';
+import { resolveIsingConfig, type IsingAlgorithm, type IsingKernel } from '../ising/config.ts';
+import { generateDataset, resolveDatasetOptions } from '../ising/dataset.ts';
+import { IsingEngine } from '../ising/engine.ts';
+import { isingRunEstimates } from '../ising/estimates.ts';
+import { choiceArg, integerArg, numberArg, temperatureGrid } from './args.ts';
+import { interruptSignal, progressBar } from './progress.ts';
+
+interface IsingCliOptions {
+  L: number;
+  Ly?: number;
+  dims: 1 | 2;
+  T: number;
+  J: number;
+  h: number;
+  replicas: number;
+  therm: number;
+  sweeps: number;
+  algo: IsingAlgorithm;
+  kernel: IsingKernel;
+  seed: number;
+  corrEvery?: number;
+  json?: boolean;
+}
+
+const VERSION = '0.1.0';
+
+function fmt(x: { mean: number; err: number }, digits = 6): string {
+  return `${x.mean.toFixed(digits)} ± ${x.err.toFixed(digits)}`;
+}
+
+async function runIsing(options: IsingCliOptions): Promise<void> {
+  const engineOptions = {
+    L: options.L,
+    Ly: options.Ly,
+    dims: options.dims,
+    replicas: options.replicas,
+    T: options.T,
+    J: options.J,
+    h: options.h,
+    algorithm: options.algo,
+    kernel: options.kernel,
+    seed: options.seed,
+  };
+  const config = resolveIsingConfig(engineOptions); // every rule that needs no adapter, before GPU work
+  if (options.sweeps < 2) throw new Error(`--sweeps ${options.sweeps} must be at least 2 to estimate errors`);
+  const gpu = await GpuContext.acquire();
+  const interrupt = interruptSignal();
+  const progress = progressBar();
+  let engine: IsingEngine | undefined;
+  try {
+    engine = new IsingEngine(gpu.device, engineOptions);
+    const corrEvery = options.corrEvery ?? Math.max(1, Math.ceil(config.distances / 4));
+    await engine.run({
+      sweeps: options.therm,
+      signal: interrupt.signal,
+      onProgress: (d, n) => progress.update('thermalise', d, n),
+    });
+    engine.clearMeasurements();
+    const t0 = performance.now();
+    const run = await engine.run({
+      sweeps: interrupt.signal.aborted ? 0 : options.sweeps,
+      measureEvery: 1,
+      correlationEvery: corrEvery,
+      signal: interrupt.signal,
+      onProgress: (d, n) => progress.update('measure', d, n),
+    });
+    const ms = performance.now() - t0;
+    progress.stop();
+    const series = await Promise.all(Array.from({ length: config.replicas }, (_, r) => engine!.series(r)));
+    const correlations = await engine.correlations();
+    if (series[0]!.energy.length < 2) {
+      throw new Error(`only ${series[0]!.energy.length} measurement(s) before the interruption; nothing to report`);
+    }
+    const estimates = isingRunEstimates({
+      energy: series.map((s) => s.energy),
+      magnetization: series.map((s) => s.magnetization),
+      beta: 1 / options.T,
+      N: config.sites,
+      correlations,
+      replicas: config.replicas,
+    });
+    const result = {
+      L: config.Lx,
+      Ly: config.Ly,
+      dims: config.dims,
+      T: options.T,
+      J: options.J,
+      h: options.h,
+      replicas: config.replicas,
+      therm: options.therm,
+      sweeps: run.sweepsDone,
+      interrupted: run.aborted || interrupt.signal.aborted,
+      algo: config.algorithm,
+      kernel: config.kernel,
+      seed: options.seed,
+      measurements: series[0]!.energy.length,
+      ...estimates,
+      flipsPerNs: (config.replicas * config.sites * run.sweepsDone) / (ms * 1e6),
+      adapter: gpu.summary,
+      blockspin: VERSION,
+    };
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    const a = gpu.summary;
+    const lines = [
+      `Ising ${config.dims === 1 ? `ring N=${config.Lx}` : `${config.Lx}×${config.Ly}`}, T=${options.T}, h=${options.h}, ` +
+        `${config.replicas} replica(s), ${run.sweepsDone} sweeps after ${options.therm} (${config.algorithm}, ${config.kernel})` +
+        (result.interrupted ? ' — INTERRUPTED' : ''),
+      `energy/spin        ${fmt(estimates.energy)}`,
+      `|m|                ${fmt(estimates.absMagnetization)}`,
+      `m²                 ${fmt(estimates.m2)}`,
+      `m⁴                 ${fmt(estimates.m4)}`,
+      `Binder U4          ${fmt(estimates.binder)}`,
+      `susceptibility     ${fmt(estimates.susceptibility, 4)}`,
+      `specific heat      ${fmt(estimates.specificHeat, 4)}`,
+      `τ_int (sweeps)     E ${estimates.tauInt.energy.toFixed(2)}, |m| ${estimates.tauInt.absMagnetization.toFixed(2)}`,
+      `G(r)               ${estimates.correlation.map((g) => `${g.r}:${g.mean.toFixed(4)}`).join(' ')}`,
+      `speed              ${result.flipsPerNs.toFixed(4)} spin updates/ns on ${a.vendor} ${a.architecture}${a.software ? ' (software)' : ''}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    engine?.destroy();
+    gpu.destroy();
+  }
+}
+
+interface GenerateCliOptions {
+  L: number;
+  Ly?: number;
+  T: number[];
+  samples: number;
+  every: number;
+  therm: number;
+  chains?: number;
+  algo: IsingAlgorithm;
+  kernel: IsingKernel;
+  seed: number;
+  format: SpinFormat;
+  out: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+async function runGenerate(options: GenerateCliOptions, command: string): Promise<void> {
+  const datasetOptions = {
+    L: options.L,
+    Ly: options.Ly,
+    temperatures: options.T,
+    samples: options.samples,
+    every: options.every,
+    therm: options.therm,
+    chains: options.chains,
+    algorithm: options.algo,
+    kernel: options.kernel,
+    seed: options.seed,
+  };
+  const resolved = resolveDatasetOptions(datasetOptions);
+  resolveIsingConfig({
+    L: resolved.L,
+    Ly: resolved.Ly,
+    replicas: resolved.temperatures.length * resolved.chains,
+    T: 1,
+    kernel: resolved.kernel,
+    algorithm: resolved.algorithm,
+    seed: resolved.seed,
+  });
+  await checkOutputDirectory(options.out, options.force);
+  const gpu = await GpuContext.acquire();
+  const interrupt = interruptSignal();
+  const progress = progressBar();
+  try {
+    const dataset = await generateDataset(gpu.device, {
+      ...datasetOptions,
+      signal: interrupt.signal,
+      onProgress: (phase, d, n) => progress.update(phase, d, n),
+    });
+    progress.stop();
+    const files = datasetFiles(dataset, { format: options.format, adapter: gpu.summary, command, version: VERSION });
+    const dir = await writeDataset(options.out, files, dataset.complete, options.force);
+    const summary = {
+      out: dir,
+      complete: dataset.complete,
+      files: files.map((f) => f.name),
+      temperatures: dataset.temperatures.map((t) => ({
+        T: t.T,
+        samples: t.samples,
+        interval: t.interval,
+        tauInt: t.tauInt,
+      })),
+    };
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      process.stdout.write(
+        `${dataset.complete ? 'wrote' : 'INTERRUPTED — wrote the partial data set to'} ${dir}\n` +
+          summary.temperatures
+            .map((t) => `  T=${t.T}: ${t.samples} samples every ${t.interval} sweeps (τ_int E ${t.tauInt.energy.toFixed(1)}, |m| ${t.tauInt.absMagnetization.toFixed(1)})`)
+            .join('\n') +
+          '\n',
+      );
+    }
+    if (!dataset.complete) process.exitCode = 130;
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    gpu.destroy();
+  }
+}
+
+export function registerIsing(program: Command): void {
+  program
+    .command('ising')
+    .description('simulate the 2D Ising model (or a 1D ring) and print observables with error bars')
+    .requiredOption('--L <n>', 'lattice width (or ring length with --dims 1); even, ≥ 2', integerArg('--L', 2))
+    .option('--Ly <n>', 'lattice height (default L)', integerArg('--Ly', 2))
+    .addOption(new Option('--dims <d>', 'dimensions').choices(['1', '2']).default(2).argParser((v) => Number(v) as 1 | 2))
+    .requiredOption('--T <t>', 'temperature (> 0)', numberArg('--T', { positive: true }))
+    .option('--J <j>', 'coupling', numberArg('--J'), 1)
+    .option('--h <h>', 'field', numberArg('--h'), 0)
+    .option('--replicas <n>', 'independent replicas', integerArg('--replicas', 1), 64)
+    .option('--therm <n>', 'thermalisation sweeps', integerArg('--therm', 0), 1000)
+    .option('--sweeps <n>', 'measured sweeps', integerArg('--sweeps', 0), 10000)
+    .option('--algo <a>', 'metropolis | heatbath', choiceArg('--algo', ['metropolis', 'heatbath'] as const), 'metropolis')
+    .option('--kernel <k>', 'simple | packed (L multiple of 32)', choiceArg('--kernel', ['simple', 'packed'] as const), 'simple')
+    .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--corr-every <n>', 'measure G(r) every n measurements (default ⌈(L/2+1)/4⌉)', integerArg('--corr-every', 1))
+    .option('--json', 'print one JSON object')
+    .action((options: IsingCliOptions) => runIsing(options));
+
+  program
+    .command('generate')
+    .description('write equilibrated configurations over a temperature grid (NPY + dataset.json)')
+    .requiredOption('--L <n>', 'lattice width; even, ≥ 2', integerArg('--L', 2))
+    .option('--Ly <n>', 'lattice height (default L)', integerArg('--Ly', 2))
+    .requiredOption('--T <grid>', 'temperatures: start:stop:step, a comma list, or one value', temperatureGrid)
+    .requiredOption('--samples <n>', 'configurations per temperature', integerArg('--samples', 1))
+    .option('--every <n>', 'least sweeps between samples of a chain (the τ_int-based interval wins if larger)', integerArg('--every', 1), 1)
+    .option('--therm <n>', 'thermalisation sweeps', integerArg('--therm', 0), 1000)
+    .option('--chains <n>', 'independent chains per temperature (default min(8, samples))', integerArg('--chains', 1))
+    .option('--algo <a>', 'metropolis | heatbath', choiceArg('--algo', ['metropolis', 'heatbath'] as const), 'metropolis')
+    .option('--kernel <k>', 'simple | packed (L multiple of 32)', choiceArg('--kernel', ['simple', 'packed'] as const), 'simple')
+    .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--format <f>', 'int8 (±1) | packed (numpy.packbits)', choiceArg('--format', ['int8', 'packed'] as const), 'int8')
+    .requiredOption('--out <dir>', 'output directory (created; must be absent or empty)')
+    .option('--force', 'replace a non-empty output directory')
+    .option('--json', 'print a JSON summary')
+    .action((options: GenerateCliOptions) => runGenerate(options, `blockspin ${process.argv.slice(2).join(' ')}`));
+}
