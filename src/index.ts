@@ -65,3 +65,12 @@ export {
 } from './ising/config.ts';
 export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';
 export { IsingReference, cpuMetropolisSweeps } from './reference/ising.ts';
+export {
+  IsingRenderer,
+  SPIN_PALETTE,
+  spinViewPlacement,
+  type IsingRendererOptions,
+  type SpinPalette,
+  type SpinViewPlacement,
+  type SpinViewScaling,
+} from './ising/view.ts';

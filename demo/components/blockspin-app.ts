@@ -9,6 +9,7 @@ import {
   type DeviceLostDetail,
   type PiEstimate,
 } from '../../src/index.ts';
+import './ising-view.ts';
 
 /** Where the app is: reflected on the host as `data-status` (tests wait for `ready` or `error`). */
 export type AppStatus = 'starting' | 'running' | 'ready' | 'error';
@@ -93,9 +94,10 @@ function queryNumber(name: string): number | undefined {
 }
 
 /**
- * The demo's root element. It acquires a WebGPU device through blockspin's public API, describes the
- * adapter (vendor, architecture, backend, software or hardware, key limits, features) and runs the
- * Monte Carlo π smoke kernel, showing the estimate with its standard error and the elapsed time.
+ * The demo's root element. It acquires a WebGPU device through blockspin's public API, shows a live
+ * Ising simulation on it (`<ising-view>`, the main element), describes the adapter (vendor,
+ * architecture, backend, software or hardware, key limits, features) and runs the Monte Carlo π smoke
+ * kernel, showing the estimate with its standard error and the elapsed time.
  * Without WebGPU, or when the device is lost, it says so in the page instead of failing silently.
  *
  * Stable hooks for tests: the host's `data-status` (`starting` | `running` | `ready` | `error`) and
@@ -184,6 +186,9 @@ export class BlockspinApp extends LitElement {
     .pill[data-status='error'] {
       background: #fbe9e7;
       color: var(--bad);
+    }
+    ising-view {
+      margin-bottom: 20px;
     }
     .grid {
       display: grid;
@@ -444,12 +449,17 @@ export class BlockspinApp extends LitElement {
       <header>
         <h1>
           blockspin
-          <small>WebGPU compute engine · adapter report and Monte Carlo π smoke test</small>
+          <small>WebGPU compute engine · live 2D Ising model, adapter report and Monte Carlo π</small>
         </h1>
         <span class="pill" data-status=${this.status} data-testid="status">${this.statusText()}</span>
       </header>
       ${this.status === 'error' ? this.renderError() : nothing}
-      ${this.errorKind === 'unavailable' ? nothing : html`<div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`}
+      ${
+        this.errorKind === 'unavailable'
+          ? nothing
+          : html`<ising-view .device=${this.gpu?.device}></ising-view>
+              <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
+      }
       <footer>
         Every point is a pair of Philox4x32-10 words mapped to [0, 1)²; the GPU counts the points inside the
         quarter circle and sums the counts exactly in the same submission. The count is bit-identical to the

@@ -1,15 +1,19 @@
 /**
  * End-to-end: builds the demo (`vite build --mode demo`), serves dist/demo with `vite preview` on
  * 127.0.0.1, and drives it in headless Chromium with WebGPU on SwiftShader (no GPU needed). Checks the
- * adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a second
- * run, the in-page messages for a lost device and for a browser without WebGPU, and that no page
- * throws. Screenshots go to test-results/ (git-ignored).
+ * live Ising view (it runs on the default 512² lattice; at L = 128 the canvas shows exactly the
+ * engine's spins, site by site, in the two palette colours, and the readouts equal a CPU recount; the
+ * readouts move; pause, resume, a quench to T = 1 that orders the lattice without losing its state,
+ * heat-bath, a field that reverses the magnetisation; in-page errors for bad URL parameters; rebuilds),
+ * the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
+ * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
+ * page throws. Screenshots go to test-results/ (git-ignored).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countInsideReference } from '../../src/reference/pi.ts';
@@ -20,6 +24,12 @@ const results = resolve(root, 'test-results');
 /** CI installs Debian's chromium; PUPPETEER_EXECUTABLE_PATH (puppeteer's own variable) overrides it. */
 const chromium = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
 
+/**
+ * `--use-angle=swiftshader` + `--enable-unsafe-swiftshader` give the compositor a SwiftShader backend
+ * that can share images with Dawn's Vulkan SwiftShader: without them a WebGPU *canvas* cannot be
+ * presented (the GPU process logs "Could not find SharedImageBackingFactory … WebgpuSwapChainTexture")
+ * and the device is lost at the first getCurrentTexture(). Compute-only pages work either way.
+ */
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -27,6 +37,8 @@ const CHROMIUM_ARGS = [
   '--enable-features=Vulkan',
   '--use-vulkan=swiftshader',
   '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -132,6 +144,201 @@ function expectNoPageErrors(log: PageLog): void {
   ).toEqual([]);
 }
 
+// ── the Ising view (<ising-view> inside the app's shadow root) ─────────────────────────────────────
+
+/** How long the Ising view may take to build its first lattice (shader compilation on SwiftShader). */
+const VIEW_TIMEOUT = 120_000;
+
+/** The view's `data-status`, or '(no view)'. */
+function viewStatus(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.status ??
+      '(no view)',
+  );
+}
+
+/** Every `[data-testid]` element of the view's shadow root, by test id. */
+async function viewFields(page: Page): Promise<Record<string, Field>> {
+  return page.evaluate(() => {
+    const out: Record<string, { text: string; value: string | null }> = {};
+    const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+    for (const el of view?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
+      out[el.dataset.testid as string] = {
+        text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
+        value: el.dataset.value ?? null,
+      };
+    }
+    return out;
+  });
+}
+
+/** Waits until the view reports `data-status` in `statuses`; returns the status reached. */
+async function waitForView(
+  page: Page,
+  statuses: string[],
+  log: PageLog,
+  timeout = VIEW_TIMEOUT,
+): Promise<string> {
+  try {
+    await page.waitForFunction(
+      (wanted: string[]) =>
+        wanted.includes(
+          document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.status ??
+            '',
+        ),
+      { timeout, polling: 100 },
+      statuses,
+    );
+  } catch (err) {
+    const all = await viewFields(page);
+    throw new Error(
+      `the Ising view did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
+        `${await viewStatus(page)}; message: ${all['ising-error-message']?.text ?? '—'}); ` +
+        `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
+      { cause: err },
+    );
+  }
+  return viewStatus(page);
+}
+
+/**
+ * Waits until the readout `id`'s data-value is above (`>`) or below (`<`) `threshold`; returns the
+ * value and the seconds it took.
+ */
+async function waitForReadout(
+  page: Page,
+  id: string,
+  op: '<' | '>',
+  threshold: number,
+  timeout = VIEW_TIMEOUT,
+): Promise<{ value: number; seconds: number }> {
+  const t0 = performance.now();
+  try {
+    await page.waitForFunction(
+      (testid: string, below: boolean, limit: number) => {
+        const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+        const raw = view?.shadowRoot?.querySelector<HTMLElement>(`[data-testid="${testid}"]`)?.dataset.value;
+        if (raw === undefined || raw === '') return false;
+        const x = Number(raw);
+        return below ? x < limit : x > limit;
+      },
+      { timeout, polling: 100 },
+      id,
+      op === '<',
+      threshold,
+    );
+  } catch (err) {
+    const now = (await viewFields(page))[id];
+    throw new Error(
+      `${id} did not get ${op} ${threshold} within ${timeout / 1000} s (now ${JSON.stringify(now)})`,
+      { cause: err },
+    );
+  }
+  return { value: numberOf(await viewFields(page), id), seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Sets a control of the view (input or select) and fires `event`, as a user edit would. */
+async function setControl(page: Page, id: string, value: string, event: 'input' | 'change'): Promise<void> {
+  await page.evaluate(
+    (testid: string, v: string, type: string) => {
+      const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+      const el = view?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
+        `[data-testid="${testid}"]`,
+      );
+      if (!el) throw new Error(`the Ising view has no [data-testid="${testid}"]`);
+      el.value = v;
+      el.dispatchEvent(new Event(type));
+    },
+    id,
+    value,
+    event,
+  );
+}
+
+async function clickControl(page: Page, id: string): Promise<void> {
+  await page.evaluate((testid: string) => {
+    const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+    const el = view?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+    if (!el) throw new Error(`the Ising view has no [data-testid="${testid}"]`);
+    el.click();
+  }, id);
+}
+
+/** An element inside the view's shadow root, for element screenshots. */
+async function viewElement(page: Page, selector: string): Promise<ElementHandle<Element>> {
+  const handle = await page.evaluateHandle(
+    (sel: string) =>
+      document
+        .querySelector('blockspin-app')
+        ?.shadowRoot?.querySelector('ising-view')
+        ?.shadowRoot?.querySelector(sel),
+    selector,
+  );
+  const element = handle.asElement();
+  if (!element) throw new Error(`the Ising view has no ${selector}`);
+  return element as ElementHandle<Element>;
+}
+
+/** Decodes a PNG with the browser's own decoder (drawn into a 2D canvas): RGBA bytes, row-major. */
+async function decodePng(
+  page: Page,
+  png: Uint8Array,
+): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+  const decoded = await page.evaluate(async (base64: string) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const { naturalWidth: width, naturalHeight: height } = image;
+    const context = new OffscreenCanvas(width, height).getContext('2d');
+    if (!context) throw new Error('no 2D context');
+    context.drawImage(image, 0, 0);
+    const pixels = context.getImageData(0, 0, width, height).data;
+    let binary = '';
+    for (let i = 0; i < pixels.length; i += 0x8000) {
+      binary += String.fromCharCode(...pixels.subarray(i, i + 0x8000));
+    }
+    return { width, height, rgba: btoa(binary) };
+  }, Buffer.from(png).toString('base64'));
+  return { ...decoded, rgba: new Uint8Array(Buffer.from(decoded.rgba, 'base64')) };
+}
+
+function rgbOf(hex: string): [number, number, number] {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+/** Which palette colour a pixel is (within ±`tolerance` per channel), or 'other'. */
+function classify(
+  rgba: Uint8Array,
+  offset: number,
+  palette: Record<'up' | 'down' | 'background', [number, number, number]>,
+  tolerance = 6,
+): 'up' | 'down' | 'background' | 'other' {
+  for (const name of ['up', 'down', 'background'] as const) {
+    const c = palette[name];
+    if (c.every((v, i) => Math.abs((rgba[offset + i] as number) - v) <= tolerance)) return name;
+  }
+  return 'other';
+}
+
+/** CPU oracle of the readouts: energy and magnetisation per spin of ±1 spins (periodic, J = 1, h = 0). */
+function observablesOf(spins: number[], L: number): { energy: number; magnetization: number } {
+  let bonds = 0;
+  let sum = 0;
+  for (let y = 0; y < L; y++) {
+    for (let x = 0; x < L; x++) {
+      const s = spins[y * L + x] as number;
+      sum += s;
+      bonds += s * ((spins[y * L + ((x + 1) % L)] as number) + (spins[((y + 1) % L) * L + x] as number));
+    }
+  }
+  return { energy: -bonds / (L * L), magnetization: sum / (L * L) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 describe('demo (built, served by vite preview, in headless Chromium on SwiftShader)', () => {
   beforeAll(async () => {
     if (!existsSync(chromium)) {
@@ -166,6 +373,239 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
     await server?.close().catch(() => {});
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
+
+  it(
+    'opens the Ising view on a 512² lattice at T_c and runs it',
+    async () => {
+      const { page, log } = await openPage('/');
+      try {
+        await waitForView(page, ['running'], log);
+        const first = await waitForReadout(page, 'ising-sweeps', '>', 0);
+        let all = await viewFields(page);
+        expect(numberOf(all, 'ising-lattice')).toBe(512);
+        expect(field(all, 'ising-lattice').text).toContain('packed');
+        expect(numberOf(all, 'ising-seed')).toBe(1);
+        expect(numberOf(all, 'ising-t-ratio')).toBeCloseTo(1, 3);
+        expect(numberOf(all, 'ising-field-value')).toBe(0);
+        expect(field(all, 'ising-lattice').text).toContain('512×512');
+        // Near T_c the energy per spin is near −√2 (exact at L → ∞); a random start is at 0.
+        const later = await waitForReadout(page, 'ising-sweeps', '>', first.value);
+        all = await viewFields(page);
+        expect(numberOf(all, 'ising-energy')).toBeLessThan(-1);
+        expect(numberOf(all, 'ising-sweep-rate')).toBeGreaterThan(0);
+        expect(numberOf(all, 'ising-flip-rate')).toBeGreaterThan(0);
+        console.info(
+          `Ising 512² on SwiftShader: ${later.value} sweeps, ${numberOf(all, 'ising-sweep-rate').toFixed(1)} sweeps/s, ` +
+            `${numberOf(all, 'ising-flip-rate').toPrecision(3)} spin updates/ns`,
+        );
+        await (await viewElement(page, 'section')).screenshot({ path: join(results, 'ising-default.png') });
+        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
+          '',
+        );
+        expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+    },
+    READY_TIMEOUT,
+  );
+
+  it(
+    'draws exactly the engine spins, moves the readouts, pauses and resumes, orders after a quench to T = 1, reverses in a field',
+    async () => {
+      const { page, log } = await openPage('/?L=128');
+      try {
+        await waitForView(page, ['running'], log);
+        // The readouts move: two reads a second apart differ (sweeps always; E or M almost surely).
+        const a = await waitForReadout(page, 'ising-sweeps', '>', 0);
+        const before = await viewFields(page);
+        await sleep(1000);
+        await waitForReadout(page, 'ising-sweeps', '>', a.value);
+        const after = await viewFields(page);
+        expect(numberOf(after, 'ising-sweeps')).toBeGreaterThan(numberOf(before, 'ising-sweeps'));
+        expect(
+          numberOf(after, 'ising-energy') !== numberOf(before, 'ising-energy') ||
+            numberOf(after, 'ising-magnetization') !== numberOf(before, 'ising-magnetization'),
+        ).toBe(true);
+
+        // Pause: the state stops, and the readouts describe exactly the state drawn.
+        await clickControl(page, 'ising-pause');
+        await waitForView(page, ['paused'], log);
+        const paused = await viewFields(page);
+        const geometry = await page.evaluate(async () => {
+          const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+          const canvas = view?.shadowRoot?.querySelector('canvas');
+          if (!view?.engine || !view.renderer || !canvas) throw new Error('no engine, renderer or canvas');
+          return {
+            L: view.engine.config.Lx,
+            width: canvas.width,
+            height: canvas.height,
+            placement: view.renderer.placement,
+            palette: { ...view.renderer.palette },
+            spins: Array.from(await view.engine.getSpins()),
+          };
+        });
+        expect(geometry.L).toBe(128);
+        const oracle = observablesOf(geometry.spins, geometry.L);
+        expect(numberOf(paused, 'ising-energy')).toBeCloseTo(oracle.energy, 12);
+        expect(numberOf(paused, 'ising-magnetization')).toBeCloseTo(oracle.magnetization, 12);
+        await sleep(1000);
+        expect(numberOf(await viewFields(page), 'ising-sweeps')).toBe(numberOf(paused, 'ising-sweeps'));
+
+        // The canvas as the compositor shows it: every site in its spin's colour, nothing else.
+        const canvas = await viewElement(page, 'canvas');
+        const png = await canvas.screenshot({ path: join(results, 'ising-canvas.png') });
+        const shot = await decodePng(page, png);
+        const palette = {
+          up: rgbOf(geometry.palette.up),
+          down: rgbOf(geometry.palette.down),
+          background: rgbOf(geometry.palette.background),
+        };
+        const counts = { up: 0, down: 0, background: 0, other: 0 };
+        for (let i = 0; i < shot.width * shot.height; i++) counts[classify(shot.rgba, 4 * i, palette)]++;
+        const total = shot.width * shot.height;
+        expect(counts.other / total, `pixels in no palette colour: ${JSON.stringify(counts)}`).toBeLessThan(
+          0.01,
+        );
+        const upShare = counts.up / (counts.up + counts.down);
+        expect(upShare).toBeGreaterThan(0.05);
+        expect(upShare).toBeLessThan(0.95);
+        expect(upShare).toBeCloseTo((1 + oracle.magnetization) / 2, 1);
+        const { originX, originY, pixelsPerSite } = geometry.placement;
+        const sx = shot.width / geometry.width;
+        const sy = shot.height / geometry.height;
+        let mismatches = 0;
+        for (let y = 0; y < geometry.L; y++) {
+          for (let x = 0; x < geometry.L; x++) {
+            const px = Math.floor((originX + (x + 0.5) * pixelsPerSite) * sx);
+            const py = Math.floor((originY + (y + 0.5) * pixelsPerSite) * sy);
+            const seen = classify(shot.rgba, 4 * (py * shot.width + px), palette);
+            if (seen !== (geometry.spins[y * geometry.L + x] === 1 ? 'up' : 'down')) mismatches++;
+          }
+        }
+        expect(mismatches, `sites drawn in the wrong colour (of ${geometry.L ** 2})`).toBe(0);
+        await (await viewElement(page, 'section')).screenshot({ path: join(results, 'ising.png') });
+
+        // Resume, then quench to T = 1: the state is kept (no reset) and the energy falls toward −2.
+        await clickControl(page, 'ising-pause');
+        await waitForView(page, ['running'], log);
+        await waitForReadout(page, 'ising-sweeps', '>', numberOf(paused, 'ising-sweeps'));
+        await setControl(page, 'ising-temperature', '1', 'change');
+        let all = await viewFields(page);
+        expect(numberOf(all, 'ising-t-ratio')).toBeCloseTo(1 / (2 / Math.log(1 + Math.SQRT2)), 6);
+        const sweepsAtQuench = numberOf(all, 'ising-sweeps');
+        expect(sweepsAtQuench).toBeGreaterThan(numberOf(paused, 'ising-sweeps'));
+        const ordered = await waitForReadout(page, 'ising-energy', '<', -1.6);
+        all = await viewFields(page);
+        expect(numberOf(all, 'ising-sweeps')).toBeGreaterThan(sweepsAtQuench);
+        expect(numberOf(all, 'ising-seed')).toBe(1);
+        console.info(
+          `Ising 128² quench to T = 1: e = ${ordered.value.toFixed(4)} after ${ordered.seconds.toFixed(1)} s ` +
+            `(${numberOf(all, 'ising-sweeps') - sweepsAtQuench} sweeps)`,
+        );
+
+        // Heat-bath from the next sweep, same state: still ordered, still sweeping.
+        await setControl(page, 'ising-algorithm', 'heatbath', 'change');
+        const switched = numberOf(await viewFields(page), 'ising-sweeps');
+        await waitForReadout(page, 'ising-sweeps', '>', switched + 20);
+        all = await viewFields(page);
+        expect(numberOf(all, 'ising-energy')).toBeLessThan(-1.6);
+        expect(await viewStatus(page)).toBe('running');
+        await page.screenshot({ path: join(results, 'ising-quench.png') });
+
+        // A field against the ordered phase: droplets of the favoured sign nucleate and take over.
+        const m = numberOf(all, 'ising-magnetization');
+        const h = m < 0 ? 1 : -1;
+        await setControl(page, 'ising-field', String(h), 'input');
+        expect(numberOf(await viewFields(page), 'ising-field-value')).toBe(h);
+        const flipped = await waitForReadout(
+          page,
+          'ising-magnetization',
+          h > 0 ? '>' : '<',
+          h > 0 ? 0.5 : -0.5,
+        );
+        console.info(
+          `Ising 128² at T = 1: h = ${h} reversed m = ${m.toFixed(3)} in ${flipped.seconds.toFixed(1)} s`,
+        );
+        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
+          '',
+        );
+        expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+    },
+    READY_TIMEOUT * 2,
+  );
+
+  it(
+    'shows bad Ising URL parameters in the page, and rebuilds when the lattice or kernel is changed',
+    async () => {
+      let { page, log } = await openPage('/?L=abc&T=9&kernel=fast');
+      try {
+        await waitForView(page, ['error'], log);
+        expect(
+          await page.evaluate(
+            () =>
+              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
+          ),
+        ).toBe('params');
+        const message = field(await viewFields(page), 'ising-error-message').text;
+        expect(message).toContain('?L=abc: L must be an integer in 4 … 8192');
+        expect(message).toContain('?T=9: T must be a number in 0.5 … 5');
+        expect(message).toContain("?kernel=fast: kernel must be 'packed' or 'simple'");
+        await setControl(page, 'ising-L', '64', 'change');
+        await waitForView(page, ['running'], log);
+        const all = await viewFields(page);
+        expect(numberOf(all, 'ising-lattice')).toBe(64);
+        expect(all['ising-error']).toBeUndefined();
+        expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+
+      ({ page, log } = await openPage('/?L=100'));
+      try {
+        await waitForView(page, ['error'], log);
+        expect(field(await viewFields(page), 'ising-error-message').text).toContain(
+          "kernel 'packed' needs L a multiple of 32; got L = 100",
+        );
+        await setControl(page, 'ising-kernel', 'simple', 'change');
+        await waitForView(page, ['running'], log);
+        let all = await viewFields(page);
+        expect(numberOf(all, 'ising-lattice')).toBe(100);
+        expect(field(all, 'ising-lattice').text).toContain('simple');
+        const sweeps = (await waitForReadout(page, 'ising-sweeps', '>', 40)).value;
+        // Reset (while paused, so the count is exact): a new engine with a new seed, at sweep 0.
+        await clickControl(page, 'ising-pause');
+        await waitForView(page, ['paused'], log);
+        await clickControl(page, 'ising-reset');
+        await page.waitForFunction(
+          () => {
+            const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+            const seed = view?.shadowRoot?.querySelector<HTMLElement>('[data-testid="ising-seed"]')?.dataset
+              .value;
+            return view?.dataset.status === 'paused' && seed !== undefined && seed !== '1';
+          },
+          { timeout: VIEW_TIMEOUT, polling: 100 },
+        );
+        all = await viewFields(page);
+        expect(numberOf(all, 'ising-lattice')).toBe(100);
+        expect(numberOf(all, 'ising-sweeps')).toBe(0);
+        expect(sweeps).toBeGreaterThan(40);
+        await clickControl(page, 'ising-pause');
+        await waitForView(page, ['running'], log);
+        await waitForReadout(page, 'ising-sweeps', '>', 0);
+        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
+          '',
+        );
+        expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+    },
+    READY_TIMEOUT,
+  );
 
   it(
     'shows the adapter and a π estimate within 5 standard errors, equal to the CPU oracle; runs again',
@@ -249,6 +689,15 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
           'lost',
         );
         expect(await errorDetails(page)).toMatch(/lost.*reason: destroyed/s);
+        // The Ising view stops and says so.
+        await waitForView(page, ['error'], log);
+        expect(
+          await page.evaluate(
+            () =>
+              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
+          ),
+        ).toBe('lost');
+        expect(field(await viewFields(page), 'ising-error-message').text).toContain('lost');
         await page.screenshot({ path: join(results, 'demo-lost.png'), fullPage: true });
         expectNoPageErrors(log);
       } finally {
@@ -305,6 +754,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         const details = await errorDetails(page);
         expect(details).toContain('WebGPU is not available here');
         expect(details).toContain('WebGPU is needed');
+        expect(await viewStatus(page)).toBe('(no view)');
         await page.screenshot({ path: join(results, 'demo-no-webgpu.png'), fullPage: true });
         expectNoPageErrors(log);
       } finally {
