@@ -74,3 +74,23 @@ export {
   type SpinViewPlacement,
   type SpinViewScaling,
 } from './ising/view.ts';
+export { isingRunEstimates, type IsingRunInput, type IsingRunEstimates } from './ising/estimates.ts';
+export {
+  generateDataset,
+  resolveDatasetOptions,
+  type Dataset,
+  type DatasetOptions,
+  type DatasetTemperature,
+} from './ising/dataset.ts';
+export {
+  datasetFiles,
+  datasetFileName,
+  writeDataset,
+  checkOutputDirectory,
+  type DatasetFile,
+  type DatasetContext,
+  type SpinFormat,
+} from './io/dataset-files.ts';
+export { encodeNpy, decodeNpy, packBits, NpyFormatError, type NpyArray, type NpyDtype, type NpyData } from './io/npy.ts';
+export * as stats from './stats/index.ts';
+export * as exact from './reference/exact-ising.ts';
