@@ -1,0 +1,79 @@
+// Minibatch gather: expands bit-packed binary samples into a [rows × nv] f32 batch in the units' own
+// values (1/0 or +1/−1). Needs: wide-math, philox, dispatch.
+//
+// Sample order: each epoch uses a fresh pseudo-random permutation π_e of 0 … n−1, a 4-round Feistel
+// network over the smallest even number of bits covering n, with Philox(right half, round, epoch,
+// rngStream) as round function, cycle-walked until the value falls below n (a bijection, computed per
+// index on the GPU: no sort, no host round trip). Batch row r of batch index q reads sample
+// π_e(q·rows + r) when `shuffle` is 1, sample q·rows + r otherwise.
+
+struct BatchParams {
+  key: vec2<u32>,
+  samples: u32,
+  nv: u32,
+  wordsPerSample: u32,
+  rows: u32,
+  batchIndex: u32,
+  epoch: u32,
+  rngStream: u32,
+  shuffle: u32,
+  // Half the Feistel domain's bits (domain = 2^(2·halfBits) ≥ samples).
+  halfBits: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: BatchParams;
+@group(0) @binding(1) var<storage, read> data: array<u32>;
+@group(0) @binding(2) var<storage, read_write> batch: array<f32>;
+// The sample index of each batch row (written by permuteBatch, read by gatherBatch).
+@group(0) @binding(3) var<storage, read_write> rowSample: array<u32>;
+
+override isingUnits: bool = false;
+override workgroupSize: u32 = 64u;
+
+fn feistel(x: u32) -> u32 {
+  let mask = (1u << params.halfBits) - 1u;
+  var left = x >> params.halfBits;
+  var right = x & mask;
+  for (var round = 0u; round < 4u; round++) {
+    let f = philox4x32(vec4<u32>(right, round, params.epoch, params.rngStream), params.key).x & mask;
+    let next = left ^ f;
+    left = right;
+    right = next;
+  }
+  return (left << params.halfBits) | right;
+}
+
+/// π_e(i): cycle-walks the Feistel permutation of [0, 2^(2·halfBits)) until it lands below `samples`.
+fn permute(i: u32) -> u32 {
+  var x = feistel(i);
+  for (var guard = 0u; x >= params.samples && guard < 4096u; guard++) {
+    x = feistel(x);
+  }
+  return x;
+}
+
+@compute @workgroup_size(workgroupSize)
+fn permuteBatch(@builtin(global_invocation_id) id: vec3<u32>) {
+  let r = id.x;
+  if (r >= params.rows) {
+    return;
+  }
+  let position = params.batchIndex * params.rows + r;
+  rowSample[r] = select(position, permute(position), params.shuffle != 0u);
+}
+
+@compute @workgroup_size(workgroupSize)
+fn gatherBatch(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (t >= params.rows * params.nv) {
+    return;
+  }
+  let r = t / params.nv;
+  let i = t % params.nv;
+  let bit = (data[rowSample[r] * params.wordsPerSample + i / 32u] >> (i % 32u)) & 1u;
+  batch[t] = select(select(0.0, -1.0, isingUnits), 1.0, bit == 1u);
+}

@@ -1,0 +1,620 @@
+/**
+ * Dense RBM engine on the GPU: batched conditional sampling (tiled products fused with bias, activation
+ * and the Bernoulli draw), CD-k and PCD updates whose gradients, parameters, optimiser state and chains
+ * all stay on the GPU, one submission per update. It is handed a `GPUDevice`; it never creates one.
+ *
+ * Conventions (PHYSICS.md, "RBM conventions"): units 'bernoulli' ({0,1}) or 'ising' (±1) for both
+ * layers; parameters [W (nv × nh, row-major) | a (nv) | b (nh)] in one f32 buffer.
+ * Gradient: ⟨v h⟩_data − ⟨v h⟩_model, the data term with hidden means, the model term from the chain end
+ * after k Gibbs steps (visible samples — or means with `meanFieldFinal` — and hidden means).
+ *
+ * @example
+ * const rbm = new RbmEngine(device, { nv: 784, nh: 144, seed: 1 });
+ * rbm.setData(trainingRows, n);             // binary values in the units' convention
+ * rbm.configureTraining({ batch: 100, k: 1, optimizer: 'adam', lr: 1e-3 });
+ * await rbm.trainEpochs(10);
+ */
+import { createBuffer, createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
+import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
+import type { StructView } from '../gpu/reflect.ts';
+import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
+import { philox4x32, unitFloat } from '../reference/philox.ts';
+import { rbmSources } from './shaders.ts';
+
+export type RbmUnits = 'bernoulli' | 'ising';
+export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
+
+export type LearningRateSchedule =
+  | { kind: 'constant' }
+  /** lr0 / √(1 + c·epoch), c chosen to reach `final` at `decayEpochs`, constant afterwards (Chung & Kao). */
+  | { kind: 'sqrt'; final: number; decayEpochs: number }
+  /** lr0 · gamma^epoch. */
+  | { kind: 'exponential'; gamma: number };
+
+export interface RbmOptions {
+  nv: number;
+  nh: number;
+  units?: RbmUnits;
+  visibleBias?: boolean;
+  hiddenBias?: boolean;
+  seed?: number | bigint;
+  /** Initial weights ~ N(0, initScale²) (default 0.01), biases 0; or explicit parameters. */
+  initScale?: number;
+  parameters?: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> };
+}
+
+export interface TrainingOptions {
+  batch: number;
+  /** Gibbs steps per update (CD-k / PCD-k; default 1). */
+  k?: number;
+  /** Persistent chains (PCD) — 0 or absent for CD. */
+  pcd?: number;
+  meanFieldFinal?: boolean;
+  optimizer?: OptimizerKind;
+  lr: number;
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  l1?: number;
+  l2?: number;
+  schedule?: LearningRateSchedule;
+  /** Reshuffle the minibatches every epoch on the GPU (default true). */
+  shuffle?: boolean;
+}
+
+export interface RbmParameters {
+  W: Float32Array;
+  a: Float32Array;
+  b: Float32Array;
+}
+
+const TILE = 16;
+const WORKGROUP = 64;
+
+function positiveInteger(name: string, value: unknown, max = 0xffffffff): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`${name} ${String(value)} must be an integer in 1 … ${max}`);
+  }
+  return value;
+}
+
+function finite(name: string, value: unknown, { min = -Infinity, exclusiveMin = false } = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (exclusiveMin && value === min)) {
+    throw new RangeError(`${name} ${String(value)} must be a finite number ${exclusiveMin ? '>' : '≥'} ${min}`);
+  }
+  return value;
+}
+
+/** Deterministic N(0, 1) draws from Philox (Box–Muller), for weight initialisation. */
+function gaussians(count: number, key: [number, number]): Float64Array {
+  const out = new Float64Array(count);
+  const stream = streamWord(RngPurpose.rbmInit, 0);
+  for (let i = 0; i < count; i += 2) {
+    const [x, y] = philox4x32([i >>> 1, 0, 0, stream], key);
+    const u1 = unitFloat(x) + 2 ** -25; // (0, 1)
+    const u2 = unitFloat(y);
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    out[i] = radius * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+/** The learning rate at a (fractional) epoch. */
+export function learningRate(lr0: number, schedule: LearningRateSchedule, epoch: number): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return lr0;
+    case 'sqrt': {
+      const c = ((lr0 / schedule.final) ** 2 - 1) / schedule.decayEpochs;
+      return epoch >= schedule.decayEpochs ? schedule.final : lr0 / Math.sqrt(1 + c * epoch);
+    }
+    case 'exponential':
+      return lr0 * schedule.gamma ** epoch;
+  }
+}
+
+interface LayerDispatch {
+  dispatch: Dispatch;
+  uniforms: GPUBuffer;
+  view: StructView;
+}
+
+type ResolvedTraining = Required<Omit<TrainingOptions, 'schedule' | 'pcd'>> & {
+  schedule: LearningRateSchedule;
+  pcd: number;
+};
+
+interface Training {
+  options: ResolvedTraining;
+  rows: number;
+  chains: number;
+  buffers: GPUBuffer[];
+  items: Encodable[];
+  layers: LayerDispatch[];
+  batchUniforms: GPUBuffer;
+  batchView: StructView;
+  optimizerUniforms: GPUBuffer;
+  optimizerView: StructView;
+}
+
+export class RbmEngine {
+  readonly nv: number;
+  readonly nh: number;
+  readonly units: RbmUnits;
+  readonly visibleBias: boolean;
+  readonly hiddenBias: boolean;
+  /** [W | a | b], f32. */
+  readonly parameters: GPUBuffer;
+  readonly gradient: GPUBuffer;
+  private readonly firstMoment: GPUBuffer;
+  private readonly secondMoment: GPUBuffer;
+  private readonly key: [number, number];
+  private data: GPUBuffer | null = null;
+  private samples = 0;
+  private training: Training | null = null;
+  /** Updates done (the RNG step counter and Adam's t). */
+  private updates = 0;
+  private epochsDone = 0;
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: RbmOptions,
+  ) {
+    this.nv = positiveInteger('nv', options.nv);
+    this.nh = positiveInteger('nh', options.nh);
+    this.units = options.units ?? 'bernoulli';
+    if (this.units !== 'bernoulli' && this.units !== 'ising') {
+      throw new RangeError(`units '${String(this.units)}' must be 'bernoulli' or 'ising'`);
+    }
+    this.visibleBias = options.visibleBias ?? true;
+    this.hiddenBias = options.hiddenBias ?? true;
+    this.key = seedKey(options.seed ?? 1);
+    const count = this.nv * this.nh + this.nv + this.nh;
+    const label = `rbm ${this.nv}×${this.nh}`;
+    this.parameters = createStorageBuffer(device, `${label} parameters`, count * 4);
+    this.gradient = createStorageBuffer(device, `${label} gradient`, count * 4);
+    this.firstMoment = createStorageBuffer(device, `${label} optimiser moment 1`, count * 4);
+    this.secondMoment = createStorageBuffer(device, `${label} optimiser moment 2`, count * 4);
+    if (options.parameters) this.setParameters(options.parameters);
+    else {
+      const scale = finite('initScale', options.initScale ?? 0.01, { min: 0 });
+      const init = new Float32Array(count);
+      const g = gaussians(this.nv * this.nh, this.key);
+      for (let i = 0; i < g.length; i++) init[i] = scale * (g[i] as number);
+      uploadBuffer(device, this.parameters, init);
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new Error('this RbmEngine was destroyed');
+  }
+
+  /** Number of parameter updates done so far. */
+  get updateCount(): number {
+    return this.updates;
+  }
+
+  /** Number of full epochs done by trainEpochs. */
+  get epochCount(): number {
+    return this.epochsDone;
+  }
+
+  /** Replaces the parameters (biases default to 0; a disabled bias must be all zero). */
+  setParameters(p: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> }): void {
+    this.checkAlive();
+    const { nv, nh } = this;
+    const all = new Float32Array(nv * nh + nv + nh);
+    const put = (
+      name: string,
+      values: ArrayLike<number> | undefined,
+      length: number,
+      offset: number,
+      enabled: boolean,
+    ): void => {
+      if (values === undefined) return;
+      if (values.length !== length) throw new RangeError(`${name} has ${values.length} values; expected ${length}`);
+      for (let i = 0; i < length; i++) {
+        const x = values[i] as number;
+        if (!Number.isFinite(x)) throw new RangeError(`${name}[${i}] = ${x} is not finite`);
+        if (!enabled && x !== 0) throw new RangeError(`${name}[${i}] = ${x}, but this RBM has no such bias`);
+        all[offset + i] = x;
+      }
+    };
+    put('W', p.W, nv * nh, 0, true);
+    put('a', p.a, nv, nv * nh, this.visibleBias);
+    put('b', p.b, nh, nv * nh + nv, this.hiddenBias);
+    uploadBuffer(this.device, this.parameters, all);
+  }
+
+  /** Reads W [nv × nh], a, b. */
+  async getParameters(): Promise<RbmParameters> {
+    this.checkAlive();
+    const all = new Float32Array(await readBuffer(this.device, this.parameters));
+    const w = this.nv * this.nh;
+    return { W: all.slice(0, w), a: all.slice(w, w + this.nv), b: all.slice(w + this.nv, w + this.nv + this.nh) };
+  }
+
+  /** Reads the last computed gradient as { dW, da, db }. */
+  async getGradient(): Promise<{ dW: Float32Array; da: Float32Array; db: Float32Array }> {
+    this.checkAlive();
+    const all = new Float32Array(await readBuffer(this.device, this.gradient));
+    const w = this.nv * this.nh;
+    return { dW: all.slice(0, w), da: all.slice(w, w + this.nv), db: all.slice(w + this.nv) };
+  }
+
+  /**
+   * Uploads n training samples (`rows[s·nv + i]`, binary in the units' values: 0/1 or −1/+1), bit-packed
+   * (32 units per word), once.
+   */
+  setData(rows: ArrayLike<number>, n: number): void {
+    this.checkAlive();
+    positiveInteger('sample count', n);
+    if (rows.length !== n * this.nv) {
+      throw new RangeError(`data has ${rows.length} values; ${n} samples × nv ${this.nv} = ${n * this.nv}`);
+    }
+    const low = this.units === 'ising' ? -1 : 0;
+    const words = Math.ceil(this.nv / 32);
+    const packed = new Uint32Array(n * words);
+    for (let s = 0; s < n; s++) {
+      for (let i = 0; i < this.nv; i++) {
+        const x = rows[s * this.nv + i];
+        const w = s * words + (i >>> 5);
+        if (x === 1) packed[w] = ((packed[w] as number) | (1 << (i & 31))) >>> 0;
+        else if (x !== low) {
+          throw new RangeError(
+            `data value ${String(x)} at sample ${s}, unit ${i} is not binary for ${this.units} units (${low} or 1)`,
+          );
+        }
+      }
+    }
+    this.data?.destroy();
+    this.data = createStorageBuffer(this.device, `rbm data ${n}×${this.nv}`, packed.byteLength, packed);
+    this.samples = n;
+    if (this.training) this.configureTraining({ ...this.training.options });
+  }
+
+  private layer(
+    label: string,
+    input: GPUBuffer,
+    means: GPUBuffer,
+    samplesOut: GPUBuffer,
+    rows: number,
+    hidden: boolean,
+    stream: number,
+    sample: boolean,
+  ): LayerDispatch {
+    const program = Program.get(this.device, rbmSources.layer);
+    const units = hidden ? this.nh : this.nv;
+    const fanIn = hidden ? this.nv : this.nh;
+    const view = program.structView('LayerParams');
+    view.set({
+      key: this.key,
+      rows,
+      units,
+      fanIn,
+      step: 0,
+      rngStream: stream,
+      sample: sample ? 1 : 0,
+      biasOffset: this.nv * this.nh + (hidden ? this.nv : 0),
+    });
+    const uniforms = createUniformBuffer(this.device, `${label} params`, view.data);
+    const dispatch = new Dispatch(this.device, {
+      label,
+      pipeline: program.pipeline('sampleLayer', {
+        TILE,
+        transposeWeights: !hidden,
+        isingUnits: this.units === 'ising',
+      }),
+      bindGroups: [
+        program.bindGroup(0, { params: uniforms, input, parameters: this.parameters, means, samples: samplesOut }),
+      ],
+      workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
+    });
+    return { dispatch, uniforms, view };
+  }
+
+  private resolveTraining(options: TrainingOptions): ResolvedTraining {
+    const o: ResolvedTraining = {
+      batch: positiveInteger('batch', options.batch),
+      k: positiveInteger('k', options.k ?? 1, 1000),
+      pcd: options.pcd ?? 0,
+      meanFieldFinal: options.meanFieldFinal ?? false,
+      optimizer: options.optimizer ?? 'sgd',
+      lr: finite('lr', options.lr, { min: 0, exclusiveMin: true }),
+      momentum: finite('momentum', options.momentum ?? 0.9, { min: 0 }),
+      beta1: finite('beta1', options.beta1 ?? 0.9, { min: 0 }),
+      beta2: finite('beta2', options.beta2 ?? 0.999, { min: 0 }),
+      epsilon: finite('epsilon', options.epsilon ?? 1e-8, { min: 0, exclusiveMin: true }),
+      l1: finite('l1', options.l1 ?? 0, { min: 0 }),
+      l2: finite('l2', options.l2 ?? 0, { min: 0 }),
+      schedule: options.schedule ?? { kind: 'constant' },
+      shuffle: options.shuffle ?? true,
+    };
+    if (o.pcd !== 0) positiveInteger('pcd chains', o.pcd);
+    if (!['sgd', 'momentum', 'adam'].includes(o.optimizer)) {
+      throw new RangeError(`optimizer '${o.optimizer}' must be sgd, momentum or adam`);
+    }
+    if (o.batch > this.samples) throw new RangeError(`batch ${o.batch} exceeds the ${this.samples} training samples`);
+    if (o.momentum >= 1 || o.beta1 >= 1 || o.beta2 >= 1) {
+      throw new RangeError(`momentum ${o.momentum}, beta1 ${o.beta1} and beta2 ${o.beta2} must be < 1`);
+    }
+    const s = o.schedule;
+    if (s.kind === 'sqrt') {
+      finite('schedule final', s.final, { min: 0, exclusiveMin: true });
+      finite('schedule decayEpochs', s.decayEpochs, { min: 0, exclusiveMin: true });
+    } else if (s.kind === 'exponential') {
+      finite('schedule gamma', s.gamma, { min: 0, exclusiveMin: true });
+    } else if (s.kind !== 'constant') {
+      throw new RangeError(`schedule '${(s as { kind: string }).kind}' must be constant, sqrt or exponential`);
+    }
+    return o;
+  }
+
+  /** Sets up minibatch CD-k or PCD-k training (buffers, dispatches); needs setData first. */
+  configureTraining(options: TrainingOptions): void {
+    this.checkAlive();
+    if (!this.data) throw new Error('no training data: call setData first');
+    const o = this.resolveTraining(options);
+    this.releaseTraining();
+
+    const { nv, nh, device } = this;
+    const rows = o.batch;
+    const chains = o.pcd > 0 ? o.pcd : rows;
+    const f = (label: string, n: number): GPUBuffer => createStorageBuffer(device, `rbm ${label}`, n * 4);
+    const v0 = f('batch', rows * nv);
+    const h0m = f('hidden means (data)', rows * nh);
+    const h0s = f('hidden samples (data)', rows * nh);
+    const vm = f('visible means (chain)', chains * nv);
+    const vs = f('visible samples (chain)', chains * nv);
+    const hm = f('hidden means (chain)', chains * nh);
+    const hs = f('hidden samples (chain)', chains * nh);
+    const rowSample = createStorageBuffer(device, 'rbm batch rows', rows * 4);
+    const buffers = [v0, h0m, h0s, vm, vs, hm, hs, rowSample];
+    const items: Encodable[] = [];
+    const layers: LayerDispatch[] = [];
+
+    const batchProgram = Program.get(device, rbmSources.batch);
+    const halfBits = Math.max(1, Math.ceil(Math.ceil(Math.log2(Math.max(2, this.samples))) / 2));
+    const batchView = batchProgram.structView('BatchParams');
+    batchView.set({
+      key: this.key,
+      samples: this.samples,
+      nv,
+      wordsPerSample: Math.ceil(nv / 32),
+      rows,
+      batchIndex: 0,
+      epoch: 0,
+      rngStream: streamWord(RngPurpose.rbmShuffle, 0),
+      shuffle: o.shuffle ? 1 : 0,
+      halfBits,
+    });
+    const batchUniforms = createUniformBuffer(device, 'rbm batch params', batchView.data);
+    const batchGroup = batchProgram.bindGroup(0, { params: batchUniforms, data: this.data, batch: v0, rowSample });
+    const batchConstants = { isingUnits: this.units === 'ising', workgroupSize: WORKGROUP };
+    items.push(
+      new Dispatch(device, {
+        label: 'rbm permuteBatch',
+        pipeline: batchProgram.pipeline('permuteBatch', batchConstants),
+        bindGroups: [batchGroup],
+        workgroups: Math.ceil(rows / WORKGROUP),
+      }),
+      new Dispatch(device, {
+        label: 'rbm gatherBatch',
+        pipeline: batchProgram.pipeline('gatherBatch', batchConstants),
+        bindGroups: [batchGroup],
+        workgroups: Math.ceil((rows * nv) / WORKGROUP),
+      }),
+    );
+
+    const hiddenStream = (g: number): number => streamWord(RngPurpose.rbmHidden, g);
+    const visibleStream = (g: number): number => streamWord(RngPurpose.rbmVisible, g);
+    const add = (l: LayerDispatch): void => {
+      layers.push(l);
+      items.push(l.dispatch);
+    };
+    add(this.layer('rbm hidden (data)', v0, h0m, h0s, rows, true, hiddenStream(0), o.pcd === 0));
+    let chainVisible: GPUBuffer | null = null;
+    if (o.pcd > 0) {
+      chainVisible = f('persistent chains', chains * nv);
+      buffers.push(chainVisible);
+      // Chains start from random binary states (Philox, deterministic in the seed).
+      const init = new Float32Array(chains * nv);
+      const low = this.units === 'ising' ? -1 : 0;
+      const stream = streamWord(RngPurpose.rbmInit, 1);
+      for (let i = 0; i < init.length; i++) init[i] = philox4x32([i, 0, 0, stream], this.key)[0] >>> 31 ? 1 : low;
+      uploadBuffer(device, chainVisible, init);
+      add(this.layer('rbm hidden (chain start)', chainVisible, hm, hs, chains, true, hiddenStream(0), true));
+    }
+    for (let g = 1; g <= o.k; g++) {
+      const hiddenIn = g === 1 && o.pcd === 0 ? h0s : hs;
+      add(this.layer(`rbm visible (step ${g})`, hiddenIn, vm, vs, chains, false, visibleStream(g), true));
+      const last = g === o.k;
+      const visibleIn = last && o.meanFieldFinal ? vm : vs;
+      add(this.layer(`rbm hidden (step ${g})`, visibleIn, hm, hs, chains, true, hiddenStream(g), !last));
+    }
+    if (chainVisible) items.push(new Copy(vs, 0, chainVisible, 0, chains * nv * 4));
+
+    const gradientProgram = Program.get(device, rbmSources.gradient);
+    const gradientView = gradientProgram.structView('GradientParams').set({
+      rowsPositive: rows,
+      rowsNegative: chains,
+      nv,
+      nh,
+      visibleBias: this.visibleBias ? 1 : 0,
+      hiddenBias: this.hiddenBias ? 1 : 0,
+    });
+    const gradientUniforms = createUniformBuffer(device, 'rbm gradient params', gradientView.data);
+    buffers.push(gradientUniforms);
+    const gradientGroup = gradientProgram.bindGroup(0, {
+      params: gradientUniforms,
+      visiblePositive: v0,
+      hiddenPositive: h0m,
+      visibleNegative: o.meanFieldFinal ? vm : vs,
+      hiddenNegative: hm,
+      gradient: this.gradient,
+    });
+    items.push(
+      new Dispatch(device, {
+        label: 'rbm weightGradient',
+        pipeline: gradientProgram.pipeline('weightGradient', { TILE }),
+        bindGroups: [gradientGroup],
+        workgroups: [Math.ceil(nh / TILE), Math.ceil(nv / TILE), 1],
+      }),
+      new Dispatch(device, {
+        label: 'rbm biasGradient',
+        pipeline: gradientProgram.pipeline('biasGradient'),
+        bindGroups: [gradientGroup],
+        workgroups: Math.ceil((nv + nh) / 64),
+      }),
+    );
+
+    const optimizerProgram = Program.get(device, rbmSources.optimizer);
+    const optimizerView = optimizerProgram.structView('OptimizerParams');
+    const count = nv * nh + nv + nh;
+    optimizerView.set({ count, weightCount: nv * nh });
+    const optimizerUniforms = createUniformBuffer(device, 'rbm optimiser params', optimizerView.data);
+    items.push(
+      new Dispatch(device, {
+        label: 'rbm updateParameters',
+        pipeline: optimizerProgram.pipeline('updateParameters', { workgroupSize: WORKGROUP }),
+        bindGroups: [
+          optimizerProgram.bindGroup(0, {
+            params: optimizerUniforms,
+            gradient: this.gradient,
+            parameters: this.parameters,
+            firstMoment: this.firstMoment,
+            secondMoment: this.secondMoment,
+          }),
+        ],
+        workgroups: Math.ceil(count / WORKGROUP),
+      }),
+    );
+    this.training = {
+      options: o,
+      rows,
+      chains,
+      buffers,
+      items,
+      layers,
+      batchUniforms,
+      batchView,
+      optimizerUniforms,
+      optimizerView,
+    };
+  }
+
+  /** Minibatches per epoch: ⌊n / batch⌋ (the n mod batch samples left out change every epoch when shuffling). */
+  get batchesPerEpoch(): number {
+    if (!this.training) throw new Error('call configureTraining first');
+    return Math.floor(this.samples / this.training.rows);
+  }
+
+  /** One CD-k / PCD-k update (one submission). `gradientOnly` computes the gradient without updating. */
+  step(options: { gradientOnly?: boolean } = {}): void {
+    this.checkAlive();
+    const t = this.training;
+    if (!t) throw new Error('call configureTraining first');
+    const perEpoch = this.batchesPerEpoch;
+    const epoch = Math.floor(this.updates / perEpoch);
+    const batchIndex = this.updates % perEpoch;
+    const o = t.options;
+    uploadBuffer(this.device, t.batchUniforms, t.batchView.set({ batchIndex, epoch }).data);
+    for (const l of t.layers) uploadBuffer(this.device, l.uniforms, l.view.set({ step: this.updates >>> 0 }).data);
+    const n = this.updates + 1;
+    t.optimizerView.set({
+      method: { sgd: 0, momentum: 1, adam: 2 }[o.optimizer],
+      lr: learningRate(o.lr, o.schedule, this.updates / perEpoch),
+      l1: o.l1,
+      l2: o.l2,
+      momentum: o.momentum,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      epsilon: o.epsilon,
+      correction1: 1 - o.beta1 ** n,
+      correction2: 1 - o.beta2 ** n,
+    });
+    uploadBuffer(this.device, t.optimizerUniforms, t.optimizerView.data);
+    const items = options.gradientOnly ? t.items.slice(0, -1) : t.items;
+    submitStep(this.device, 'rbm update', items);
+    if (!options.gradientOnly) this.updates++;
+  }
+
+  /** Runs `epochs` epochs of updates; resolves when the GPU is done. */
+  async trainEpochs(
+    epochs: number,
+    options: { signal?: AbortSignal; onEpoch?: (epoch: number) => void | Promise<void> } = {},
+  ): Promise<{ epochsDone: number; aborted: boolean }> {
+    positiveInteger('epochs', epochs);
+    const perEpoch = this.batchesPerEpoch;
+    for (let e = 0; e < epochs; e++) {
+      for (let q = 0; q < perEpoch; q++) {
+        if (options.signal?.aborted) return { epochsDone: e, aborted: true };
+        this.step();
+      }
+      await this.device.queue.onSubmittedWorkDone();
+      this.epochsDone++;
+      await options.onEpoch?.(this.epochsDone);
+    }
+    return { epochsDone: epochs, aborted: false };
+  }
+
+  /**
+   * Samples one layer given the other for explicit rows (tests, sampling): `hidden: true` gives h | v
+   * from v rows [rows × nv]; `hidden: false` gives v | h from h rows [rows × nh]. `step` selects the RNG
+   * step (counter word z); the sub-stream is 0.
+   */
+  async conditional(
+    input: Float32Array,
+    rows: number,
+    { hidden, step = 0 }: { hidden: boolean; step?: number },
+  ): Promise<{ means: Float32Array; samples: Float32Array }> {
+    this.checkAlive();
+    positiveInteger('rows', rows);
+    const fanIn = hidden ? this.nv : this.nh;
+    const units = hidden ? this.nh : this.nv;
+    if (input.length !== rows * fanIn) {
+      throw new RangeError(`input has ${input.length} values; expected ${rows} × ${fanIn}`);
+    }
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const inBuf = createBuffer(this.device, {
+      label: 'rbm conditional input',
+      size: input.byteLength,
+      usage,
+      contents: input,
+    });
+    const means = createStorageBuffer(this.device, 'rbm conditional means', rows * units * 4);
+    const samples = createStorageBuffer(this.device, 'rbm conditional samples', rows * units * 4);
+    const stream = streamWord(hidden ? RngPurpose.rbmHidden : RngPurpose.rbmVisible, 0);
+    const l = this.layer('rbm conditional', inBuf, means, samples, rows, hidden, stream, true);
+    try {
+      uploadBuffer(this.device, l.uniforms, l.view.set({ step }).data);
+      submitStep(this.device, 'rbm conditional', [l.dispatch]);
+      return {
+        means: new Float32Array(await readBuffer(this.device, means)),
+        samples: new Float32Array(await readBuffer(this.device, samples)),
+      };
+    } finally {
+      for (const b of [inBuf, means, samples, l.uniforms]) b.destroy();
+    }
+  }
+
+  private releaseTraining(): void {
+    if (!this.training) return;
+    for (const b of this.training.buffers) b.destroy();
+    for (const l of this.training.layers) l.uniforms.destroy();
+    this.training.batchUniforms.destroy();
+    this.training.optimizerUniforms.destroy();
+    this.training = null;
+  }
+
+  /** Frees every GPU buffer this engine owns. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.releaseTraining();
+    for (const b of [this.parameters, this.gradient, this.firstMoment, this.secondMoment, this.data]) b?.destroy();
+  }
+}
