@@ -31,15 +31,31 @@ export type LearningRateSchedule =
   /** lr0 · gamma^epoch. */
   | { kind: 'exponential'; gamma: number };
 
+/** Translation-invariant weights on a periodic Lv×Lv visible lattice (Chung & Kao: F=1, k=8, s=2). */
+export interface ConvGeometry {
+  Lv: number;
+  filters: number;
+  /** Filter size k (k×k). */
+  k: number;
+  stride: number;
+}
+
 export interface RbmOptions {
-  nv: number;
-  nh: number;
+  /** Visible units (implied by `conv`: Lv²). */
+  nv?: number;
+  /** Hidden units (implied by `conv`: filters · (Lv/stride)²). */
+  nh?: number;
+  /** Convolutional weights instead of dense (biases then tied: one visible, one per filter). */
+  conv?: ConvGeometry;
   units?: RbmUnits;
   visibleBias?: boolean;
   hiddenBias?: boolean;
   seed?: number | bigint;
   /** Initial weights ~ N(0, initScale²) (default 0.01), biases 0; or explicit parameters. */
   initScale?: number;
+  /** 'normal' (default) N(0, initScale²), or 'uniform' in ±initScale (Chung & Kao: ±1e-5). */
+  initDistribution?: 'normal' | 'uniform';
+  /** W: [nv × nh] dense or [F·k·k] conv; a [nv], b [nh] (tied copies equal for conv). */
   parameters?: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> };
 }
 
@@ -64,6 +80,7 @@ export interface TrainingOptions {
 }
 
 export interface RbmParameters {
+  /** [nv × nh] row-major (dense) or [F × k × k] (conv). */
   W: Float32Array;
   a: Float32Array;
   b: Float32Array;
@@ -142,6 +159,9 @@ interface Training {
 export class RbmEngine {
   readonly nv: number;
   readonly nh: number;
+  readonly conv: (ConvGeometry & { side: number }) | null;
+  /** Weights in the parameter buffer: nv·nh (dense) or F·k² (conv). */
+  readonly weightCount: number;
   readonly units: RbmUnits;
   readonly visibleBias: boolean;
   readonly hiddenBias: boolean;
@@ -163,8 +183,30 @@ export class RbmEngine {
     readonly device: GPUDevice,
     options: RbmOptions,
   ) {
-    this.nv = positiveInteger('nv', options.nv);
-    this.nh = positiveInteger('nh', options.nh);
+    if (options.conv) {
+      const g = options.conv;
+      const Lv = positiveInteger('conv Lv', g.Lv, 4096);
+      const filters = positiveInteger('conv filters', g.filters, 4096);
+      const k = positiveInteger('conv k', g.k, 1024);
+      const stride = positiveInteger('conv stride', g.stride, Lv);
+      if (Lv % stride !== 0) throw new RangeError(`conv stride ${stride} does not tile the ${Lv}×${Lv} lattice (Lv % stride ≠ 0)`);
+      const side = Lv / stride;
+      this.conv = { Lv, filters, k, stride, side };
+      this.nv = Lv * Lv;
+      this.nh = filters * side * side;
+      if (options.nv !== undefined && options.nv !== this.nv) {
+        throw new RangeError(`nv ${options.nv} does not match the conv geometry's Lv² = ${this.nv}`);
+      }
+      if (options.nh !== undefined && options.nh !== this.nh) {
+        throw new RangeError(`nh ${options.nh} does not match the conv geometry's F·(Lv/s)² = ${this.nh}`);
+      }
+      this.weightCount = filters * k * k;
+    } else {
+      this.conv = null;
+      this.nv = positiveInteger('nv', options.nv);
+      this.nh = positiveInteger('nh', options.nh);
+      this.weightCount = this.nv * this.nh;
+    }
     this.units = options.units ?? 'bernoulli';
     if (this.units !== 'bernoulli' && this.units !== 'ising') {
       throw new RangeError(`units '${String(this.units)}' must be 'bernoulli' or 'ising'`);
@@ -172,20 +214,39 @@ export class RbmEngine {
     this.visibleBias = options.visibleBias ?? true;
     this.hiddenBias = options.hiddenBias ?? true;
     this.key = seedKey(options.seed ?? 1);
-    const count = this.nv * this.nh + this.nv + this.nh;
-    const label = `rbm ${this.nv}×${this.nh}`;
+    const count = this.weightCount + this.nv + this.nh;
+    const label = `rbm ${this.nv}×${this.nh}${this.conv ? ' conv' : ''}`;
     this.parameters = createStorageBuffer(device, `${label} parameters`, count * 4);
     this.gradient = createStorageBuffer(device, `${label} gradient`, count * 4);
     this.firstMoment = createStorageBuffer(device, `${label} optimiser moment 1`, count * 4);
     this.secondMoment = createStorageBuffer(device, `${label} optimiser moment 2`, count * 4);
-    if (options.parameters) this.setParameters(options.parameters);
-    else {
-      const scale = finite('initScale', options.initScale ?? 0.01, { min: 0 });
-      const init = new Float32Array(count);
-      const g = gaussians(this.nv * this.nh, this.key);
-      for (let i = 0; i < g.length; i++) init[i] = scale * (g[i] as number);
-      uploadBuffer(device, this.parameters, init);
+    try {
+      if (options.parameters) this.setParameters(options.parameters);
+      else this.initialise(options);
+    } catch (err) {
+      this.destroy(); // nothing allocated survives a rejected option
+      throw err;
     }
+  }
+
+  /** Random initial weights (biases 0), deterministic in the seed. */
+  private initialise(options: RbmOptions): void {
+    const scale = finite('initScale', options.initScale ?? 0.01, { min: 0 });
+    const distribution = options.initDistribution ?? 'normal';
+    if (distribution !== 'normal' && distribution !== 'uniform') {
+      throw new RangeError(`initDistribution '${String(distribution)}' must be 'normal' or 'uniform'`);
+    }
+    const init = new Float32Array(this.weightCount + this.nv + this.nh);
+    if (distribution === 'normal') {
+      const g = gaussians(this.weightCount, this.key);
+      for (let i = 0; i < g.length; i++) init[i] = scale * (g[i] as number);
+    } else {
+      const stream = streamWord(RngPurpose.rbmInit, 2);
+      for (let i = 0; i < this.weightCount; i++) {
+        init[i] = scale * (2 * unitFloat(philox4x32([i, 0, 0, stream], this.key)[0]) - 1);
+      }
+    }
+    uploadBuffer(this.device, this.parameters, init);
   }
 
   private checkAlive(): void {
@@ -206,7 +267,8 @@ export class RbmEngine {
   setParameters(p: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> }): void {
     this.checkAlive();
     const { nv, nh } = this;
-    const all = new Float32Array(nv * nh + nv + nh);
+    const wc = this.weightCount;
+    const all = new Float32Array(wc + nv + nh);
     const put = (
       name: string,
       values: ArrayLike<number> | undefined,
@@ -223,9 +285,22 @@ export class RbmEngine {
         all[offset + i] = x;
       }
     };
-    put('W', p.W, nv * nh, 0, true);
-    put('a', p.a, nv, nv * nh, this.visibleBias);
-    put('b', p.b, nh, nv * nh + nv, this.hiddenBias);
+    put('W', p.W, wc, 0, true);
+    put('a', p.a, nv, wc, this.visibleBias);
+    put('b', p.b, nh, wc + nv, this.hiddenBias);
+    if (this.conv) {
+      // Tied biases: one visible bias, one hidden bias per filter.
+      const positions = this.conv.side ** 2;
+      for (let i = 1; i < nv; i++) {
+        if (all[wc + i] !== all[wc]) throw new RangeError(`conv RBM visible biases are tied: a[${i}] ≠ a[0]`);
+      }
+      for (let j = 0; j < nh; j++) {
+        const first = wc + nv + j - (j % positions);
+        if (all[wc + nv + j] !== all[first]) {
+          throw new RangeError(`conv RBM hidden biases are tied per filter: b[${j}] ≠ b[${j - (j % positions)}]`);
+        }
+      }
+    }
     uploadBuffer(this.device, this.parameters, all);
   }
 
@@ -233,7 +308,7 @@ export class RbmEngine {
   async getParameters(): Promise<RbmParameters> {
     this.checkAlive();
     const all = new Float32Array(await readBuffer(this.device, this.parameters));
-    const w = this.nv * this.nh;
+    const w = this.weightCount;
     return { W: all.slice(0, w), a: all.slice(w, w + this.nv), b: all.slice(w + this.nv, w + this.nv + this.nh) };
   }
 
@@ -241,7 +316,7 @@ export class RbmEngine {
   async getGradient(): Promise<{ dW: Float32Array; da: Float32Array; db: Float32Array }> {
     this.checkAlive();
     const all = new Float32Array(await readBuffer(this.device, this.gradient));
-    const w = this.nv * this.nh;
+    const w = this.weightCount;
     return { dW: all.slice(0, w), da: all.slice(w, w + this.nv), db: all.slice(w + this.nv) };
   }
 
@@ -286,10 +361,11 @@ export class RbmEngine {
     stream: number,
     sample: boolean,
   ): LayerDispatch {
-    const program = Program.get(this.device, rbmSources.layer);
+    const program = Program.get(this.device, this.conv ? rbmSources.conv : rbmSources.layer);
     const units = hidden ? this.nh : this.nv;
     const fanIn = hidden ? this.nv : this.nh;
     const view = program.structView('LayerParams');
+    const c = this.conv;
     view.set({
       key: this.key,
       rows,
@@ -298,21 +374,34 @@ export class RbmEngine {
       step: 0,
       rngStream: stream,
       sample: sample ? 1 : 0,
-      biasOffset: this.nv * this.nh + (hidden ? this.nv : 0),
+      biasOffset: this.weightCount + (hidden ? this.nv : 0),
+      lv: c?.Lv ?? 0,
+      filters: c?.filters ?? 0,
+      kernelSize: c?.k ?? 0,
+      stride: c?.stride ?? 0,
+      side: c?.side ?? 0,
     });
     const uniforms = createUniformBuffer(this.device, `${label} params`, view.data);
-    const dispatch = new Dispatch(this.device, {
-      label,
-      pipeline: program.pipeline('sampleLayer', {
-        TILE,
-        transposeWeights: !hidden,
-        isingUnits: this.units === 'ising',
-      }),
-      bindGroups: [
-        program.bindGroup(0, { params: uniforms, input, parameters: this.parameters, means, samples: samplesOut }),
-      ],
-      workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
-    });
+    const isingUnits = this.units === 'ising';
+    const bindGroups = [
+      program.bindGroup(0, { params: uniforms, input, parameters: this.parameters, means, samples: samplesOut }),
+    ];
+    const dispatch = c
+      ? new Dispatch(this.device, {
+          label,
+          pipeline: program.pipeline(hidden ? 'sampleHiddenConv' : 'sampleVisibleConv', {
+            isingUnits,
+            workgroupSize: WORKGROUP,
+          }),
+          bindGroups,
+          workgroups: Math.ceil((rows * units) / WORKGROUP),
+        })
+      : new Dispatch(this.device, {
+          label,
+          pipeline: program.pipeline('sampleLayer', { TILE, transposeWeights: !hidden, isingUnits }),
+          bindGroups,
+          workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
+        });
     return { dispatch, uniforms, view };
   }
 
@@ -437,14 +526,16 @@ export class RbmEngine {
     }
     if (chainVisible) items.push(new Copy(vs, 0, chainVisible, 0, chains * nv * 4));
 
-    const gradientProgram = Program.get(device, rbmSources.gradient);
-    const gradientView = gradientProgram.structView('GradientParams').set({
+    const c = this.conv;
+    const gradientProgram = Program.get(device, c ? rbmSources.convGradient : rbmSources.gradient);
+    const gradientView = gradientProgram.structView(c ? 'ConvGradientParams' : 'GradientParams').set({
       rowsPositive: rows,
       rowsNegative: chains,
       nv,
       nh,
       visibleBias: this.visibleBias ? 1 : 0,
       hiddenBias: this.hiddenBias ? 1 : 0,
+      ...(c ? { lv: c.Lv, filters: c.filters, kernelSize: c.k, stride: c.stride, side: c.side } : {}),
     });
     const gradientUniforms = createUniformBuffer(device, 'rbm gradient params', gradientView.data);
     buffers.push(gradientUniforms);
@@ -457,24 +548,31 @@ export class RbmEngine {
       gradient: this.gradient,
     });
     items.push(
+      c
+        ? new Dispatch(device, {
+            label: 'rbm weightGradientConv',
+            pipeline: gradientProgram.pipeline('weightGradientConv'),
+            bindGroups: [gradientGroup],
+            workgroups: this.weightCount,
+          })
+        : new Dispatch(device, {
+            label: 'rbm weightGradient',
+            pipeline: gradientProgram.pipeline('weightGradient', { TILE }),
+            bindGroups: [gradientGroup],
+            workgroups: [Math.ceil(nh / TILE), Math.ceil(nv / TILE), 1],
+          }),
       new Dispatch(device, {
-        label: 'rbm weightGradient',
-        pipeline: gradientProgram.pipeline('weightGradient', { TILE }),
+        label: c ? 'rbm biasGradientConv' : 'rbm biasGradient',
+        pipeline: gradientProgram.pipeline(c ? 'biasGradientConv' : 'biasGradient'),
         bindGroups: [gradientGroup],
-        workgroups: [Math.ceil(nh / TILE), Math.ceil(nv / TILE), 1],
-      }),
-      new Dispatch(device, {
-        label: 'rbm biasGradient',
-        pipeline: gradientProgram.pipeline('biasGradient'),
-        bindGroups: [gradientGroup],
-        workgroups: Math.ceil((nv + nh) / 64),
+        workgroups: Math.ceil((c ? 1 + c.filters : nv + nh) / 64),
       }),
     );
 
     const optimizerProgram = Program.get(device, rbmSources.optimizer);
     const optimizerView = optimizerProgram.structView('OptimizerParams');
-    const count = nv * nh + nv + nh;
-    optimizerView.set({ count, weightCount: nv * nh });
+    const count = this.weightCount + nv + nh;
+    optimizerView.set({ count, weightCount: this.weightCount });
     const optimizerUniforms = createUniformBuffer(device, 'rbm optimiser params', optimizerView.data);
     items.push(
       new Dispatch(device, {
