@@ -24,6 +24,7 @@ export const RngPurpose = {
   rbmVisible: 0x0302,
   rbmShuffle: 0x0303,
   rbmAis: 0x0304,
+  rbmMonitor: 0x0305,
 } as const;
 
 /** The counter's stream word for a purpose and sub-stream. */

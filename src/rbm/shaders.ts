@@ -5,6 +5,7 @@ import conv from '../../shaders/rbm/conv.wgsl?raw';
 import gradient from '../../shaders/rbm/gradient.wgsl?raw';
 import layerCommon from '../../shaders/rbm/layer-common.wgsl?raw';
 import layer from '../../shaders/rbm/layer.wgsl?raw';
+import monitor from '../../shaders/rbm/monitor.wgsl?raw';
 import optimizer from '../../shaders/rbm/optimizer.wgsl?raw';
 import { composeWgsl, type KernelSource } from '../gpu/kernel.ts';
 import { wgsl } from '../gpu/shaders.ts';
@@ -16,4 +17,5 @@ export const rbmSources = {
   gradient: { label: 'rbm-gradient', code: gradient },
   convGradient: { label: 'rbm-conv-gradient', code: convGradient },
   optimizer: { label: 'rbm-optimizer', code: composeWgsl(wgsl.dispatch, optimizer) },
+  monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, monitor) },
 } satisfies Record<string, KernelSource>;
