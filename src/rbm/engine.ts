@@ -132,6 +132,18 @@ export function learningRate(lr0: number, schedule: LearningRateSchedule, epoch:
   }
 }
 
+/** Everything a resumed run needs to continue bit-identically (same adapter). */
+export interface RbmTrainingState {
+  /** [weights | a | b]. */
+  parameters: Float32Array;
+  firstMoment: Float32Array;
+  secondMoment: Float32Array;
+  /** PCD chain states [chains × nv] (empty for CD). */
+  chains: Float32Array;
+  updates: number;
+  epochs: number;
+}
+
 interface LayerDispatch {
   dispatch: Dispatch;
   uniforms: GPUBuffer;
@@ -154,6 +166,7 @@ interface Training {
   batchView: StructView;
   optimizerUniforms: GPUBuffer;
   optimizerView: StructView;
+  chainVisible: GPUBuffer | null;
 }
 
 export class RbmEngine {
@@ -601,7 +614,63 @@ export class RbmEngine {
       batchView,
       optimizerUniforms,
       optimizerView,
+      chainVisible,
     };
+  }
+
+  /** The training options in force (after defaults), or null before configureTraining. */
+  get trainingOptions(): Readonly<TrainingOptions> | null {
+    return this.training ? { ...this.training.options } : null;
+  }
+
+  /** Parameters, optimiser moments, PCD chains and counters, read from the GPU. */
+  async trainingState(): Promise<RbmTrainingState> {
+    this.checkAlive();
+    const read = async (b: GPUBuffer | null | undefined): Promise<Float32Array> =>
+      b ? new Float32Array(await readBuffer(this.device, b)) : new Float32Array(0);
+    return {
+      parameters: await read(this.parameters),
+      firstMoment: await read(this.firstMoment),
+      secondMoment: await read(this.secondMoment),
+      chains: await read(this.training?.chainVisible),
+      updates: this.updates,
+      epochs: this.epochsDone,
+    };
+  }
+
+  /**
+   * Restores a state from trainingState() (after setData and configureTraining with the same options):
+   * the next update is then bit-identical to the one the saved run would have made.
+   */
+  restoreTrainingState(state: RbmTrainingState): void {
+    this.checkAlive();
+    const count = this.weightCount + this.nv + this.nh;
+    for (const [name, a] of [
+      ['parameters', state.parameters],
+      ['firstMoment', state.firstMoment],
+      ['secondMoment', state.secondMoment],
+    ] as const) {
+      if (a.length !== count) throw new RangeError(`${name} has ${a.length} values; this RBM has ${count} parameters`);
+    }
+    for (let i = 0; i < count; i++) {
+      if (!Number.isFinite(state.parameters[i] as number)) {
+        throw new RangeError(`parameters[${i}] = ${state.parameters[i]} is not finite`);
+      }
+    }
+    const chains = this.training?.chainVisible;
+    const wanted = chains ? chains.size / 4 : 0;
+    if (state.chains.length !== wanted) {
+      throw new RangeError(`state has ${state.chains.length} chain values; the configured training needs ${wanted}`);
+    }
+    if (!Number.isSafeInteger(state.updates) || state.updates < 0 || !Number.isSafeInteger(state.epochs) || state.epochs < 0) {
+      throw new RangeError(`state counters updates ${state.updates} / epochs ${state.epochs} must be non-negative integers`);
+    }
+    uploadBuffer(this.device, this.parameters, state.parameters);
+    uploadBuffer(this.device, this.firstMoment, state.firstMoment);
+    uploadBuffer(this.device, this.secondMoment, state.secondMoment);
+    if (chains) uploadBuffer(this.device, chains, state.chains);
+    this.updates = state.updates;
+    this.epochsDone = state.epochs;
   }
 
   /** Minibatches per epoch: ⌊n / batch⌋ (the n mod batch samples left out change every epoch when shuffling). */
