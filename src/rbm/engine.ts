@@ -16,6 +16,7 @@
  */
 import { createBuffer, createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
+import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { StructView } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { philox4x32, unitFloat } from '../reference/philox.ts';
@@ -77,6 +78,16 @@ export interface TrainingOptions {
   schedule?: LearningRateSchedule;
   /** Reshuffle the minibatches every epoch on the GPU (default true). */
   shuffle?: boolean;
+}
+
+/** Thrown when training produced NaN or ±∞ parameters; `epoch` is the first bad epoch. */
+export class RbmDivergedError extends Error {
+  override name = 'RbmDivergedError';
+  constructor(readonly epoch: number) {
+    super(
+      `training diverged: non-finite parameters after epoch ${epoch} (lower the learning rate, add weight decay, or check the data)`,
+    );
+  }
 }
 
 export interface RbmParameters {
@@ -191,6 +202,7 @@ export class RbmEngine {
   private updates = 0;
   private epochsDone = 0;
   private destroyed = false;
+  private finiteCheck: SegmentedReduction | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -709,7 +721,23 @@ export class RbmEngine {
     if (!options.gradientOnly) this.updates++;
   }
 
-  /** Runs `epochs` epochs of updates; resolves when the GPU is done. */
+  /** True when every parameter is finite (one GPU reduction: a NaN or ±∞ makes the sum non-finite). */
+  async parametersFinite(): Promise<boolean> {
+    this.checkAlive();
+    this.finiteCheck ??= new SegmentedReduction(this.device, this.parameters, {
+      type: 'f32',
+      length: this.weightCount + this.nv + this.nh,
+      label: 'rbm finite check',
+    });
+    const [r] = await this.finiteCheck.run();
+    return r !== undefined && Number.isFinite(r.sum) && Number.isFinite(r.min) && Number.isFinite(r.max);
+  }
+
+  /**
+   * Runs `epochs` epochs of updates; resolves when the GPU is done. After every epoch the parameters are
+   * checked: non-finite values throw RbmDivergedError naming the epoch (before `onEpoch` sees them, so a
+   * caller that checkpoints in `onEpoch` keeps its last good checkpoint).
+   */
   async trainEpochs(
     epochs: number,
     options: { signal?: AbortSignal; onEpoch?: (epoch: number) => void | Promise<void> } = {},
@@ -721,7 +749,7 @@ export class RbmEngine {
         if (options.signal?.aborted) return { epochsDone: e, aborted: true };
         this.step();
       }
-      await this.device.queue.onSubmittedWorkDone();
+      if (!(await this.parametersFinite())) throw new RbmDivergedError(this.epochsDone + 1);
       this.epochsDone++;
       await options.onEpoch?.(this.epochsDone);
     }
@@ -782,6 +810,7 @@ export class RbmEngine {
     if (this.destroyed) return;
     this.destroyed = true;
     this.releaseTraining();
+    this.finiteCheck?.destroy();
     for (const b of [this.parameters, this.gradient, this.firstMoment, this.secondMoment, this.data]) b?.destroy();
   }
 }

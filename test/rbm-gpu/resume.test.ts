@@ -58,3 +58,26 @@ describe('RBM training state', () => {
     });
   });
 });
+
+describe('RBM divergence', () => {
+  const gpu = useGpu();
+  it('a learning rate that blows up stops with an error naming the epoch', async () => {
+    const device = gpu().device;
+    await checked(device, async () => {
+      const rbm = new RbmEngine(device, { nv: 16, nh: 8, seed: 1, initScale: 1 });
+      try {
+        const rand = lcg(5);
+        rbm.setData(Array.from({ length: 32 * 16 }, () => (rand() < 0.5 ? 1 : 0)), 32);
+        rbm.configureTraining({ batch: 8, optimizer: 'momentum', momentum: 0.99, lr: 3e38 });
+        const seen: number[] = [];
+        await expect(rbm.trainEpochs(5, { onEpoch: (e) => void seen.push(e) })).rejects.toThrow(
+          /training diverged: non-finite parameters after epoch \d/,
+        );
+        expect(await rbm.parametersFinite()).toBe(false);
+        expect(seen.every((e) => e < 5)).toBe(true);
+      } finally {
+        rbm.destroy();
+      }
+    });
+  });
+});
