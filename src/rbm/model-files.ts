@@ -6,7 +6,17 @@
  * temporary sibling directory renamed into place) and `loadModel` validates everything.
  */
 import { decodeNpy, encodeNpy, type NpyArray } from '../io/npy.ts';
-import { checkRbm, hiddenBiases, hiddenCount, isConvRbm, visibleBiases, visibleCount, type ConvRbm, type DenseRbm, type Rbm } from '../reference/rbm.ts';
+import {
+  checkRbm,
+  hiddenBiases,
+  hiddenCount,
+  isConvRbm,
+  visibleBiases,
+  visibleCount,
+  type ConvRbm,
+  type DenseRbm,
+  type Rbm,
+} from '../reference/rbm.ts';
 
 /** model.json's format tag. */
 export const MODEL_FORMAT = 'blockspin-rbm';
@@ -76,7 +86,10 @@ function checkFinite(values: ArrayLike<number>, what: string, Fail: new (m: stri
 function biasFlags(model: RbmModel): RbmBiases {
   const { rbm } = model;
   if (isConvRbm(rbm)) {
-    if (model.biases) throw new RangeError('a conv RBM takes its bias flags from whether a and b are present; do not pass biases');
+    if (model.biases)
+      throw new RangeError(
+        'a conv RBM takes its bias flags from whether a and b are present; do not pass biases',
+      );
     return { visible: rbm.a !== undefined, hidden: rbm.b !== undefined };
   }
   return model.biases ?? { visible: true, hidden: true };
@@ -91,7 +104,8 @@ export function modelFiles(model: RbmModel, options: ModelFileOptions = {}): Mod
   const { rbm } = model;
   checkRbm(rbm);
   const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new RangeError(`model dtype '${String(dtype)}' is not float32 or float64`);
+  if (dtype !== 'float32' && dtype !== 'float64')
+    throw new RangeError(`model dtype '${String(dtype)}' is not float32 or float64`);
   const biases = biasFlags(model);
   const training = model.training ?? {};
   const history = model.history ?? [];
@@ -112,8 +126,10 @@ export function modelFiles(model: RbmModel, options: ModelFileOptions = {}): Mod
     checkFinite(data, `${key} (as ${dtype})`, RangeError);
     return { name: MODEL_FILES[key], bytes: encodeNpy({ dtype, shape, data }) };
   });
-  if (!biases.visible && a.some((x) => x !== 0)) throw new RangeError('model has no visible biases (biases.visible false) but a is not all zero');
-  if (!biases.hidden && b.some((x) => x !== 0)) throw new RangeError('model has no hidden biases (biases.hidden false) but b is not all zero');
+  if (!biases.visible && a.some((x) => x !== 0))
+    throw new RangeError('model has no visible biases (biases.visible false) but a is not all zero');
+  if (!biases.hidden && b.some((x) => x !== 0))
+    throw new RangeError('model has no hidden biases (biases.hidden false) but b is not all zero');
   const weights = isConvRbm(rbm)
     ? { kind: 'conv', Lv: rbm.Lv, filters: rbm.filters, k: rbm.k, stride: rbm.stride }
     : { kind: 'dense' };
@@ -131,7 +147,10 @@ export function modelFiles(model: RbmModel, options: ModelFileOptions = {}): Mod
     history,
     created: options.created ?? new Date().toISOString(),
   };
-  files.push({ name: MODEL_FILES.json, bytes: new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`) });
+  files.push({
+    name: MODEL_FILES.json,
+    bytes: new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`),
+  });
   return files;
 }
 
@@ -141,20 +160,29 @@ export function modelFiles(model: RbmModel, options: ModelFileOptions = {}): Mod
  * inconsistent with the geometry, NPY dtype or shape not matching model.json, non-finite values, non-zero
  * absent biases, and untied conv biases.
  */
-export function parseModelFiles(files: Record<string, Uint8Array | undefined>, what = 'RBM model'): LoadedRbmModel {
+export function parseModelFiles(
+  files: Record<string, Uint8Array | undefined>,
+  what = 'RBM model',
+): LoadedRbmModel {
   const fail = (message: string): never => {
     throw new ModelFormatError(`${what}: ${message}`);
   };
   const file = (name: string): Uint8Array => files[name] ?? fail(`missing ${name}`);
   let meta: Record<string, unknown>;
   try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file(MODEL_FILES.json))) as Record<string, unknown>;
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file(MODEL_FILES.json))) as Record<
+      string,
+      unknown
+    >;
   } catch (cause) {
     if (cause instanceof ModelFormatError) throw cause;
-    throw new ModelFormatError(`${what}: model.json is not valid JSON (${(cause as Error).message})`, { cause });
+    throw new ModelFormatError(`${what}: model.json is not valid JSON (${(cause as Error).message})`, {
+      cause,
+    });
   }
   if (!isPlainObject(meta)) return fail('model.json is not an object');
-  if (meta.format !== MODEL_FORMAT) fail(`model.json format ${JSON.stringify(meta.format)} is not '${MODEL_FORMAT}'`);
+  if (meta.format !== MODEL_FORMAT)
+    fail(`model.json format ${JSON.stringify(meta.format)} is not '${MODEL_FORMAT}'`);
   if (meta.version !== MODEL_VERSION) {
     const v = meta.version;
     fail(
@@ -164,13 +192,17 @@ export function parseModelFiles(files: Record<string, Uint8Array | undefined>, w
     );
   }
   const units = meta.units;
-  if (units !== 'bernoulli' && units !== 'ising') return fail(`units ${JSON.stringify(units)} are neither 'bernoulli' nor 'ising'`);
+  if (units !== 'bernoulli' && units !== 'ising')
+    return fail(`units ${JSON.stringify(units)} are neither 'bernoulli' nor 'ising'`);
   const positive = (x: unknown, name: string): number =>
-    Number.isSafeInteger(x) && (x as number) >= 1 ? (x as number) : fail(`${name} ${JSON.stringify(x)} is not a positive integer`);
+    Number.isSafeInteger(x) && (x as number) >= 1
+      ? (x as number)
+      : fail(`${name} ${JSON.stringify(x)} is not a positive integer`);
   const nv = positive(meta.nv, 'nv');
   const nh = positive(meta.nh, 'nh');
   const dtype = meta.dtype;
-  if (dtype !== 'float32' && dtype !== 'float64') return fail(`dtype ${JSON.stringify(dtype)} is not 'float32' or 'float64'`);
+  if (dtype !== 'float32' && dtype !== 'float64')
+    return fail(`dtype ${JSON.stringify(dtype)} is not 'float32' or 'float64'`);
   const biases = meta.biases as RbmBiases | undefined;
   if (!isPlainObject(biases) || typeof biases.visible !== 'boolean' || typeof biases.hidden !== 'boolean') {
     return fail(`biases ${JSON.stringify(meta.biases)} is not { visible: boolean, hidden: boolean }`);
@@ -179,7 +211,9 @@ export function parseModelFiles(files: Record<string, Uint8Array | undefined>, w
   if (!Array.isArray(meta.history)) fail('metrics history is not an array');
   const weights = meta.weights as Record<string, unknown> | undefined;
   if (!isPlainObject(weights) || (weights.kind !== 'dense' && weights.kind !== 'conv')) {
-    return fail(`weights ${JSON.stringify(meta.weights)} is not { kind: 'dense' } or { kind: 'conv', Lv, filters, k, stride }`);
+    return fail(
+      `weights ${JSON.stringify(meta.weights)} is not { kind: 'dense' } or { kind: 'conv', Lv, filters, k, stride }`,
+    );
   }
   let wShape: number[];
   if (weights.kind === 'conv') {
@@ -199,7 +233,8 @@ export function parseModelFiles(files: Record<string, Uint8Array | undefined>, w
     const name = MODEL_FILES[key];
     const arr: NpyArray = decodeNpy(file(name), `${what}/${name}`);
     if (arr.dtype !== dtype) fail(`${name} has dtype ${arr.dtype}; model.json says ${dtype}`);
-    if (arr.shape.join() !== shape.join()) fail(`${name} has shape [${arr.shape}]; model.json implies [${shape}]`);
+    if (arr.shape.join() !== shape.join())
+      fail(`${name} has shape [${arr.shape}]; model.json implies [${shape}]`);
     checkFinite(arr.data, name, ModelFormatError);
     return Float64Array.from(arr.data);
   };
@@ -211,7 +246,14 @@ export function parseModelFiles(files: Record<string, Uint8Array | undefined>, w
   let rbm: Rbm;
   if (weights.kind === 'conv') {
     const [filters, k] = wShape as [number, number, number];
-    const conv: ConvRbm = { units, Lv: weights.Lv as number, filters, k, stride: weights.stride as number, W };
+    const conv: ConvRbm = {
+      units,
+      Lv: weights.Lv as number,
+      filters,
+      k,
+      stride: weights.stride as number,
+      W,
+    };
     if (biases.visible) {
       const i = a.findIndex((x) => x !== a[0]);
       if (i >= 0) fail(`conv visible bias is tied but a.npy[${i}] = ${a[i]} differs from a.npy[0] = ${a[0]}`);
@@ -220,7 +262,10 @@ export function parseModelFiles(files: Record<string, Uint8Array | undefined>, w
     if (biases.hidden) {
       const P2 = nh / filters;
       const i = b.findIndex((x, j) => x !== b[Math.floor(j / P2) * P2]);
-      if (i >= 0) fail(`conv hidden bias is tied per filter but b.npy[${i}] = ${b[i]} differs from its filter's first value`);
+      if (i >= 0)
+        fail(
+          `conv hidden bias is tied per filter but b.npy[${i}] = ${b[i]} differs from its filter's first value`,
+        );
       conv.b = Float64Array.from({ length: filters }, (_, f) => b[f * P2]!);
     }
     rbm = conv;
@@ -251,7 +296,11 @@ export interface SaveModelOptions extends ModelFileOptions {
  * sibling directory, then renames it to `dir` (replacing an existing one only with `force`). A failure at any
  * point removes the temporary directory, so no half-written model is ever visible. Returns the absolute path.
  */
-export async function saveModel(dir: string, model: RbmModel, options: SaveModelOptions = {}): Promise<string> {
+export async function saveModel(
+  dir: string,
+  model: RbmModel,
+  options: SaveModelOptions = {},
+): Promise<string> {
   const files = modelFiles(model, options);
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
@@ -259,12 +308,15 @@ export async function saveModel(dir: string, model: RbmModel, options: SaveModel
   const existing = async (): Promise<string[] | null> =>
     fs.readdir(finalDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
-      if (err.code === 'ENOTDIR') throw new Error(`model path ${finalDir} is a file, not a directory`, { cause: err });
+      if (err.code === 'ENOTDIR')
+        throw new Error(`model path ${finalDir} is a file, not a directory`, { cause: err });
       throw err;
     });
   const refuse = (entries: string[] | null): void => {
     if (entries && entries.length > 0 && !options.force) {
-      throw new Error(`model directory ${finalDir} exists and is not empty (${entries.length} entries); pass force to replace it`);
+      throw new Error(
+        `model directory ${finalDir} exists and is not empty (${entries.length} entries); pass force to replace it`,
+      );
     }
   };
   refuse(await existing());
@@ -306,7 +358,10 @@ export async function loadModel(dir: string): Promise<LoadedRbmModel> {
       files[name] = new Uint8Array(await fs.readFile(path.join(dir, name)));
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      throw new ModelFormatError(`RBM model ${dir}: cannot read ${name} (${code ?? (cause as Error).message})`, { cause });
+      throw new ModelFormatError(
+        `RBM model ${dir}: cannot read ${name} (${code ?? (cause as Error).message})`,
+        { cause },
+      );
     }
   }
   return parseModelFiles(files, `RBM model ${dir}`);
