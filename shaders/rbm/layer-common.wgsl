@@ -24,6 +24,8 @@ struct LayerParams {
   kernelSize: u32,
   stride: u32,
   side: u32,
+  // Inverse temperature of the layer (AIS): x → beta·x; 1 for training and sampling.
+  beta: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: LayerParams;
@@ -34,14 +36,21 @@ struct LayerParams {
 @group(0) @binding(4) var<storage, read_write> samples: array<f32>;
 
 override isingUnits: bool = false;
+// AIS: write the raw input x (before beta) to `means` and draw nothing.
+override outputInput: bool = false;
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
 }
 
-/// Writes the mean and (when params.sample is set) the sample of unit j of row r with input x.
-fn writeUnit(r: u32, j: u32, x: f32) {
+/// Writes the mean and (when params.sample is set) the sample of unit j of row r with input beta·x.
+fn writeUnit(r: u32, j: u32, input: f32) {
   let i = r * params.units + j;
+  if (outputInput) {
+    means[i] = input;
+    return;
+  }
+  let x = params.beta * input;
   if (isingUnits) {
     means[i] = tanh(x);
   } else {

@@ -385,6 +385,7 @@ export class RbmEngine {
     hidden: boolean,
     stream: number,
     sample: boolean,
+    outputInput = false,
   ): LayerDispatch {
     const program = Program.get(this.device, this.conv ? rbmSources.conv : rbmSources.layer);
     const units = hidden ? this.nh : this.nv;
@@ -405,6 +406,7 @@ export class RbmEngine {
       kernelSize: c?.k ?? 0,
       stride: c?.stride ?? 0,
       side: c?.side ?? 0,
+      beta: 1,
     });
     const uniforms = createUniformBuffer(this.device, `${label} params`, view.data);
     const isingUnits = this.units === 'ising';
@@ -416,6 +418,7 @@ export class RbmEngine {
           label,
           pipeline: program.pipeline(hidden ? 'sampleHiddenConv' : 'sampleVisibleConv', {
             isingUnits,
+            outputInput,
             workgroupSize: WORKGROUP,
           }),
           bindGroups,
@@ -423,7 +426,7 @@ export class RbmEngine {
         })
       : new Dispatch(this.device, {
           label,
-          pipeline: program.pipeline('sampleLayer', { TILE, transposeWeights: !hidden, isingUnits }),
+          pipeline: program.pipeline('sampleLayer', { TILE, transposeWeights: !hidden, isingUnits, outputInput }),
           bindGroups,
           workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
         });
@@ -465,6 +468,27 @@ export class RbmEngine {
       throw new RangeError(`schedule '${(s as { kind: string }).kind}' must be constant, sqrt or exponential`);
     }
     return o;
+  }
+
+  /**
+   * A layer dispatch over caller-owned buffers (for AIS and other samplers built on the engine's kernels):
+   * `hidden` picks h | v (input [rows × nv]) or v | h (input [rows × nh]); set `view` fields (step,
+   * beta) and upload them to `uniforms` before each submission. The caller destroys `uniforms`.
+   * `outputInput` writes the raw unit inputs x to `means` instead of sampling.
+   */
+  layerKernel(options: {
+    label: string;
+    input: GPUBuffer;
+    means: GPUBuffer;
+    samples: GPUBuffer;
+    rows: number;
+    hidden: boolean;
+    stream: number;
+    outputInput?: boolean;
+  }): { dispatch: Dispatch; uniforms: GPUBuffer; view: StructView } {
+    this.checkAlive();
+    const o = options;
+    return this.layer(o.label, o.input, o.means, o.samples, o.rows, o.hidden, o.stream, !o.outputInput, o.outputInput);
   }
 
   /** Sets up minibatch CD-k or PCD-k training (buffers, dispatches); needs setData first. */

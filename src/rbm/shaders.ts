@@ -1,4 +1,5 @@
 /** WGSL sources of the RBM kernels (shaders/rbm/), composed with the common fragments. */
+import ais from '../../shaders/rbm/ais.wgsl?raw';
 import batch from '../../shaders/rbm/batch.wgsl?raw';
 import convGradient from '../../shaders/rbm/conv-gradient.wgsl?raw';
 import conv from '../../shaders/rbm/conv.wgsl?raw';
@@ -18,4 +19,5 @@ export const rbmSources = {
   convGradient: { label: 'rbm-conv-gradient', code: convGradient },
   optimizer: { label: 'rbm-optimizer', code: composeWgsl(wgsl.dispatch, optimizer) },
   monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, monitor) },
+  ais: { label: 'rbm-ais', code: ais },
 } satisfies Record<string, KernelSource>;
