@@ -3,6 +3,7 @@
  * offer the same files as downloads); `writeDataset` (Node) writes them atomically.
  */
 import type { Dataset } from '../ising/dataset.ts';
+import { writeDirectoryAtomically } from './atomic-dir.ts';
 import { encodeNpy, packBits } from './npy.ts';
 
 export type SpinFormat = 'int8' | 'packed';
@@ -98,22 +99,5 @@ export async function checkOutputDirectory(dir: string, force = false): Promise<
  * complete, to `dir.partial` when it is not (an interrupted run never looks complete). Returns the path.
  */
 export async function writeDataset(dir: string, files: DatasetFile[], complete: boolean, force = false): Promise<string> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const finalDir = path.resolve(complete ? dir : `${dir}.partial`);
-  const tmp = `${finalDir}.tmp-${process.pid}-${Date.now()}`;
-  await fs.mkdir(tmp, { recursive: true });
-  try {
-    for (const f of files) await fs.writeFile(path.join(tmp, f.name), f.bytes);
-    const existing = await fs.readdir(finalDir).catch(() => null);
-    if (existing) {
-      if (existing.length > 0 && !force) throw new Error(`${finalDir} appeared while writing and is not empty`);
-      await fs.rm(finalDir, { recursive: true, force: true });
-    }
-    await fs.rename(tmp, finalDir);
-    return finalDir;
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  return writeDirectoryAtomically(complete ? dir : `${dir}.partial`, files, { force, what: 'data-set directory' });
 }

@@ -5,6 +5,7 @@
  * `modelFiles` / `parseModelFiles` are pure (usable in the browser); `saveModel` writes atomically (a
  * temporary sibling directory renamed into place) and `loadModel` validates everything.
  */
+import { writeDirectoryAtomically } from '../io/atomic-dir.ts';
 import { decodeNpy, encodeNpy, type NpyArray } from '../io/npy.ts';
 import {
   checkRbm,
@@ -302,50 +303,11 @@ export async function saveModel(
   options: SaveModelOptions = {},
 ): Promise<string> {
   const files = modelFiles(model, options);
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const finalDir = path.resolve(dir);
-  const existing = async (): Promise<string[] | null> =>
-    fs.readdir(finalDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      if (err.code === 'ENOTDIR')
-        throw new Error(`model path ${finalDir} is a file, not a directory`, { cause: err });
-      throw err;
-    });
-  const refuse = (entries: string[] | null): void => {
-    if (entries && entries.length > 0 && !options.force) {
-      throw new Error(
-        `model directory ${finalDir} exists and is not empty (${entries.length} entries); pass force to replace it`,
-      );
-    }
-  };
-  refuse(await existing());
-  const tag = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const tmp = `${finalDir}.tmp-${tag}`;
-  const write = options.writeFile ?? ((p: string, bytes: Uint8Array) => fs.writeFile(p, bytes));
-  await fs.mkdir(tmp, { recursive: true });
-  try {
-    for (const f of files) await write(path.join(tmp, f.name), f.bytes);
-    const now = await existing();
-    refuse(now);
-    if (now) {
-      const old = `${finalDir}.old-${tag}`;
-      await fs.rename(finalDir, old);
-      try {
-        await fs.rename(tmp, finalDir);
-      } catch (err) {
-        await fs.rename(old, finalDir);
-        throw err;
-      }
-      await fs.rm(old, { recursive: true, force: true });
-    } else {
-      await fs.rename(tmp, finalDir);
-    }
-    return finalDir;
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  return writeDirectoryAtomically(dir, files, {
+    force: options.force,
+    writeFile: options.writeFile,
+    what: 'model directory',
+  });
 }
 
 /** Loads and validates a model directory (see `parseModelFiles`); a missing file is named. */

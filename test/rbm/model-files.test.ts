@@ -225,7 +225,7 @@ describe('atomic save', () => {
   it('replaces an existing model only with force, and then completely', async () => {
     const path = await saveModel(join(dir, 'replace'), { rbm: dense, training: { run: 1 } });
     await expect(saveModel(path, { rbm: conv })).rejects.toThrow(
-      /exists and is not empty \(4 entries\); pass force/,
+      /exists and is not empty \(4 entries\); use force/,
     );
     expect((await loadModel(path)).training).toEqual({ run: 1 });
     await saveModel(path, { rbm: conv, training: { run: 2 } }, { force: true });
