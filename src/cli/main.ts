@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.ts';
 import { registerInfo } from './info.ts';
 import { registerIsing } from './ising.ts';
+import { registerRbm } from './rbm.ts';
 
 export function createProgram(): Command {
   const program = new Command('blockspin')
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerInfo(program);
   registerIsing(program);
+  registerRbm(program);
   registerBench(program);
   return program;
 }

@@ -1,0 +1,389 @@
+/** `blockspin rbm train | eval | sample`: RBM training with checkpoints, evaluation and sampling. */
+import { Command, InvalidArgumentError } from 'commander';
+import { GpuContext } from '../gpu/device.ts';
+import { encodeNpy } from '../io/npy.ts';
+import { annealedImportanceSampling } from '../rbm/ais.ts';
+import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
+import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
+import {
+  learningRate,
+  RbmDivergedError,
+  RbmEngine,
+  type ConvGeometry,
+  type LearningRateSchedule,
+  type OptimizerKind,
+  type RbmUnits,
+  type TrainingOptions,
+} from '../rbm/engine.ts';
+import { loadModel } from '../rbm/model-files.ts';
+import { MAX_EXACT_UNITS, RbmMonitor } from '../rbm/monitor.ts';
+import { gibbsSample } from '../rbm/sample.ts';
+import { choiceArg, integerArg, numberArg } from './args.ts';
+import { interruptSignal, progressBar } from './progress.ts';
+
+/** Rows used for per-epoch monitoring of each of the training and held-out sets. */
+const MONITOR_ROWS = 1000;
+
+/** `--data` value: a path, or `mnist[:digits[:count]]` for the mnist package (e.g. mnist:0,1:2000). */
+export function dataSource(value: string): TrainingSource {
+  const m = /^mnist(?::([0-9,]*))?(?::(\d+))?$/.exec(value);
+  if (!m) return value;
+  const digits = m[1] ? m[1].split(',').filter(Boolean).map(Number) : undefined;
+  if (digits?.some((d) => !Number.isInteger(d) || d < 0 || d > 9)) {
+    throw new InvalidArgumentError(`--data ${value}: digits must be 0 … 9`);
+  }
+  return { mnist: { ...(digits ? { digits } : {}), ...(m[2] ? { count: Number(m[2]) } : {}) } };
+}
+
+function convArg(value: string): Omit<ConvGeometry, 'Lv'> {
+  const m = /^(\d+):(\d+):(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`--conv ${value} must be F:k:s (filters, filter size, stride), e.g. 1:8:2`);
+  const [filters, k, stride] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (filters < 1 || k < 1 || stride < 1) throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
+  return { filters, k, stride };
+}
+
+function scheduleArg(value: string): LearningRateSchedule {
+  if (value === 'constant') return { kind: 'constant' };
+  let m = /^sqrt:([^:]+):([^:]+)$/.exec(value);
+  if (m) {
+    const final = Number(m[1]);
+    const decayEpochs = Number(m[2]);
+    if (!(final > 0) || !(decayEpochs > 0)) throw new InvalidArgumentError(`--schedule ${value}: FINAL and EPOCHS must be > 0`);
+    return { kind: 'sqrt', final, decayEpochs };
+  }
+  m = /^exp:([^:]+)$/.exec(value);
+  if (m) {
+    const gamma = Number(m[1]);
+    if (!(gamma > 0)) throw new InvalidArgumentError(`--schedule ${value}: GAMMA must be > 0`);
+    return { kind: 'exponential', gamma };
+  }
+  throw new InvalidArgumentError(`--schedule ${value} must be constant, sqrt:FINAL:EPOCHS or exp:GAMMA`);
+}
+
+function firstRows(d: TrainingData, n: number): { rows: Float32Array; n: number } {
+  const m = Math.min(n, d.n);
+  return { rows: d.data.subarray(0, m * d.nv), n: m };
+}
+
+interface EpochMetrics {
+  epoch: number;
+  updates: number;
+  lr: number;
+  seconds: number;
+  reconstructionError: { train: number; holdout: number | null };
+  freeEnergy: { train: number; holdout: number | null; gap: number | null };
+  pseudoLogLikelihood: { train: number; holdout: number | null };
+  logLikelihood: { train: number; holdout: number | null } | null;
+}
+
+async function epochMetrics(
+  rbm: RbmEngine,
+  train: TrainingData,
+  holdout: TrainingData | null,
+  epoch: number,
+  lr: number,
+  seconds: number,
+): Promise<EpochMetrics> {
+  const monitor = new RbmMonitor(rbm);
+  const t = firstRows(train, MONITOR_ROWS);
+  const h = holdout ? firstRows(holdout, MONITOR_ROWS) : null;
+  const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
+  const logZ = exact ? await monitor.logPartition() : null;
+  const fTrain = await monitor.meanFreeEnergy(t.rows, t.n);
+  const fHold = h ? await monitor.meanFreeEnergy(h.rows, h.n) : null;
+  return {
+    epoch,
+    updates: rbm.updateCount,
+    lr,
+    seconds,
+    reconstructionError: {
+      train: await monitor.reconstructionError(t.rows, t.n, epoch),
+      holdout: h ? await monitor.reconstructionError(h.rows, h.n, epoch) : null,
+    },
+    freeEnergy: { train: fTrain, holdout: fHold, gap: fHold === null ? null : fHold - fTrain },
+    pseudoLogLikelihood: {
+      train: await monitor.pseudoLogLikelihood(t.rows, t.n, epoch),
+      holdout: h ? await monitor.pseudoLogLikelihood(h.rows, h.n, epoch) : null,
+    },
+    logLikelihood:
+      logZ === null
+        ? null
+        : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
+  };
+}
+
+interface TrainCli {
+  data: TrainingSource;
+  hidden?: number;
+  units: RbmUnits;
+  conv?: Omit<ConvGeometry, 'Lv'>;
+  k: number;
+  pcd?: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  momentum: number;
+  l1: number;
+  l2: number;
+  schedule: LearningRateSchedule;
+  holdout: number;
+  seed: number;
+  initScale: number;
+  init: 'normal' | 'uniform';
+  visibleBias: boolean;
+  hiddenBias: boolean;
+  meanField?: boolean;
+  out: string;
+  resume?: string;
+  json?: boolean;
+}
+
+async function runTrain(o: TrainCli): Promise<void> {
+  // Everything that needs no GPU is checked first.
+  if (!o.resume) {
+    const fs = await import('node:fs/promises');
+    const entries = await fs.readdir(o.out).catch(() => null);
+    if (entries && entries.length > 0) {
+      throw new Error(`--out ${o.out} exists and is not empty; pass --resume ${o.out} to continue that run`);
+    }
+  }
+  const resumed = o.resume ? await loadCheckpoint(o.resume) : null;
+  const units = resumed?.meta.engine.units ?? o.units;
+  const all = await loadTrainingData(o.data, { units });
+  const holdoutFraction = resumed?.meta.data.holdout ?? o.holdout;
+  const seed = resumed ? BigInt(resumed.meta.engine.seed) : o.seed;
+  const split = holdoutFraction > 0 ? splitHoldout(all, holdoutFraction, seed) : { train: all, holdout: null };
+  const { train, holdout } = split;
+  const print = fingerprint(train.data);
+  if (resumed && (resumed.meta.data.fingerprint !== print || resumed.meta.data.nv !== all.nv)) {
+    throw new Error(
+      `checkpoint ${o.resume} was trained on other data (fingerprint ${resumed.meta.data.fingerprint}, nv ${resumed.meta.data.nv}); ` +
+        `this data gives ${print}, nv ${all.nv}`,
+    );
+  }
+  let conv: ConvGeometry | undefined = resumed?.meta.engine.conv ?? undefined;
+  if (!resumed && o.conv) {
+    const Lv = Math.round(Math.sqrt(all.nv));
+    if (Lv * Lv !== all.nv) throw new Error(`--conv needs square samples; the data has nv = ${all.nv} (shape [${all.shape}])`);
+    conv = { Lv, ...o.conv };
+  }
+  if (!resumed && !conv && o.hidden === undefined) throw new Error('give --hidden N (dense) or --conv F:k:s');
+  const training: TrainingOptions = resumed?.meta.training ?? {
+    batch: o.batch,
+    k: o.k,
+    pcd: o.pcd ?? 0,
+    meanFieldFinal: o.meanField ?? false,
+    optimizer: o.optimizer,
+    lr: o.lr,
+    momentum: o.momentum,
+    l1: o.l1,
+    l2: o.l2,
+    schedule: o.schedule,
+  };
+  if (training.batch > train.n) throw new Error(`--batch ${training.batch} exceeds the ${train.n} training samples`);
+
+  const gpu = await GpuContext.acquire();
+  const interrupt = interruptSignal();
+  const progress = progressBar('updates');
+  let rbm: RbmEngine | undefined;
+  try {
+    rbm = new RbmEngine(gpu.device, {
+      ...(conv ? { conv } : { nv: all.nv, nh: resumed?.meta.engine.nh ?? o.hidden }),
+      units,
+      visibleBias: resumed?.meta.engine.visibleBias ?? o.visibleBias,
+      hiddenBias: resumed?.meta.engine.hiddenBias ?? o.hiddenBias,
+      seed,
+      initScale: o.initScale,
+      initDistribution: o.init,
+    });
+    rbm.setData(train.data, train.n);
+    rbm.configureTraining(training);
+    const history: unknown[] = resumed ? [...resumed.model.history] : [];
+    if (resumed) rbm.restoreTrainingState(resumed.state);
+    const dataInfo = { source: all.source, n: train.n, nv: all.nv, shape: all.shape, fingerprint: print, holdout: holdoutFraction };
+    const save = (): Promise<string> =>
+      saveCheckpoint(o.out, rbm!, { seed, data: dataInfo, history, adapter: gpu.summary, settings: { epochsRequested: o.epochs } });
+    const perEpoch = rbm.batchesPerEpoch;
+    const totalUpdates = o.epochs * perEpoch;
+    while (rbm.epochCount < o.epochs) {
+      const t0 = performance.now();
+      const result = await rbm.trainEpochs(1, { signal: interrupt.signal });
+      progress.update('train', rbm.updateCount, totalUpdates);
+      if (result.aborted) break;
+      const lr = learningRate(training.lr, training.schedule ?? { kind: 'constant' }, rbm.updateCount / perEpoch);
+      const metrics = await epochMetrics(rbm, train, holdout, rbm.epochCount, lr, (performance.now() - t0) / 1000);
+      history.push(metrics);
+      if (o.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
+      await save();
+    }
+    progress.stop();
+    const dir = await save();
+    const last = history[history.length - 1] as EpochMetrics | undefined;
+    if (!o.json) {
+      process.stderr.write(
+        `${interrupt.signal.aborted ? 'interrupted; ' : ''}checkpoint and model in ${dir} (epoch ${rbm.epochCount}, ${rbm.updateCount} updates)` +
+          (last
+            ? `; reconstruction error ${last.reconstructionError.train.toFixed(4)}` +
+              (last.logLikelihood ? `, log-likelihood ${last.logLikelihood.train.toFixed(4)} nats/sample` : '')
+            : '') +
+          '\n',
+      );
+    }
+  } catch (err) {
+    if (err instanceof RbmDivergedError) {
+      throw new Error(`${err.message}; the checkpoint in ${o.out} holds the last good epoch`, { cause: err });
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    rbm?.destroy();
+    gpu.destroy();
+  }
+}
+
+async function modelEngine(dir: string, device: GPUDevice): Promise<{ rbm: RbmEngine; shape: number[] }> {
+  const model = await loadModel(dir);
+  const r = model.rbm;
+  const rbm = new RbmEngine(device, {
+    ...('nv' in r ? { nv: r.nv, nh: r.nh } : { conv: { Lv: r.Lv, filters: r.filters, k: r.k, stride: r.stride } }),
+    units: r.units,
+    visibleBias: model.biases.visible,
+    hiddenBias: model.biases.hidden,
+  });
+  const p = engineParameters(model);
+  const w = rbm.weightCount;
+  rbm.setParameters({ W: p.subarray(0, w), a: p.subarray(w, w + rbm.nv), b: p.subarray(w + rbm.nv) });
+  const shape = model.training.visibleShape;
+  const valid = Array.isArray(shape) && shape.every((x) => Number.isInteger(x)) && shape.reduce((s: number, x: number) => s * x, 1) === rbm.nv;
+  return { rbm, shape: valid ? (shape as number[]) : 'nv' in r ? [r.nv] : [r.Lv, r.Lv] };
+}
+
+async function runEval(o: { model: string; data: TrainingSource; aisRuns: number; aisSteps: number; json?: boolean }): Promise<void> {
+  const gpu = await GpuContext.acquire();
+  let rbm: RbmEngine | undefined;
+  try {
+    rbm = (await modelEngine(o.model, gpu.device)).rbm;
+    const data = await loadTrainingData(o.data, { units: rbm.units });
+    if (data.nv !== rbm.nv) throw new Error(`the data has ${data.nv} units per sample; the model has nv = ${rbm.nv}`);
+    const monitor = new RbmMonitor(rbm);
+    const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
+    const logZ = exact
+      ? { method: 'exact', value: await monitor.logPartition(), err: 0 }
+      : await annealedImportanceSampling(rbm, { runs: o.aisRuns, steps: o.aisSteps }).then((a) => ({
+          method: 'ais',
+          value: a.logZ,
+          err: a.err,
+          runs: a.runs,
+          steps: a.steps,
+        }));
+    const freeEnergy = await monitor.meanFreeEnergy(data.data, data.n);
+    const result = {
+      model: o.model,
+      data: data.source,
+      samples: data.n,
+      reconstructionError: await monitor.reconstructionError(data.data, data.n),
+      freeEnergy,
+      pseudoLogLikelihood: await monitor.pseudoLogLikelihood(data.data, data.n),
+      logZ,
+      logLikelihood: -freeEnergy - logZ.value,
+      adapter: gpu.summary,
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      process.stdout.write(
+        [
+          `samples                ${result.samples} from ${result.data}`,
+          `reconstruction error   ${result.reconstructionError.toFixed(4)}`,
+          `free energy            ${freeEnergy.toFixed(4)} nats/sample`,
+          `pseudo-log-likelihood  ${result.pseudoLogLikelihood.toFixed(4)}`,
+          `ln Z (${logZ.method})${' '.repeat(logZ.method === 'ais' ? 11 : 9)}${logZ.value.toFixed(4)}${logZ.err ? ` ± ${logZ.err.toFixed(4)}` : ''}`,
+          `log-likelihood         ${result.logLikelihood.toFixed(4)} nats/sample`,
+        ].join('\n') + '\n',
+      );
+    }
+  } finally {
+    rbm?.destroy();
+    gpu.destroy();
+  }
+}
+
+async function runSample(o: { model: string; chains: number; steps: number; out: string }): Promise<void> {
+  const gpu = await GpuContext.acquire();
+  let rbm: RbmEngine | undefined;
+  try {
+    const m = await modelEngine(o.model, gpu.device);
+    rbm = m.rbm;
+    const v = await gibbsSample(rbm, o.chains, o.steps);
+    const bytes = encodeNpy({ dtype: 'int8', shape: [o.chains, ...m.shape], data: Int8Array.from(v) });
+    // Atomic single-file write: a temp file in the same directory, then rename.
+    const fs = await import('node:fs/promises');
+    const path = await import('node:path');
+    const target = path.resolve(o.out);
+    const tmp = `${target}.tmp-${process.pid}`;
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, target);
+    process.stderr.write(`wrote ${o.chains} samples [${[o.chains, ...m.shape].join(', ')}] (int8, ${rbm.units} values) to ${target}\n`);
+  } finally {
+    rbm?.destroy();
+    gpu.destroy();
+  }
+}
+
+export function registerRbm(program: Command): void {
+  const rbm = program.command('rbm').description('restricted Boltzmann machines: train, evaluate, sample');
+
+  rbm
+    .command('train')
+    .description('train an RBM by CD-k or PCD-k; checkpoints (and the model) in --out after every epoch')
+    .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
+    .option('--hidden <n>', 'hidden units (dense RBM)', integerArg('--hidden', 1))
+    .option('--units <u>', 'bernoulli ({0,1}) | ising (±1)', choiceArg('--units', ['bernoulli', 'ising'] as const), 'bernoulli')
+    .option('--conv <F:k:s>', 'convolutional weights: F filters of k×k, stride s (square data)', convArg)
+    .option('--k <n>', 'Gibbs steps per update', integerArg('--k', 1, 1000), 1)
+    .option('--pcd <chains>', 'persistent contrastive divergence with this many chains', integerArg('--pcd', 1))
+    .option('--mean-field', 'mean-field final visible step')
+    .option('--epochs <n>', 'epochs', integerArg('--epochs', 1), 100)
+    .option('--batch <n>', 'minibatch size', integerArg('--batch', 1), 64)
+    .option('--lr <x>', 'learning rate', numberArg('--lr', { positive: true }), 1e-3)
+    .option('--optimizer <o>', 'sgd | momentum | adam', choiceArg('--optimizer', ['sgd', 'momentum', 'adam'] as const), 'adam')
+    .option('--momentum <x>', 'momentum (with --optimizer momentum)', numberArg('--momentum'), 0.9)
+    .option('--l1 <x>', 'L1 weight decay', numberArg('--l1'), 0)
+    .option('--l2 <x>', 'L2 weight decay', numberArg('--l2'), 0)
+    .option('--schedule <s>', 'constant | sqrt:FINAL:EPOCHS | exp:GAMMA', scheduleArg, { kind: 'constant' })
+    .option('--holdout <f>', 'held-out fraction for monitoring (0: none)', numberArg('--holdout'), 0.2)
+    .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--init-scale <x>', 'initial weight scale', numberArg('--init-scale'), 0.01)
+    .option('--init <d>', 'normal | uniform initial weights', choiceArg('--init', ['normal', 'uniform'] as const), 'normal')
+    .option('--no-visible-bias', 'no visible bias')
+    .option('--no-hidden-bias', 'no hidden bias')
+    .requiredOption('--out <dir>', 'model + checkpoint directory')
+    .option('--resume <dir>', 'continue from a checkpoint (usually the same as --out)')
+    .option('--json', 'print one JSON line of metrics per epoch')
+    .action((o: TrainCli) => {
+      if (!(o.holdout >= 0 && o.holdout < 1)) throw new InvalidArgumentError(`--holdout ${o.holdout} must be in [0, 1)`);
+      return runTrain(o);
+    });
+
+  rbm
+    .command('eval')
+    .description('evaluate a model on data: reconstruction error, free energy, pseudo-LL, ln Z, log-likelihood')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
+    .option('--ais-runs <n>', 'AIS runs when ln Z cannot be enumerated', integerArg('--ais-runs', 2, 1 << 20), 100)
+    .option('--ais-steps <n>', 'AIS intermediate distributions', integerArg('--ais-steps', 3, 10_000_000), 14500)
+    .option('--json', 'print one JSON object')
+    .action(runEval);
+
+  rbm
+    .command('sample')
+    .description('draw samples by free-running Gibbs chains and write them as NPY (int8)')
+    .requiredOption('--model <dir>', 'model directory')
+    .option('--chains <n>', 'independent chains (one sample each)', integerArg('--chains', 1, 1 << 20), 100)
+    .option('--steps <k>', 'Gibbs steps per chain', integerArg('--steps', 0, 10_000_000), 1000)
+    .requiredOption('--out <file>', 'output .npy file')
+    .action(runSample);
+}
+
