@@ -35,12 +35,24 @@ export function dataSource(value: string): TrainingSource {
   return { mnist: { ...(digits ? { digits } : {}), ...(m[2] ? { count: Number(m[2]) } : {}) } };
 }
 
+/** Binarisation threshold for the loader: files must be binary unless --binarize is given; mnist uses 0.5. */
+function binarizeFor(source: TrainingSource, threshold: number | undefined): number | false {
+  if (threshold !== undefined) return threshold;
+  return typeof source === 'object' && 'mnist' in source ? 0.5 : false;
+}
+
 function convArg(value: string): Omit<ConvGeometry, 'Lv'> {
   const m = /^(\d+):(\d+):(\d+)$/.exec(value);
   if (!m) throw new InvalidArgumentError(`--conv ${value} must be F:k:s (filters, filter size, stride), e.g. 1:8:2`);
   const [filters, k, stride] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (filters < 1 || k < 1 || stride < 1) throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
   return { filters, k, stride };
+}
+
+function binarizeArg(value: string): number {
+  const t = Number(value);
+  if (value.trim() === '' || !(t >= 0 && t < 1)) throw new InvalidArgumentError(`--binarize ${value} must be a threshold in [0, 1)`);
+  return t;
 }
 
 function scheduleArg(value: string): LearningRateSchedule {
@@ -135,6 +147,7 @@ interface TrainCli {
   visibleBias: boolean;
   hiddenBias: boolean;
   meanField?: boolean;
+  binarize?: number;
   out: string;
   resume?: string;
   json?: boolean;
@@ -151,7 +164,7 @@ async function runTrain(o: TrainCli): Promise<void> {
   }
   const resumed = o.resume ? await loadCheckpoint(o.resume) : null;
   const units = resumed?.meta.engine.units ?? o.units;
-  const all = await loadTrainingData(o.data, { units });
+  const all = await loadTrainingData(o.data, { units, binarize: binarizeFor(o.data, o.binarize) });
   const holdoutFraction = resumed?.meta.data.holdout ?? o.holdout;
   const seed = resumed ? BigInt(resumed.meta.engine.seed) : o.seed;
   const split = holdoutFraction > 0 ? splitHoldout(all, holdoutFraction, seed) : { train: all, holdout: null };
@@ -261,12 +274,19 @@ async function modelEngine(dir: string, device: GPUDevice): Promise<{ rbm: RbmEn
   return { rbm, shape: valid ? (shape as number[]) : 'nv' in r ? [r.nv] : [r.Lv, r.Lv] };
 }
 
-async function runEval(o: { model: string; data: TrainingSource; aisRuns: number; aisSteps: number; json?: boolean }): Promise<void> {
+async function runEval(o: {
+  model: string;
+  data: TrainingSource;
+  aisRuns: number;
+  aisSteps: number;
+  binarize?: number;
+  json?: boolean;
+}): Promise<void> {
   const gpu = await GpuContext.acquire();
   let rbm: RbmEngine | undefined;
   try {
     rbm = (await modelEngine(o.model, gpu.device)).rbm;
-    const data = await loadTrainingData(o.data, { units: rbm.units });
+    const data = await loadTrainingData(o.data, { units: rbm.units, binarize: binarizeFor(o.data, o.binarize) });
     if (data.nv !== rbm.nv) throw new Error(`the data has ${data.nv} units per sample; the model has nv = ${rbm.nv}`);
     const monitor = new RbmMonitor(rbm);
     const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
@@ -340,6 +360,7 @@ export function registerRbm(program: Command): void {
     .description('train an RBM by CD-k or PCD-k; checkpoints (and the model) in --out after every epoch')
     .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
     .option('--hidden <n>', 'hidden units (dense RBM)', integerArg('--hidden', 1))
+    .option('--binarize <t>', 'binarise grey-level data in [0, 1] at t (files must otherwise be binary)', binarizeArg)
     .option('--units <u>', 'bernoulli ({0,1}) | ising (±1)', choiceArg('--units', ['bernoulli', 'ising'] as const), 'bernoulli')
     .option('--conv <F:k:s>', 'convolutional weights: F filters of k×k, stride s (square data)', convArg)
     .option('--k <n>', 'Gibbs steps per update', integerArg('--k', 1, 1000), 1)
@@ -372,6 +393,7 @@ export function registerRbm(program: Command): void {
     .description('evaluate a model on data: reconstruction error, free energy, pseudo-LL, ln Z, log-likelihood')
     .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
+    .option('--binarize <t>', 'binarise grey-level data in [0, 1] at t (files must otherwise be binary)', binarizeArg)
     .option('--ais-runs <n>', 'AIS runs when ln Z cannot be enumerated', integerArg('--ais-runs', 2, 1 << 20), 100)
     .option('--ais-steps <n>', 'AIS intermediate distributions', integerArg('--ais-steps', 3, 10_000_000), 14500)
     .option('--json', 'print one JSON object')
