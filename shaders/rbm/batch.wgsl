@@ -1,5 +1,6 @@
 // Minibatch gather: expands bit-packed binary samples into a [rows × nv] f32 batch in the units' own
-// values (1/0 or +1/−1). Needs: wide-math, philox, dispatch.
+// values (1/0 or +1/−1), or copies real-valued samples (f32 bits, e.g. a lower layer's hidden means in a
+// stacked RBM) with gatherBatchReal. Needs: wide-math, philox, dispatch.
 //
 // Sample order: each epoch uses a fresh pseudo-random permutation π_e of 0 … n−1, a 4-round Feistel
 // network over the smallest even number of bits covering n, with Philox(right half, round, epoch,
@@ -76,4 +77,20 @@ fn gatherBatch(
   let i = t % params.nv;
   let bit = (data[rowSample[r] * params.wordsPerSample + i / 32u] >> (i % 32u)) & 1u;
   batch[t] = select(select(0.0, -1.0, isingUnits), 1.0, bit == 1u);
+}
+
+/// Real-valued data: `data` holds f32 bits, nv per sample (wordsPerSample = nv).
+@compute @workgroup_size(workgroupSize)
+fn gatherBatchReal(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (t >= params.rows * params.nv) {
+    return;
+  }
+  let r = t / params.nv;
+  let i = t % params.nv;
+  batch[t] = bitcast<f32>(data[rowSample[r] * params.wordsPerSample + i]);
 }

@@ -197,6 +197,8 @@ export class RbmEngine {
   private readonly key: [number, number];
   private data: GPUBuffer | null = null;
   private samples = 0;
+  /** True when the data are real-valued (f32 per unit) rather than bit-packed binary. */
+  private realData = false;
   private training: Training | null = null;
   /** Updates done (the RNG step counter and Adam's t). */
   private updates = 0;
@@ -346,33 +348,49 @@ export class RbmEngine {
   }
 
   /**
-   * Uploads n training samples (`rows[s·nv + i]`, binary in the units' values: 0/1 or −1/+1), bit-packed
-   * (32 units per word), once.
+   * Uploads n training samples once (`rows[s·nv + i]`). Binary values in the units' convention (0/1 or
+   * −1/+1) are bit-packed (32 units per word); with `realValued`, values anywhere in the units' range
+   * ([0, 1] or [−1, 1], e.g. a lower layer's hidden means in a stacked RBM) are stored as f32.
    */
-  setData(rows: ArrayLike<number>, n: number): void {
+  setData(rows: ArrayLike<number>, n: number, options: { realValued?: boolean } = {}): void {
     this.checkAlive();
     positiveInteger('sample count', n);
     if (rows.length !== n * this.nv) {
       throw new RangeError(`data has ${rows.length} values; ${n} samples × nv ${this.nv} = ${n * this.nv}`);
     }
     const low = this.units === 'ising' ? -1 : 0;
-    const words = Math.ceil(this.nv / 32);
-    const packed = new Uint32Array(n * words);
-    for (let s = 0; s < n; s++) {
-      for (let i = 0; i < this.nv; i++) {
-        const x = rows[s * this.nv + i];
-        const w = s * words + (i >>> 5);
-        if (x === 1) packed[w] = ((packed[w] as number) | (1 << (i & 31))) >>> 0;
-        else if (x !== low) {
-          throw new RangeError(
-            `data value ${String(x)} at sample ${s}, unit ${i} is not binary for ${this.units} units (${low} or 1)`,
-          );
+    let words: Uint32Array;
+    if (options.realValued) {
+      const values = new Float32Array(n * this.nv);
+      for (let k = 0; k < values.length; k++) {
+        const x = rows[k] as number;
+        if (!(x >= low && x <= 1)) {
+          const s = Math.floor(k / this.nv);
+          throw new RangeError(`data value ${x} at sample ${s}, unit ${k - s * this.nv} is outside [${low}, 1]`);
+        }
+        values[k] = x;
+      }
+      words = new Uint32Array(values.buffer);
+    } else {
+      const perSample = Math.ceil(this.nv / 32);
+      words = new Uint32Array(n * perSample);
+      for (let s = 0; s < n; s++) {
+        for (let i = 0; i < this.nv; i++) {
+          const x = rows[s * this.nv + i];
+          const w = s * perSample + (i >>> 5);
+          if (x === 1) words[w] = ((words[w] as number) | (1 << (i & 31))) >>> 0;
+          else if (x !== low) {
+            throw new RangeError(
+              `data value ${String(x)} at sample ${s}, unit ${i} is not binary for ${this.units} units (${low} or 1)`,
+            );
+          }
         }
       }
     }
     this.data?.destroy();
-    this.data = createStorageBuffer(this.device, `rbm data ${n}×${this.nv}`, packed.byteLength, packed);
+    this.data = createStorageBuffer(this.device, `rbm data ${n}×${this.nv}`, words.byteLength, words);
     this.samples = n;
+    this.realData = options.realValued ?? false;
     if (this.training) this.configureTraining({ ...this.training.options });
   }
 
@@ -521,7 +539,7 @@ export class RbmEngine {
       key: this.key,
       samples: this.samples,
       nv,
-      wordsPerSample: Math.ceil(nv / 32),
+      wordsPerSample: this.realData ? nv : Math.ceil(nv / 32),
       rows,
       batchIndex: 0,
       epoch: 0,
@@ -541,7 +559,7 @@ export class RbmEngine {
       }),
       new Dispatch(device, {
         label: 'rbm gatherBatch',
-        pipeline: batchProgram.pipeline('gatherBatch', batchConstants),
+        pipeline: batchProgram.pipeline(this.realData ? 'gatherBatchReal' : 'gatherBatch', batchConstants),
         bindGroups: [batchGroup],
         workgroups: Math.ceil((rows * nv) / WORKGROUP),
       }),
