@@ -94,3 +94,39 @@ export {
 export { encodeNpy, decodeNpy, packBits, NpyFormatError, type NpyArray, type NpyDtype, type NpyData } from './io/npy.ts';
 export * as stats from './stats/index.ts';
 export * as exact from './reference/exact-ising.ts';
+export {
+  RbmEngine,
+  RbmDivergedError,
+  learningRate,
+  type RbmOptions,
+  type TrainingOptions as RbmTrainingOptions,
+  type RbmParameters,
+  type RbmTrainingState,
+  type RbmUnits,
+  type ConvGeometry,
+  type OptimizerKind,
+  type LearningRateSchedule,
+} from './rbm/engine.ts';
+export {
+  RbmEngine,
+  RbmDivergedError,
+  learningRate,
+  type RbmOptions,
+  type RbmUnits,
+  type ConvGeometry,
+  type TrainingOptions,
+  type OptimizerKind,
+  type LearningRateSchedule,
+  type RbmParameters,
+  type RbmTrainingState,
+} from './rbm/engine.ts';
+export { RbmMonitor, denseModel, MAX_EXACT_UNITS } from './rbm/monitor.ts';
+export { annealedImportanceSampling, defaultBetas, type AisOptions, type AisResult } from './rbm/ais.ts';
+export { trainDbn, propagateUp, type Dbn, type DbnLayer, type DbnOptions } from './rbm/dbn.ts';
+export { gibbsSample } from './rbm/sample.ts';
+export { saveCheckpoint, loadCheckpoint, fingerprint, type CheckpointMeta, type LoadedCheckpoint } from './rbm/checkpoint.ts';
+export { saveModel, loadModel, modelFiles, parseModelFiles, ModelFormatError, type RbmModel, type LoadedRbmModel } from './rbm/model-files.ts';
+export { loadTrainingData, splitHoldout, TrainingDataError, type TrainingData, type TrainingSource } from './rbm/data.ts';
+export { convertRbm, convertData } from './rbm/convert.ts';
+export { encodeIdx, decodeIdx, IdxFormatError } from './io/idx.ts';
+export { writeDirectoryAtomically, type DirectoryFile } from './io/atomic-dir.ts';
