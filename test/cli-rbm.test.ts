@@ -1,11 +1,12 @@
 /** The `rbm` CLI contract: train/resume/eval/sample, checkpoints, and bad input refused before GPU work. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../src/io/npy.ts';
+import { loadCheckpoint } from '../src/rbm/checkpoint.ts';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
@@ -109,5 +110,30 @@ describe('blockspin rbm', () => {
     expect(corrupt.code).not.toBe(0);
     expect(corrupt.stderr).toMatch(/optimizer\.npy/);
     expect((await cli('rbm', 'eval', '--model', join(dir, 'nothing'), '--data', data)).stderr).toMatch(/nothing/);
+  });
+
+  it('Ctrl-C during training leaves a valid checkpoint that resumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-int-'));
+    const data = dataset(dir);
+    const out = join(dir, 'run');
+    const child = spawn(process.execPath, [bin, 'rbm', 'train', '--data', data, '--hidden', '5', '--batch', '4', '--epochs', '100000', '--out', out, '--json']);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolveExit) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.split('\n').length > 2 && !child.killed) child.kill('SIGINT'); // after two epochs
+      });
+      child.on('exit', (c) => resolveExit(c));
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/interrupted/);
+    const ckpt = await loadCheckpoint(out);
+    expect(ckpt.meta.epochs).toBeGreaterThanOrEqual(2);
+    expect(ckpt.meta.updates).toBeGreaterThanOrEqual(2 * 24);
+    const resumed = await cli('rbm', 'train', '--data', data, '--epochs', String(ckpt.meta.epochs + 1), '--out', out, '--resume', out, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await loadCheckpoint(out)).meta.epochs).toBe(ckpt.meta.epochs + 1);
   });
 });
