@@ -37,4 +37,5 @@ export async function main(argv: string[]): Promise<number> {
 // Dawn keeps the process alive while a device exists; commands destroy theirs, and we exit explicitly
 // so a forgotten handle can never hang a script.
 const code = await main(process.argv.slice(2));
-process.exit(code);
+// A command may set process.exitCode (e.g. 130 for an interrupted data set) while returning normally.
+process.exit(code !== 0 ? code : typeof process.exitCode === 'number' ? process.exitCode : 0);

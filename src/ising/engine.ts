@@ -111,6 +111,8 @@ export class IsingEngine {
   private readonly hostCorrelations = new Int32Series();
   private algorithm: IsingAlgorithm;
   private destroyed = false;
+  /** The tail of the serialised collect() chain. */
+  private collecting: Promise<void> = Promise.resolve();
 
   constructor(
     readonly device: GPUDevice,
@@ -326,6 +328,7 @@ export class IsingEngine {
 
   /** Changes the temperature(s); takes effect from the next sweep. */
   setTemperature(T: number | number[]): void {
+    this.checkAlive();
     const c = this.config;
     const next = resolveIsingConfig({ ...this.optionsFor(), T }, this.device.limits);
     c.T.splice(0, c.T.length, ...next.T);
@@ -334,6 +337,7 @@ export class IsingEngine {
 
   /** Changes the field(s) h; takes effect from the next sweep. */
   setField(h: number | number[]): void {
+    this.checkAlive();
     const c = this.config;
     const next = resolveIsingConfig({ ...this.optionsFor(), h }, this.device.limits);
     c.h.splice(0, c.h.length, ...next.h);
@@ -342,6 +346,7 @@ export class IsingEngine {
 
   /** Switches between Metropolis and heat-bath; takes effect from the next sweep. */
   setAlgorithm(algorithm: IsingAlgorithm): void {
+    this.checkAlive();
     if (algorithm !== 'metropolis' && algorithm !== 'heatbath') {
       throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis' or 'heatbath'`);
     }
@@ -419,25 +424,40 @@ export class IsingEngine {
     return { sweepsDone: done, aborted: false, gpuMs };
   }
 
-  /** Moves the GPU-side series to the host and resets the GPU slots. */
+  /**
+   * Moves the GPU-side series to the host and resets the GPU slots. Calls are serialised: overlapping
+   * callers (e.g. `Promise.all` over replicas' series) each see every measurement exactly once.
+   */
   async collect(): Promise<void> {
     this.checkAlive();
+    const next = this.collecting.then(() => this.collectNow());
+    this.collecting = next.catch(() => {});
+    return next;
+  }
+
+  private async collectNow(): Promise<void> {
     const c = this.config;
-    if (this.gpuMeasurements > 0) {
-      const bytes = this.gpuMeasurements * 2 * c.replicas * 4;
-      this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
-    }
-    if (this.gpuCorrelations > 0) {
-      const bytes = this.gpuCorrelations * c.replicas * c.distances * 4;
-      this.hostCorrelations.append(new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)));
-    }
+    const measurements = this.gpuMeasurements;
+    const correlations = this.gpuCorrelations;
+    // Claim the records before awaiting, so nothing is read twice.
     this.gpuMeasurements = 0;
     this.gpuCorrelations = 0;
-    uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+    if (measurements > 0) {
+      const bytes = measurements * 2 * c.replicas * 4;
+      this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
+    }
+    if (correlations > 0) {
+      const bytes = correlations * c.replicas * c.distances * 4;
+      this.hostCorrelations.append(new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)));
+    }
+    if (measurements > 0 || correlations > 0) {
+      uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+    }
   }
 
   /** Forgets all measurements (e.g. after thermalisation). */
   clearMeasurements(): void {
+    this.checkAlive();
     this.hostSeries.clear();
     this.hostCorrelations.clear();
     this.gpuMeasurements = 0;
@@ -570,12 +590,22 @@ export class IsingEngine {
     if (snapshot?.format !== 'blockspin-ising-snapshot' || snapshot.version !== 1) {
       throw new RangeError('not a blockspin Ising snapshot (format/version mismatch)');
     }
-    const engine = new IsingEngine(device, { ...snapshot.options, seed: BigInt(snapshot.options.seed) });
-    const c = engine.config;
+    // Everything is checked before the engine (and its GPU buffers) exists.
+    const options = { ...snapshot.options, seed: BigInt(snapshot.options.seed) };
+    const c = resolveIsingConfig(options, device.limits);
     if (snapshot.spins.length !== c.replicas * c.words) {
       throw new RangeError(`snapshot has ${snapshot.spins.length} spin words; its options need ${c.replicas * c.words}`);
     }
     checkCount('snapshot sweep', snapshot.sweep);
+    if (snapshot.bonds.length % c.replicas !== 0 || snapshot.magnetizations.length !== snapshot.bonds.length) {
+      throw new RangeError(
+        `snapshot series lengths (bonds ${snapshot.bonds.length}, magnetisations ${snapshot.magnetizations.length}) do not fit ${c.replicas} replicas`,
+      );
+    }
+    if (snapshot.correlations.length % (c.replicas * c.distances) !== 0) {
+      throw new RangeError(`snapshot correlations (${snapshot.correlations.length} values) do not fit ${c.replicas} × ${c.distances}`);
+    }
+    const engine = new IsingEngine(device, options);
     uploadBuffer(device, engine.spins, snapshot.spins);
     uploadBuffer(device, engine.counters, new Uint32Array([snapshot.sweep, 0, 0, 0]));
     engine.sweepCount = snapshot.sweep;

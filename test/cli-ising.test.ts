@@ -1,0 +1,365 @@
+/**
+ * The `blockspin ising` and `blockspin generate` contracts: the JSON fields, the 1D ring and the packed kernel,
+ * bad input refused (naming the value) before any GPU work, data sets on disk, and Ctrl-C (SIGINT) finishing
+ * with what was measured — a JSON marked interrupted, or a data set in DIR.partial.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { datasetFileName } from '../src/io/dataset-files.ts';
+import { decodeNpy } from '../src/io/npy.ts';
+import { kaufman, ringCorrelation } from '../src/reference/exact-ising.ts';
+
+const run = promisify(execFile);
+const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      timeout: 120_000,
+      env,
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/**
+ * Starts the CLI, waits until it is working (the adapter notice on stderr, or 3 s), then `settle` ms more, sends
+ * SIGINT and collects the result. `--therm 0` in the callers makes "working" mean "measuring".
+ */
+async function interrupted(
+  args: string[],
+  settle: number,
+): Promise<Result & { signal: NodeJS.Signals | null }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
+  const started = Date.now();
+  while (Date.now() - started < 3000 && !/blockspin: .*adapter/i.test(stderr) && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, settle));
+  expect(child.exitCode, `exited before SIGINT: ${stderr}`).toBeNull();
+  child.kill('SIGINT');
+  const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const { code, signal } = await done;
+  clearTimeout(kill);
+  return { code: code ?? -1, signal, stdout, stderr };
+}
+
+const estimate = { mean: expect.any(Number), err: expect.any(Number) };
+
+/** The documented `ising --json` contract. */
+function expectContract(json: Record<string, unknown>, L: number, Ly: number, dims: 1 | 2): void {
+  expect(json).toMatchObject({
+    L,
+    Ly,
+    dims,
+    T: expect.any(Number),
+    h: expect.any(Number),
+    replicas: expect.any(Number),
+    sweeps: expect.any(Number),
+    algo: expect.stringMatching(/^(metropolis|heatbath)$/),
+    kernel: expect.stringMatching(/^(simple|packed)$/),
+    energy: estimate,
+    absMagnetization: estimate,
+    m2: estimate,
+    m4: estimate,
+    binder: estimate,
+    susceptibility: estimate,
+    specificHeat: estimate,
+    tauInt: { energy: expect.any(Number), absMagnetization: expect.any(Number) },
+    adapter: { vendor: expect.any(String), architecture: expect.any(String) },
+  });
+  for (const key of ['energy', 'absMagnetization', 'm2', 'm4', 'binder', 'susceptibility', 'specificHeat']) {
+    const e = json[key] as { mean: number; err: number };
+    expect(Number.isFinite(e.mean), key).toBe(true);
+    expect(e.err, key).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(e.err), key).toBe(true);
+  }
+  const correlation = json.correlation as { r: number; mean: number; err: number }[];
+  expect(correlation.map((c) => c.r)).toEqual(Array.from({ length: L / 2 + 1 }, (_, r) => r));
+  expect(correlation[0]).toEqual({ r: 0, mean: 1, err: 0 });
+  for (const c of correlation) {
+    expect(c.mean).toBeGreaterThanOrEqual(-1);
+    expect(c.mean).toBeLessThanOrEqual(1);
+    expect(c.err).toBeGreaterThanOrEqual(0);
+  }
+  expect(json.flipsPerNs).toBeGreaterThan(0);
+  expect(json.interrupted).toBe(false);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'blockspin-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('blockspin ising', () => {
+  it('--json prints one JSON object with the contract fields', async () => {
+    const { code, stdout, stderr } = await cli([
+      'ising',
+      '--L',
+      '8',
+      '--T',
+      '2.269',
+      '--replicas',
+      '8',
+      '--therm',
+      '100',
+      '--sweeps',
+      '400',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>; // the whole of stdout is one object
+    expectContract(json, 8, 8, 2);
+    expect(json).toMatchObject({
+      T: 2.269,
+      h: 0,
+      replicas: 8,
+      sweeps: 400,
+      algo: 'metropolis',
+      kernel: 'simple',
+    });
+    // Loose physics: 8×8 at T_c (exact −1.4915); replicas × sweeps = 3200 samples.
+    const e = json.energy as { mean: number };
+    expect(Math.abs(e.mean - kaufman(1 / 2.269, 8, 8).energyPerSpin)).toBeLessThan(0.05);
+  });
+
+  // Regression: concurrent IsingEngine.collect() calls once appended the same measurements once per replica,
+  // so 'measurements' (and the n behind every error bar) was replicas × sweeps.
+  it('measurements equals the measured sweeps (the series is not duplicated)', async () => {
+    const { code, stdout } = await cli([
+      'ising',
+      '--L',
+      '8',
+      '--T',
+      '2.269',
+      '--replicas',
+      '4',
+      '--therm',
+      '10',
+      '--sweeps',
+      '50',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { measurements: number }).measurements).toBe(50);
+  });
+
+  it('--dims 1 --L 10: the ring, with G(r) for r = 0 … 5 near the exact ring values', async () => {
+    const { code, stdout, stderr } = await cli([
+      'ising',
+      '--dims',
+      '1',
+      '--L',
+      '10',
+      '--T',
+      '1',
+      '--replicas',
+      '32',
+      '--therm',
+      '100',
+      '--sweeps',
+      '400',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expectContract(json, 10, 1, 1);
+    for (const c of json.correlation as { r: number; mean: number }[]) {
+      expect(Math.abs(c.mean - ringCorrelation(1, 10, c.r)), `G(${c.r})`).toBeLessThan(0.05);
+    }
+    expect(Math.abs((json.energy as { mean: number }).mean + ringCorrelation(1, 10, 1))).toBeLessThan(0.02);
+  });
+
+  it('--kernel packed --L 32', async () => {
+    const { code, stdout, stderr } = await cli([
+      'ising',
+      '--kernel',
+      'packed',
+      '--L',
+      '32',
+      '--T',
+      '2.0',
+      '--replicas',
+      '2',
+      '--therm',
+      '100',
+      '--sweeps',
+      '100',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expectContract(json, 32, 32, 2);
+    expect(json.kernel).toBe('packed');
+  });
+
+  it('prints a readable summary without --json', async () => {
+    const { code, stdout, stderr } = await cli([
+      'ising',
+      '--L',
+      '8',
+      '--T',
+      '3',
+      '--replicas',
+      '2',
+      '--therm',
+      '10',
+      '--sweeps',
+      '50',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^Ising 8×8, T=3/);
+    expect(stdout).toMatch(/^energy\/spin\s+-?\d\.\d+ ± \d\.\d+/m);
+  });
+
+  // VK_ICD_FILENAMES pointing nowhere makes any GPU acquisition fail with a different message ("Dawn found no
+  // WebGPU adapter"): these must be refused before that.
+  const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
+  const bad: [string, string[], RegExp][] = [
+    ['odd L', ['--L', '7', '--T', '2'], /L = 7 must be even/],
+    ['--T 0', ['--L', '8', '--T', '0'], /--T 0 must be a finite number > 0/],
+    ['--T -1', ['--L', '8', '--T', '-1'], /--T -1 must be a finite number > 0/],
+    ['--T abc', ['--L', '8', '--T', 'abc'], /--T abc must be a finite number/],
+    ['--replicas -3', ['--L', '8', '--T', '2', '--replicas', '-3'], /--replicas -3 must be an integer in 1/],
+    ['--kernel packed --L 48', ['--kernel', 'packed', '--L', '48', '--T', '2'], /multiple of 32; got L = 48/],
+    ['--sweeps -1', ['--L', '8', '--T', '2', '--sweeps', '-1'], /--sweeps -1 must be an integer in 0/],
+    ['--sweeps 1', ['--L', '8', '--T', '2', '--sweeps', '1'], /--sweeps 1 must be at least 2/],
+    [
+      '--dims 1 --kernel packed',
+      ['--dims', '1', '--L', '32', '--T', '2', '--kernel', 'packed'],
+      /'packed' is 2D only/,
+    ],
+  ];
+  it.concurrent.for(bad)('refuses %s before any GPU work', async ([, args, message], { expect }) => {
+    const { code, stdout, stderr } = await cli(['ising', ...args], noGpu);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/Dawn|adapter/);
+    expect(stdout).toBe('');
+  });
+
+  it('a GPU-free check: the same environment does reach the GPU for good input (and fails there)', async () => {
+    const { code, stderr } = await cli(['ising', '--L', '8', '--T', '2', '--sweeps', '10'], noGpu);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/Dawn found no WebGPU adapter/);
+  });
+
+  it('SIGINT while measuring: exit 0 with the JSON, interrupted: true, sweeps < 100000', async () => {
+    const res = await interrupted(
+      ['ising', '--L', '16', '--sweeps', '100000', '--therm', '0', '--T', '2.269', '--json'],
+      2500,
+    );
+    expect(res.signal, res.stderr).toBeNull();
+    expect(res.code, res.stderr).toBe(0);
+    const json = JSON.parse(res.stdout) as Record<string, unknown>;
+    expect(json.interrupted).toBe(true);
+    expect(json.sweeps).toBeGreaterThan(0);
+    expect(json.sweeps).toBeLessThan(100000);
+    expect(res.stderr).toMatch(/interrupted/);
+    expectContract({ ...json, interrupted: false }, 16, 16, 2);
+  });
+});
+
+describe('blockspin generate', () => {
+  let interruptedGenerateCode: number | undefined;
+
+  it('--L 8 --T 2.0,3.0 --samples 20 --therm 50 --out DIR writes the data set', async () => {
+    const out = join(dir, 'set');
+    const { code, stdout, stderr } = await cli([
+      'generate',
+      '--L',
+      '8',
+      '--T',
+      '2.0,3.0',
+      '--samples',
+      '20',
+      '--therm',
+      '50',
+      '--out',
+      out,
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`wrote ${out}`);
+    const names = [datasetFileName(8, 8, 2), datasetFileName(8, 8, 3)];
+    expect((await readdir(out)).sort()).toEqual([...names, 'dataset.json'].sort());
+    for (const name of names) {
+      const npy = decodeNpy(new Uint8Array(await readFile(join(out, name))));
+      expect(npy.dtype).toBe('int8');
+      expect(npy.shape).toEqual([20, 8, 8]);
+      expect((npy.data as Int8Array).every((s) => s === 1 || s === -1)).toBe(true);
+    }
+    const meta = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta).toMatchObject({ format: 'blockspin-ising-dataset', complete: true, model: { L: 8, Ly: 8 } });
+    expect(meta.command).toMatch(/^blockspin generate --L 8/);
+    expect((meta.temperatures as { T: number; samples: number }[]).map((t) => [t.T, t.samples])).toEqual([
+      [2, 20],
+      [3, 20],
+    ]);
+  });
+
+  it('refuses a non-empty output directory (before any GPU work), naming it', async () => {
+    const out = join(dir, 'occupied');
+    await mkdir(out);
+    await writeFile(join(out, 'keep.txt'), 'mine');
+    const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
+    const { code, stderr } = await cli(
+      ['generate', '--L', '8', '--T', '2', '--samples', '4', '--out', out],
+      noGpu,
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`output directory ${out} exists and is not empty`);
+    expect(await readdir(out)).toEqual(['keep.txt']);
+  });
+
+  it('SIGINT while sampling: DIR.partial with complete: false, and no DIR', async () => {
+    const out = join(dir, 'interrupted');
+    const res = await interrupted(
+      ['generate', '--L', '8', '--T', '2.0,3.0', '--samples', '100000', '--therm', '0', '--out', out],
+      3000,
+    );
+    expect(res.signal, res.stderr).toBeNull();
+    interruptedGenerateCode = res.code;
+    expect(res.stdout).toContain(`INTERRUPTED — wrote the partial data set to ${out}.partial`);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+    const meta = JSON.parse(await readFile(join(`${out}.partial`, 'dataset.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(meta.complete).toBe(false);
+    for (const t of meta.temperatures as { file: string; samples: number }[]) {
+      expect(t.samples).toBeLessThan(100000);
+      const npy = decodeNpy(new Uint8Array(await readFile(join(`${out}.partial`, t.file))));
+      expect(npy.shape).toEqual([t.samples, 8, 8]);
+    }
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  // Regression: main.ts's process.exit(0) once overrode runGenerate's exitCode 130 for an incomplete data set.
+  it('an interrupted generate exits 130', () => {
+    expect(interruptedGenerateCode).toBe(130);
+  });
+});
