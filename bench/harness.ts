@@ -14,11 +14,18 @@ export interface Timing {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Times one step (`items` encoded and submitted once) `repeats` times after one warm-up run. */
-export async function timeGpuStep(device: GPUDevice, label: string, items: Encodable[], repeats: number): Promise<Timing> {
+export async function timeGpuStep(
+  device: GPUDevice,
+  label: string,
+  items: Encodable[],
+  repeats: number,
+): Promise<Timing> {
   const timer = GpuTimer.create(device);
   try {
     const run = (t?: GpuTimer): void => submitStep(device, label, items, t);

@@ -3,7 +3,13 @@
  * heat-bath), GPU-timed with timestamp queries when available, against a plain TypeScript checkerboard
  * Metropolis (src/reference/ising.ts) measured in the same run.
  */
-import { cpuMetropolisSweeps, GpuTimer, IsingEngine, type IsingAlgorithm, type IsingKernel } from '../src/index.ts';
+import {
+  cpuMetropolisSweeps,
+  GpuTimer,
+  IsingEngine,
+  type IsingAlgorithm,
+  type IsingKernel,
+} from '../src/index.ts';
 import { median, type TimingSource } from './harness.ts';
 
 export interface IsingBenchResult {
@@ -26,7 +32,13 @@ const T_C = 2.269185314213022;
 /** Times `sweeps` sweeps per configuration (median of `repeats`), after a warm-up. */
 export async function benchIsing(
   device: GPUDevice,
-  options: { sizes: number[]; sweeps: number; repeats?: number; kernels?: IsingKernel[]; algos?: IsingAlgorithm[] },
+  options: {
+    sizes: number[];
+    sweeps: number;
+    repeats?: number;
+    kernels?: IsingKernel[];
+    algos?: IsingAlgorithm[];
+  },
 ): Promise<IsingBenchReport> {
   const repeats = options.repeats ?? 3;
   const results: IsingBenchResult[] = [];
@@ -42,7 +54,11 @@ export async function benchIsing(
           const samples: number[] = [];
           for (let i = 0; i < repeats; i++) {
             const t0 = performance.now();
-            const r = await engine.run({ sweeps: options.sweeps, sweepsPerSubmit: perSubmit, timer: timer ?? undefined });
+            const r = await engine.run({
+              sweeps: options.sweeps,
+              sweepsPerSubmit: perSubmit,
+              timer: timer ?? undefined,
+            });
             samples.push(r.gpuMs ?? performance.now() - t0);
           }
           const ms = median(samples);

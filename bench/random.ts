@@ -21,19 +21,33 @@ export async function benchRandom(
       const fill = new RandomFill(device, output, { count: words, seed: 1, kind });
       const t = await timeGpuStep(device, 'bench random', [fill], repeats);
       fill.destroy();
-      results.push({ kernel: `philox ${kind}`, words, ms: t.ms, wordsPerNs: words / (t.ms * 1e6), timing: t.source });
+      results.push({
+        kernel: `philox ${kind}`,
+        words,
+        ms: t.ms,
+        wordsPerNs: words / (t.ms * 1e6),
+        timing: t.source,
+      });
     }
   } finally {
     output.destroy();
   }
   const cpuWords = options.cpuWords ?? Math.min(words, 1 << 20);
   let sink = 0;
-  const t = timeCpu(() => {
-    for (let b = 0; b < cpuWords / 4; b++) sink ^= philox4x32([b, 0, 0, 0], [1, 0])[0];
-  }, Math.max(3, Math.floor(repeats / 2)));
+  const t = timeCpu(
+    () => {
+      for (let b = 0; b < cpuWords / 4; b++) sink ^= philox4x32([b, 0, 0, 0], [1, 0])[0];
+    },
+    Math.max(3, Math.floor(repeats / 2)),
+  );
   if (sink === 0.5) console.error('unreachable');
   return {
     results,
-    peer: { name: 'TypeScript Philox reference (CPU)', words: cpuWords, ms: t.ms, wordsPerNs: cpuWords / (t.ms * 1e6) },
+    peer: {
+      name: 'TypeScript Philox reference (CPU)',
+      words: cpuWords,
+      ms: t.ms,
+      wordsPerNs: cpuWords / (t.ms * 1e6),
+    },
   };
 }

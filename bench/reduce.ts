@@ -17,7 +17,10 @@ export interface ReduceBenchResult {
 
 export interface ReduceBenchReport {
   results: ReduceBenchResult[];
-  peer: { name: string; results: { type: ElementType; elements: number; ms: number; elementsPerNs: number }[] };
+  peer: {
+    name: string;
+    results: { type: ElementType; elements: number; ms: number; elementsPerNs: number }[];
+  };
 }
 
 function cpuStats(data: Float32Array | Int32Array): number {
@@ -42,7 +45,10 @@ export async function benchReduce(
 ): Promise<ReduceBenchReport> {
   const repeats = options.repeats ?? 10;
   const types = options.types ?? ['f32', 'i32'];
-  const report: ReduceBenchReport = { results: [], peer: { name: 'TypeScript loop (CPU, this machine)', results: [] } };
+  const report: ReduceBenchReport = {
+    results: [],
+    peer: { name: 'TypeScript loop (CPU, this machine)', results: [] },
+  };
   let sink = 0;
   for (const type of types) {
     for (const n of options.sizes) {

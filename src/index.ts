@@ -26,7 +26,13 @@ export {
   type DispatchOptions,
   type OverrideValues,
 } from './gpu/kernel.ts';
-export { reflectShader, StructView, type StructLayout, type FieldLayout, type BindingInfo } from './gpu/reflect.ts';
+export {
+  reflectShader,
+  StructView,
+  type StructLayout,
+  type FieldLayout,
+  type BindingInfo,
+} from './gpu/reflect.ts';
 export {
   createBuffer,
   createStorageBuffer,
@@ -91,7 +97,15 @@ export {
   type DatasetContext,
   type SpinFormat,
 } from './io/dataset-files.ts';
-export { encodeNpy, decodeNpy, packBits, NpyFormatError, type NpyArray, type NpyDtype, type NpyData } from './io/npy.ts';
+export {
+  encodeNpy,
+  decodeNpy,
+  packBits,
+  NpyFormatError,
+  type NpyArray,
+  type NpyDtype,
+  type NpyData,
+} from './io/npy.ts';
 export * as stats from './stats/index.ts';
 export * as exact from './reference/exact-ising.ts';
 export {
@@ -111,9 +125,29 @@ export { RbmMonitor, denseModel, MAX_EXACT_UNITS } from './rbm/monitor.ts';
 export { annealedImportanceSampling, defaultBetas, type AisOptions, type AisResult } from './rbm/ais.ts';
 export { trainDbn, propagateUp, type Dbn, type DbnLayer, type DbnOptions } from './rbm/dbn.ts';
 export { gibbsSample } from './rbm/sample.ts';
-export { saveCheckpoint, loadCheckpoint, fingerprint, type CheckpointMeta, type LoadedCheckpoint } from './rbm/checkpoint.ts';
-export { saveModel, loadModel, modelFiles, parseModelFiles, ModelFormatError, type RbmModel, type LoadedRbmModel } from './rbm/model-files.ts';
-export { loadTrainingData, splitHoldout, TrainingDataError, type TrainingData, type TrainingSource } from './rbm/data.ts';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  fingerprint,
+  type CheckpointMeta,
+  type LoadedCheckpoint,
+} from './rbm/checkpoint.ts';
+export {
+  saveModel,
+  loadModel,
+  modelFiles,
+  parseModelFiles,
+  ModelFormatError,
+  type RbmModel,
+  type LoadedRbmModel,
+} from './rbm/model-files.ts';
+export {
+  loadTrainingData,
+  splitHoldout,
+  TrainingDataError,
+  type TrainingData,
+  type TrainingSource,
+} from './rbm/data.ts';
 export { convertRbm, convertData } from './rbm/convert.ts';
 export { encodeIdx, decodeIdx, IdxFormatError } from './io/idx.ts';
 export { writeDirectoryAtomically, type DirectoryFile } from './io/atomic-dir.ts';

@@ -24,7 +24,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 /** 120 samples of 12 binary units with structure (pairs of equal units), as uint8 NPY. */
 function dataset(dir: string): string {
   let s = 7;
-  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const values = new Uint8Array(120 * 12);
   for (let r = 0; r < 120; r++) {
     for (let i = 0; i < 12; i += 2) {
@@ -42,32 +42,74 @@ describe('blockspin rbm', () => {
   it('train → resume equals an uninterrupted run; eval and sample work', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-'));
     const data = dataset(dir);
-    const common = ['rbm', 'train', '--data', data, '--hidden', '6', '--batch', '20', '--lr', '0.05', '--seed', '3', '--json'];
+    const common = [
+      'rbm',
+      'train',
+      '--data',
+      data,
+      '--hidden',
+      '6',
+      '--batch',
+      '20',
+      '--lr',
+      '0.05',
+      '--seed',
+      '3',
+      '--json',
+    ];
     const full = await cli(...common, '--epochs', '3', '--out', join(dir, 'full'));
     expect(full.code, full.stderr).toBe(0);
-    const lines = full.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; logLikelihood: { train: number } });
+    const lines = full.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { epoch: number; logLikelihood: { train: number } });
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
     expect(lines[2]!.logLikelihood.train).toBeGreaterThan(lines[0]!.logLikelihood.train);
     const part = await cli(...common, '--epochs', '1', '--out', join(dir, 'part'));
     expect(part.code, part.stderr).toBe(0);
-    const resumed = await cli(...common, '--epochs', '3', '--out', join(dir, 'part'), '--resume', join(dir, 'part'));
+    const resumed = await cli(
+      ...common,
+      '--epochs',
+      '3',
+      '--out',
+      join(dir, 'part'),
+      '--resume',
+      join(dir, 'part'),
+    );
     expect(resumed.code, resumed.stderr).toBe(0);
     for (const f of ['W.npy', 'a.npy', 'b.npy', 'optimizer.npy']) {
       expect(readFileSync(join(dir, 'part', f)).equals(readFileSync(join(dir, 'full', f))), f).toBe(true);
     }
-    const model = JSON.parse(readFileSync(join(dir, 'full', 'model.json'), 'utf8')) as Record<string, unknown>;
+    const model = JSON.parse(readFileSync(join(dir, 'full', 'model.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(model).toMatchObject({ format: 'blockspin-rbm', units: 'bernoulli', nv: 12, nh: 6 });
     expect((model.history as unknown[]).length).toBe(3);
 
     const evaluated = await cli('rbm', 'eval', '--model', join(dir, 'full'), '--data', data, '--json');
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    const e = JSON.parse(evaluated.stdout) as Record<string, number> & { logZ: { method: string; value: number; err: number } };
+    const e = JSON.parse(evaluated.stdout) as Record<string, number> & {
+      logZ: { method: string; value: number; err: number };
+    };
     expect(e.logZ.method).toBe('exact');
-    for (const k of ['reconstructionError', 'freeEnergy', 'pseudoLogLikelihood', 'logLikelihood']) expect(Number.isFinite(e[k])).toBe(true);
+    for (const k of ['reconstructionError', 'freeEnergy', 'pseudoLogLikelihood', 'logLikelihood'])
+      expect(Number.isFinite(e[k])).toBe(true);
     expect(e.logLikelihood).toBeLessThan(0);
 
     const out = join(dir, 'samples.npy');
-    const sampled = await cli('rbm', 'sample', '--model', join(dir, 'full'), '--chains', '7', '--steps', '20', '--out', out);
+    const sampled = await cli(
+      'rbm',
+      'sample',
+      '--model',
+      join(dir, 'full'),
+      '--chains',
+      '7',
+      '--steps',
+      '20',
+      '--out',
+      out,
+    );
     expect(sampled.code, sampled.stderr).toBe(0);
     const s = decodeNpy(new Uint8Array(readFileSync(out)));
     expect(s.dtype).toBe('int8');
@@ -79,44 +121,117 @@ describe('blockspin rbm', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-bad-'));
     const data = dataset(dir);
     const train = (...extra: string[]): Promise<{ code: number; stderr: string }> =>
-      cli('rbm', 'train', '--data', data, '--epochs', '1', '--batch', '20', '--out', join(dir, 'm'), ...extra);
+      cli(
+        'rbm',
+        'train',
+        '--data',
+        data,
+        '--epochs',
+        '1',
+        '--batch',
+        '20',
+        '--out',
+        join(dir, 'm'),
+        ...extra,
+      );
     expect((await train('--hidden', '0')).stderr).toMatch(/--hidden 0 must be an integer in 1/);
-    expect((await train('--hidden', '4', '--lr', '-1')).stderr).toMatch(/--lr -1 must be a finite number > 0/);
-    expect((await train('--hidden', '4', '--conv', '1:3:2')).stderr).toMatch(/--conv needs square samples; the data has nv = 12/);
-    expect((await train('--hidden', '4', '--schedule', 'sqrt:0')).stderr).toMatch(/--schedule sqrt:0 must be/);
-    expect((await train('--hidden', '4', '--batch', '500')).stderr).toMatch(/--batch 500 exceeds the 96 training samples/);
+    expect((await train('--hidden', '4', '--lr', '-1')).stderr).toMatch(
+      /--lr -1 must be a finite number > 0/,
+    );
+    expect((await train('--hidden', '4', '--conv', '1:3:2')).stderr).toMatch(
+      /--conv needs square samples; the data has nv = 12/,
+    );
+    expect((await train('--hidden', '4', '--schedule', 'sqrt:0')).stderr).toMatch(
+      /--schedule sqrt:0 must be/,
+    );
+    expect((await train('--hidden', '4', '--batch', '500')).stderr).toMatch(
+      /--batch 500 exceeds the 96 training samples/,
+    );
     expect((await train('--hidden', '4', '--units', 'ising')).code).toBe(0); // {0,1} data is converted to ±1
     // A non-binary value is named with its position.
     const bad = join(dir, 'bad.npy');
     const values = new Float32Array(10 * 12).fill(1);
     values[3 * 12 + 5] = 0.7;
     writeFileSync(bad, encodeNpy({ dtype: 'float32', shape: [10, 12], data: values }));
-    const r = await cli('rbm', 'train', '--data', bad, '--hidden', '3', '--out', join(dir, 'x'), '--batch', '2');
+    const r = await cli(
+      'rbm',
+      'train',
+      '--data',
+      bad,
+      '--hidden',
+      '3',
+      '--out',
+      join(dir, 'x'),
+      '--batch',
+      '2',
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/sample 3|unit 5|0\.7/);
     // A truncated NPY is refused.
     writeFileSync(join(dir, 'trunc.npy'), readFileSync(data).subarray(0, 300));
-    expect((await cli('rbm', 'train', '--data', join(dir, 'trunc.npy'), '--hidden', '3', '--out', join(dir, 'y'))).stderr).toMatch(/truncated/);
+    expect(
+      (await cli('rbm', 'train', '--data', join(dir, 'trunc.npy'), '--hidden', '3', '--out', join(dir, 'y')))
+        .stderr,
+    ).toMatch(/truncated/);
     // --out that holds a run is not overwritten without --resume.
     expect((await train('--hidden', '4')).stderr).toMatch(/exists and is not empty; pass --resume/);
     // Resume with other data: refused.
     const other = join(dir, 'other.npy');
     writeFileSync(other, encodeNpy({ dtype: 'uint8', shape: [100, 12], data: new Uint8Array(1200).fill(1) }));
-    const mismatch = await cli('rbm', 'train', '--data', other, '--epochs', '2', '--out', join(dir, 'm'), '--resume', join(dir, 'm'));
+    const mismatch = await cli(
+      'rbm',
+      'train',
+      '--data',
+      other,
+      '--epochs',
+      '2',
+      '--out',
+      join(dir, 'm'),
+      '--resume',
+      join(dir, 'm'),
+    );
     expect(mismatch.stderr).toMatch(/was trained on other data/);
     // Corrupt checkpoint: refused.
     writeFileSync(join(dir, 'm', 'optimizer.npy'), new Uint8Array([1, 2, 3]));
-    const corrupt = await cli('rbm', 'train', '--data', data, '--epochs', '2', '--out', join(dir, 'm'), '--resume', join(dir, 'm'));
+    const corrupt = await cli(
+      'rbm',
+      'train',
+      '--data',
+      data,
+      '--epochs',
+      '2',
+      '--out',
+      join(dir, 'm'),
+      '--resume',
+      join(dir, 'm'),
+    );
     expect(corrupt.code).not.toBe(0);
     expect(corrupt.stderr).toMatch(/optimizer\.npy/);
-    expect((await cli('rbm', 'eval', '--model', join(dir, 'nothing'), '--data', data)).stderr).toMatch(/nothing/);
+    expect((await cli('rbm', 'eval', '--model', join(dir, 'nothing'), '--data', data)).stderr).toMatch(
+      /nothing/,
+    );
   });
 
   it('Ctrl-C during training leaves a valid checkpoint that resumes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-int-'));
     const data = dataset(dir);
     const out = join(dir, 'run');
-    const child = spawn(process.execPath, [bin, 'rbm', 'train', '--data', data, '--hidden', '5', '--batch', '4', '--epochs', '100000', '--out', out, '--json']);
+    const child = spawn(process.execPath, [
+      bin,
+      'rbm',
+      'train',
+      '--data',
+      data,
+      '--hidden',
+      '5',
+      '--batch',
+      '4',
+      '--epochs',
+      '100000',
+      '--out',
+      out,
+      '--json',
+    ]);
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -132,7 +247,19 @@ describe('blockspin rbm', () => {
     const ckpt = await loadCheckpoint(out);
     expect(ckpt.meta.epochs).toBeGreaterThanOrEqual(2);
     expect(ckpt.meta.updates).toBeGreaterThanOrEqual(2 * 24);
-    const resumed = await cli('rbm', 'train', '--data', data, '--epochs', String(ckpt.meta.epochs + 1), '--out', out, '--resume', out, '--json');
+    const resumed = await cli(
+      'rbm',
+      'train',
+      '--data',
+      data,
+      '--epochs',
+      String(ckpt.meta.epochs + 1),
+      '--out',
+      out,
+      '--resume',
+      out,
+      '--json',
+    );
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((await loadCheckpoint(out)).meta.epochs).toBe(ckpt.meta.epochs + 1);
   });

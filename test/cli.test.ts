@@ -40,11 +40,14 @@ describe('blockspin CLI', () => {
     expect(stdout).toMatch(/maxStorageBufferBindingSize/);
   });
 
-  it.each([[], ['info'], ['bench'], ['bench', 'reduce'], ['bench', 'random']])('%j --help', async (...args) => {
-    const { code, stdout } = await cli(...(args as string[]), '--help');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: blockspin/);
-  });
+  it.each([[], ['info'], ['bench'], ['bench', 'reduce'], ['bench', 'random']])(
+    '%j --help',
+    async (...args) => {
+      const { code, stdout } = await cli(...(args as string[]), '--help');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Usage: blockspin/);
+    },
+  );
 
   it('rejects an unknown option and names it', async () => {
     const { code, stderr } = await cli('info', '--bogus');

@@ -47,13 +47,15 @@ export function temperatureGrid(value: string): number[] {
   const positive = numberArg('temperature', { positive: true });
   if (value.includes(':')) {
     const parts = value.split(':');
-    if (parts.length !== 3) throw new InvalidArgumentError(`temperature grid '${value}' must be start:stop:step`);
+    if (parts.length !== 3)
+      throw new InvalidArgumentError(`temperature grid '${value}' must be start:stop:step`);
     const [a, b, step] = parts.map((p) => numberArg('temperature grid entry')(p)) as [number, number, number];
     if (a <= 0 || b < a || step <= 0) {
       throw new InvalidArgumentError(`temperature grid '${value}' needs 0 < start ≤ stop and step > 0`);
     }
     const n = Math.floor((b - a) / step + 1e-9) + 1;
-    if (n > 10000) throw new InvalidArgumentError(`temperature grid '${value}' has ${n} points; at most 10000`);
+    if (n > 10000)
+      throw new InvalidArgumentError(`temperature grid '${value}' has ${n} points; at most 10000`);
     return Array.from({ length: n }, (_, i) => Number((a + i * step).toPrecision(12)));
   }
   return value.split(',').map((s) => positive(s.trim()));

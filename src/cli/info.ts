@@ -31,7 +31,8 @@ export function formatSummary(s: AdapterSummary): string {
   for (const name of KEY_LIMITS) {
     const v = s.limits[name];
     if (v === undefined) continue;
-    const shown = /Size$/.test(name) && name !== 'maxComputeInvocationsPerWorkgroup' ? formatBytes(v) : String(v);
+    const shown =
+      /Size$/.test(name) && name !== 'maxComputeInvocationsPerWorkgroup' ? formatBytes(v) : String(v);
     lines.push(`  ${name.padEnd(36)}${shown}`);
   }
   lines.push('  (all limits: blockspin info --json)');
@@ -47,7 +48,9 @@ export function registerInfo(program: Command): void {
       const gpu = await GpuContext.acquire();
       try {
         const summary = gpu.summary;
-        process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+        process.stdout.write(
+          options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`,
+        );
       } finally {
         gpu.destroy();
       }

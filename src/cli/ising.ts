@@ -73,7 +73,9 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
     const series = await Promise.all(Array.from({ length: config.replicas }, (_, r) => engine!.series(r)));
     const correlations = await engine.correlations();
     if (series[0]!.energy.length < 2) {
-      throw new Error(`only ${series[0]!.energy.length} measurement(s) before the interruption; nothing to report`);
+      throw new Error(
+        `only ${series[0]!.energy.length} measurement(s) before the interruption; nothing to report`,
+      );
     }
     const estimates = isingRunEstimates({
       energy: series.map((s) => s.energy),
@@ -183,7 +185,12 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
       onProgress: (phase, d, n) => progress.update(phase, d, n),
     });
     progress.stop();
-    const files = datasetFiles(dataset, { format: options.format, adapter: gpu.summary, command, version: VERSION });
+    const files = datasetFiles(dataset, {
+      format: options.format,
+      adapter: gpu.summary,
+      command,
+      version: VERSION,
+    });
     const dir = await writeDataset(options.out, files, dataset.complete, options.force);
     const summary = {
       out: dir,
@@ -201,7 +208,10 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
       process.stdout.write(
         `${dataset.complete ? 'wrote' : 'INTERRUPTED — wrote the partial data set to'} ${dir}\n` +
           summary.temperatures
-            .map((t) => `  T=${t.T}: ${t.samples} samples every ${t.interval} sweeps (τ_int E ${t.tauInt.energy.toFixed(1)}, |m| ${t.tauInt.absMagnetization.toFixed(1)})`)
+            .map(
+              (t) =>
+                `  T=${t.T}: ${t.samples} samples every ${t.interval} sweeps (τ_int E ${t.tauInt.energy.toFixed(1)}, |m| ${t.tauInt.absMagnetization.toFixed(1)})`,
+            )
             .join('\n') +
           '\n',
       );
@@ -218,19 +228,42 @@ export function registerIsing(program: Command): void {
   program
     .command('ising')
     .description('simulate the 2D Ising model (or a 1D ring) and print observables with error bars')
-    .requiredOption('--L <n>', 'lattice width (or ring length with --dims 1); even, ≥ 2', integerArg('--L', 2))
+    .requiredOption(
+      '--L <n>',
+      'lattice width (or ring length with --dims 1); even, ≥ 2',
+      integerArg('--L', 2),
+    )
     .option('--Ly <n>', 'lattice height (default L)', integerArg('--Ly', 2))
-    .addOption(new Option('--dims <d>', 'dimensions').choices(['1', '2']).default(2).argParser((v) => Number(v) as 1 | 2))
+    .addOption(
+      new Option('--dims <d>', 'dimensions')
+        .choices(['1', '2'])
+        .default(2)
+        .argParser((v) => Number(v) as 1 | 2),
+    )
     .requiredOption('--T <t>', 'temperature (> 0)', numberArg('--T', { positive: true }))
     .option('--J <j>', 'coupling', numberArg('--J'), 1)
     .option('--h <h>', 'field', numberArg('--h'), 0)
     .option('--replicas <n>', 'independent replicas', integerArg('--replicas', 1), 64)
     .option('--therm <n>', 'thermalisation sweeps', integerArg('--therm', 0), 1000)
     .option('--sweeps <n>', 'measured sweeps', integerArg('--sweeps', 0), 10000)
-    .option('--algo <a>', 'metropolis | heatbath', choiceArg('--algo', ['metropolis', 'heatbath'] as const), 'metropolis')
-    .option('--kernel <k>', 'simple | packed (L multiple of 32)', choiceArg('--kernel', ['simple', 'packed'] as const), 'simple')
+    .option(
+      '--algo <a>',
+      'metropolis | heatbath',
+      choiceArg('--algo', ['metropolis', 'heatbath'] as const),
+      'metropolis',
+    )
+    .option(
+      '--kernel <k>',
+      'simple | packed (L multiple of 32)',
+      choiceArg('--kernel', ['simple', 'packed'] as const),
+      'simple',
+    )
     .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
-    .option('--corr-every <n>', 'measure G(r) every n measurements (default ⌈(L/2+1)/4⌉)', integerArg('--corr-every', 1))
+    .option(
+      '--corr-every <n>',
+      'measure G(r) every n measurements (default ⌈(L/2+1)/4⌉)',
+      integerArg('--corr-every', 1),
+    )
     .option('--json', 'print one JSON object')
     .action((options: IsingCliOptions) => runIsing(options));
 
@@ -239,17 +272,47 @@ export function registerIsing(program: Command): void {
     .description('write equilibrated configurations over a temperature grid (NPY + dataset.json)')
     .requiredOption('--L <n>', 'lattice width; even, ≥ 2', integerArg('--L', 2))
     .option('--Ly <n>', 'lattice height (default L)', integerArg('--Ly', 2))
-    .requiredOption('--T <grid>', 'temperatures: start:stop:step, a comma list, or one value', temperatureGrid)
+    .requiredOption(
+      '--T <grid>',
+      'temperatures: start:stop:step, a comma list, or one value',
+      temperatureGrid,
+    )
     .requiredOption('--samples <n>', 'configurations per temperature', integerArg('--samples', 1))
-    .option('--every <n>', 'least sweeps between samples of a chain (the τ_int-based interval wins if larger)', integerArg('--every', 1), 1)
+    .option(
+      '--every <n>',
+      'least sweeps between samples of a chain (the τ_int-based interval wins if larger)',
+      integerArg('--every', 1),
+      1,
+    )
     .option('--therm <n>', 'thermalisation sweeps', integerArg('--therm', 0), 1000)
-    .option('--chains <n>', 'independent chains per temperature (default min(8, samples))', integerArg('--chains', 1))
-    .option('--algo <a>', 'metropolis | heatbath', choiceArg('--algo', ['metropolis', 'heatbath'] as const), 'metropolis')
-    .option('--kernel <k>', 'simple | packed (L multiple of 32)', choiceArg('--kernel', ['simple', 'packed'] as const), 'simple')
+    .option(
+      '--chains <n>',
+      'independent chains per temperature (default min(8, samples))',
+      integerArg('--chains', 1),
+    )
+    .option(
+      '--algo <a>',
+      'metropolis | heatbath',
+      choiceArg('--algo', ['metropolis', 'heatbath'] as const),
+      'metropolis',
+    )
+    .option(
+      '--kernel <k>',
+      'simple | packed (L multiple of 32)',
+      choiceArg('--kernel', ['simple', 'packed'] as const),
+      'simple',
+    )
     .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
-    .option('--format <f>', 'int8 (±1) | packed (numpy.packbits)', choiceArg('--format', ['int8', 'packed'] as const), 'int8')
+    .option(
+      '--format <f>',
+      'int8 (±1) | packed (numpy.packbits)',
+      choiceArg('--format', ['int8', 'packed'] as const),
+      'int8',
+    )
     .requiredOption('--out <dir>', 'output directory (created; must be absent or empty)')
     .option('--force', 'replace a non-empty output directory')
     .option('--json', 'print a JSON summary')
-    .action((options: GenerateCliOptions) => runGenerate(options, `blockspin ${process.argv.slice(2).join(' ')}`));
+    .action((options: GenerateCliOptions) =>
+      runGenerate(options, `blockspin ${process.argv.slice(2).join(' ')}`),
+    );
 }

@@ -45,7 +45,9 @@ export function interruptSignal(): { signal: AbortSignal; dispose: () => void } 
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nblockspin: interrupted — finishing with what was measured (Ctrl-C again to quit now)\n');
+    process.stderr.write(
+      '\nblockspin: interrupted — finishing with what was measured (Ctrl-C again to quit now)\n',
+    );
     controller.abort();
   };
   process.on('SIGINT', onSigint);

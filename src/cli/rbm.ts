@@ -43,15 +43,20 @@ function binarizeFor(source: TrainingSource, threshold: number | undefined): num
 
 function convArg(value: string): Omit<ConvGeometry, 'Lv'> {
   const m = /^(\d+):(\d+):(\d+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`--conv ${value} must be F:k:s (filters, filter size, stride), e.g. 1:8:2`);
+  if (!m)
+    throw new InvalidArgumentError(
+      `--conv ${value} must be F:k:s (filters, filter size, stride), e.g. 1:8:2`,
+    );
   const [filters, k, stride] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (filters < 1 || k < 1 || stride < 1) throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
+  if (filters < 1 || k < 1 || stride < 1)
+    throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
   return { filters, k, stride };
 }
 
 function binarizeArg(value: string): number {
   const t = Number(value);
-  if (value.trim() === '' || !(t >= 0 && t < 1)) throw new InvalidArgumentError(`--binarize ${value} must be a threshold in [0, 1)`);
+  if (value.trim() === '' || !(t >= 0 && t < 1))
+    throw new InvalidArgumentError(`--binarize ${value} must be a threshold in [0, 1)`);
   return t;
 }
 
@@ -61,7 +66,8 @@ function scheduleArg(value: string): LearningRateSchedule {
   if (m) {
     const final = Number(m[1]);
     const decayEpochs = Number(m[2]);
-    if (!(final > 0) || !(decayEpochs > 0)) throw new InvalidArgumentError(`--schedule ${value}: FINAL and EPOCHS must be > 0`);
+    if (!(final > 0) || !(decayEpochs > 0))
+      throw new InvalidArgumentError(`--schedule ${value}: FINAL and EPOCHS must be > 0`);
     return { kind: 'sqrt', final, decayEpochs };
   }
   m = /^exp:([^:]+)$/.exec(value);
@@ -119,9 +125,7 @@ async function epochMetrics(
       holdout: h ? await monitor.pseudoLogLikelihood(h.rows, h.n, epoch) : null,
     },
     logLikelihood:
-      logZ === null
-        ? null
-        : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
+      logZ === null ? null : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
   };
 }
 
@@ -167,7 +171,8 @@ async function runTrain(o: TrainCli): Promise<void> {
   const all = await loadTrainingData(o.data, { units, binarize: binarizeFor(o.data, o.binarize) });
   const holdoutFraction = resumed?.meta.data.holdout ?? o.holdout;
   const seed = resumed ? BigInt(resumed.meta.engine.seed) : o.seed;
-  const split = holdoutFraction > 0 ? splitHoldout(all, holdoutFraction, seed) : { train: all, holdout: null };
+  const split =
+    holdoutFraction > 0 ? splitHoldout(all, holdoutFraction, seed) : { train: all, holdout: null };
   const { train, holdout } = split;
   const print = fingerprint(train.data);
   if (resumed && (resumed.meta.data.fingerprint !== print || resumed.meta.data.nv !== all.nv)) {
@@ -179,7 +184,8 @@ async function runTrain(o: TrainCli): Promise<void> {
   let conv: ConvGeometry | undefined = resumed?.meta.engine.conv ?? undefined;
   if (!resumed && o.conv) {
     const Lv = Math.round(Math.sqrt(all.nv));
-    if (Lv * Lv !== all.nv) throw new Error(`--conv needs square samples; the data has nv = ${all.nv} (shape [${all.shape}])`);
+    if (Lv * Lv !== all.nv)
+      throw new Error(`--conv needs square samples; the data has nv = ${all.nv} (shape [${all.shape}])`);
     conv = { Lv, ...o.conv };
   }
   if (!resumed && !conv && o.hidden === undefined) throw new Error('give --hidden N (dense) or --conv F:k:s');
@@ -195,7 +201,8 @@ async function runTrain(o: TrainCli): Promise<void> {
     l2: o.l2,
     schedule: o.schedule,
   };
-  if (training.batch > train.n) throw new Error(`--batch ${training.batch} exceeds the ${train.n} training samples`);
+  if (training.batch > train.n)
+    throw new Error(`--batch ${training.batch} exceeds the ${train.n} training samples`);
 
   const gpu = await GpuContext.acquire();
   const interrupt = interruptSignal();
@@ -215,9 +222,22 @@ async function runTrain(o: TrainCli): Promise<void> {
     rbm.configureTraining(training);
     const history: unknown[] = resumed ? [...resumed.model.history] : [];
     if (resumed) rbm.restoreTrainingState(resumed.state);
-    const dataInfo = { source: all.source, n: train.n, nv: all.nv, shape: all.shape, fingerprint: print, holdout: holdoutFraction };
+    const dataInfo = {
+      source: all.source,
+      n: train.n,
+      nv: all.nv,
+      shape: all.shape,
+      fingerprint: print,
+      holdout: holdoutFraction,
+    };
     const save = (): Promise<string> =>
-      saveCheckpoint(o.out, rbm!, { seed, data: dataInfo, history, adapter: gpu.summary, settings: { epochsRequested: o.epochs } });
+      saveCheckpoint(o.out, rbm!, {
+        seed,
+        data: dataInfo,
+        history,
+        adapter: gpu.summary,
+        settings: { epochsRequested: o.epochs },
+      });
     const perEpoch = rbm.batchesPerEpoch;
     const totalUpdates = o.epochs * perEpoch;
     while (rbm.epochCount < o.epochs) {
@@ -225,8 +245,19 @@ async function runTrain(o: TrainCli): Promise<void> {
       const result = await rbm.trainEpochs(1, { signal: interrupt.signal });
       progress.update('train', rbm.updateCount, totalUpdates);
       if (result.aborted) break;
-      const lr = learningRate(training.lr, training.schedule ?? { kind: 'constant' }, rbm.updateCount / perEpoch);
-      const metrics = await epochMetrics(rbm, train, holdout, rbm.epochCount, lr, (performance.now() - t0) / 1000);
+      const lr = learningRate(
+        training.lr,
+        training.schedule ?? { kind: 'constant' },
+        rbm.updateCount / perEpoch,
+      );
+      const metrics = await epochMetrics(
+        rbm,
+        train,
+        holdout,
+        rbm.epochCount,
+        lr,
+        (performance.now() - t0) / 1000,
+      );
       history.push(metrics);
       if (o.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
       await save();
@@ -239,7 +270,9 @@ async function runTrain(o: TrainCli): Promise<void> {
         `${interrupt.signal.aborted ? 'interrupted; ' : ''}checkpoint and model in ${dir} (epoch ${rbm.epochCount}, ${rbm.updateCount} updates)` +
           (last
             ? `; reconstruction error ${last.reconstructionError.train.toFixed(4)}` +
-              (last.logLikelihood ? `, log-likelihood ${last.logLikelihood.train.toFixed(4)} nats/sample` : '')
+              (last.logLikelihood
+                ? `, log-likelihood ${last.logLikelihood.train.toFixed(4)} nats/sample`
+                : '')
             : '') +
           '\n',
       );
@@ -261,7 +294,9 @@ async function modelEngine(dir: string, device: GPUDevice): Promise<{ rbm: RbmEn
   const model = await loadModel(dir);
   const r = model.rbm;
   const rbm = new RbmEngine(device, {
-    ...('nv' in r ? { nv: r.nv, nh: r.nh } : { conv: { Lv: r.Lv, filters: r.filters, k: r.k, stride: r.stride } }),
+    ...('nv' in r
+      ? { nv: r.nv, nh: r.nh }
+      : { conv: { Lv: r.Lv, filters: r.filters, k: r.k, stride: r.stride } }),
     units: r.units,
     visibleBias: model.biases.visible,
     hiddenBias: model.biases.hidden,
@@ -270,7 +305,10 @@ async function modelEngine(dir: string, device: GPUDevice): Promise<{ rbm: RbmEn
   const w = rbm.weightCount;
   rbm.setParameters({ W: p.subarray(0, w), a: p.subarray(w, w + rbm.nv), b: p.subarray(w + rbm.nv) });
   const shape = model.training.visibleShape;
-  const valid = Array.isArray(shape) && shape.every((x) => Number.isInteger(x)) && shape.reduce((s: number, x: number) => s * x, 1) === rbm.nv;
+  const valid =
+    Array.isArray(shape) &&
+    shape.every((x) => Number.isInteger(x)) &&
+    shape.reduce((s: number, x: number) => s * x, 1) === rbm.nv;
   return { rbm, shape: valid ? (shape as number[]) : 'nv' in r ? [r.nv] : [r.Lv, r.Lv] };
 }
 
@@ -286,8 +324,12 @@ async function runEval(o: {
   let rbm: RbmEngine | undefined;
   try {
     rbm = (await modelEngine(o.model, gpu.device)).rbm;
-    const data = await loadTrainingData(o.data, { units: rbm.units, binarize: binarizeFor(o.data, o.binarize) });
-    if (data.nv !== rbm.nv) throw new Error(`the data has ${data.nv} units per sample; the model has nv = ${rbm.nv}`);
+    const data = await loadTrainingData(o.data, {
+      units: rbm.units,
+      binarize: binarizeFor(o.data, o.binarize),
+    });
+    if (data.nv !== rbm.nv)
+      throw new Error(`the data has ${data.nv} units per sample; the model has nv = ${rbm.nv}`);
     const monitor = new RbmMonitor(rbm);
     const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
     const logZ = exact
@@ -345,7 +387,9 @@ async function runSample(o: { model: string; chains: number; steps: number; out:
     const tmp = `${target}.tmp-${process.pid}`;
     await fs.writeFile(tmp, bytes);
     await fs.rename(tmp, target);
-    process.stderr.write(`wrote ${o.chains} samples [${[o.chains, ...m.shape].join(', ')}] (int8, ${rbm.units} values) to ${target}\n`);
+    process.stderr.write(
+      `wrote ${o.chains} samples [${[o.chains, ...m.shape].join(', ')}] (int8, ${rbm.units} values) to ${target}\n`,
+    );
   } finally {
     rbm?.destroy();
     gpu.destroy();
@@ -358,18 +402,40 @@ export function registerRbm(program: Command): void {
   rbm
     .command('train')
     .description('train an RBM by CD-k or PCD-k; checkpoints (and the model) in --out after every epoch')
-    .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
+    .requiredOption(
+      '--data <source>',
+      'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]',
+      dataSource,
+    )
     .option('--hidden <n>', 'hidden units (dense RBM)', integerArg('--hidden', 1))
-    .option('--binarize <t>', 'binarise grey-level data in [0, 1] at t (files must otherwise be binary)', binarizeArg)
-    .option('--units <u>', 'bernoulli ({0,1}) | ising (±1)', choiceArg('--units', ['bernoulli', 'ising'] as const), 'bernoulli')
+    .option(
+      '--binarize <t>',
+      'binarise grey-level data in [0, 1] at t (files must otherwise be binary)',
+      binarizeArg,
+    )
+    .option(
+      '--units <u>',
+      'bernoulli ({0,1}) | ising (±1)',
+      choiceArg('--units', ['bernoulli', 'ising'] as const),
+      'bernoulli',
+    )
     .option('--conv <F:k:s>', 'convolutional weights: F filters of k×k, stride s (square data)', convArg)
     .option('--k <n>', 'Gibbs steps per update', integerArg('--k', 1, 1000), 1)
-    .option('--pcd <chains>', 'persistent contrastive divergence with this many chains', integerArg('--pcd', 1))
+    .option(
+      '--pcd <chains>',
+      'persistent contrastive divergence with this many chains',
+      integerArg('--pcd', 1),
+    )
     .option('--mean-field', 'mean-field final visible step')
     .option('--epochs <n>', 'epochs', integerArg('--epochs', 1), 100)
     .option('--batch <n>', 'minibatch size', integerArg('--batch', 1), 64)
     .option('--lr <x>', 'learning rate', numberArg('--lr', { positive: true }), 1e-3)
-    .option('--optimizer <o>', 'sgd | momentum | adam', choiceArg('--optimizer', ['sgd', 'momentum', 'adam'] as const), 'adam')
+    .option(
+      '--optimizer <o>',
+      'sgd | momentum | adam',
+      choiceArg('--optimizer', ['sgd', 'momentum', 'adam'] as const),
+      'adam',
+    )
     .option('--momentum <x>', 'momentum (with --optimizer momentum)', numberArg('--momentum'), 0.9)
     .option('--l1 <x>', 'L1 weight decay', numberArg('--l1'), 0)
     .option('--l2 <x>', 'L2 weight decay', numberArg('--l2'), 0)
@@ -377,25 +443,51 @@ export function registerRbm(program: Command): void {
     .option('--holdout <f>', 'held-out fraction for monitoring (0: none)', numberArg('--holdout'), 0.2)
     .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option('--init-scale <x>', 'initial weight scale', numberArg('--init-scale'), 0.01)
-    .option('--init <d>', 'normal | uniform initial weights', choiceArg('--init', ['normal', 'uniform'] as const), 'normal')
+    .option(
+      '--init <d>',
+      'normal | uniform initial weights',
+      choiceArg('--init', ['normal', 'uniform'] as const),
+      'normal',
+    )
     .option('--no-visible-bias', 'no visible bias')
     .option('--no-hidden-bias', 'no hidden bias')
     .requiredOption('--out <dir>', 'model + checkpoint directory')
     .option('--resume <dir>', 'continue from a checkpoint (usually the same as --out)')
     .option('--json', 'print one JSON line of metrics per epoch')
     .action((o: TrainCli) => {
-      if (!(o.holdout >= 0 && o.holdout < 1)) throw new InvalidArgumentError(`--holdout ${o.holdout} must be in [0, 1)`);
+      if (!(o.holdout >= 0 && o.holdout < 1))
+        throw new InvalidArgumentError(`--holdout ${o.holdout} must be in [0, 1)`);
       return runTrain(o);
     });
 
   rbm
     .command('eval')
-    .description('evaluate a model on data: reconstruction error, free energy, pseudo-LL, ln Z, log-likelihood')
+    .description(
+      'evaluate a model on data: reconstruction error, free energy, pseudo-LL, ln Z, log-likelihood',
+    )
     .requiredOption('--model <dir>', 'model directory')
-    .requiredOption('--data <source>', 'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]', dataSource)
-    .option('--binarize <t>', 'binarise grey-level data in [0, 1] at t (files must otherwise be binary)', binarizeArg)
-    .option('--ais-runs <n>', 'AIS runs when ln Z cannot be enumerated', integerArg('--ais-runs', 2, 1 << 20), 100)
-    .option('--ais-steps <n>', 'AIS intermediate distributions', integerArg('--ais-steps', 3, 10_000_000), 14500)
+    .requiredOption(
+      '--data <source>',
+      'NPY/IDX file, Ising data-set directory, or mnist[:digits[:count]]',
+      dataSource,
+    )
+    .option(
+      '--binarize <t>',
+      'binarise grey-level data in [0, 1] at t (files must otherwise be binary)',
+      binarizeArg,
+    )
+    .option(
+      '--ais-runs <n>',
+      'AIS runs when ln Z cannot be enumerated',
+      integerArg('--ais-runs', 2, 1 << 20),
+      100,
+    )
+    .option(
+      '--ais-steps <n>',
+      'AIS intermediate distributions',
+      integerArg('--ais-steps', 3, 10_000_000),
+      14500,
+    )
     .option('--json', 'print one JSON object')
     .action(runEval);
 
@@ -408,4 +500,3 @@ export function registerRbm(program: Command): void {
     .requiredOption('--out <file>', 'output .npy file')
     .action(runSample);
 }
-

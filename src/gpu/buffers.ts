@@ -40,7 +40,8 @@ export function createBuffer(device: GPUDevice, options: BufferOptions): GPUBuff
       contents instanceof ArrayBuffer
         ? new Uint8Array(contents)
         : new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength);
-    if (bytes.byteLength > size) throw new RangeError(`${label}: ${bytes.byteLength} bytes do not fit in ${size}`);
+    if (bytes.byteLength > size)
+      throw new RangeError(`${label}: ${bytes.byteLength} bytes do not fit in ${size}`);
     new Uint8Array(buffer.getMappedRange()).set(bytes);
     buffer.unmap();
   }

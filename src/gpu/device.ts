@@ -100,7 +100,9 @@ export class GpuContext extends EventTarget {
   /** Finds WebGPU (browser or Node), picks an adapter and requests a device with its real limits. */
   static async acquire(options: AcquireOptions = {}): Promise<GpuContext> {
     const { gpu, backend } = await findGpu(options.log);
-    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    const adapter = await gpu.requestAdapter({
+      powerPreference: options.powerPreference ?? 'high-performance',
+    });
     if (!adapter) throw new WebGPUUnavailableError(`navigator.gpu gave no adapter. ${WEBGPU_HELP}`);
     const missing = (options.requiredFeatures ?? []).filter((f) => !adapter.features.has(f));
     if (missing.length > 0) {
@@ -140,7 +142,7 @@ export function summarize(adapter: GPUAdapter, device: GPUDevice, backend: Backe
   const info = adapter.info;
   const limits: Record<string, number> = {};
   // GPUSupportedLimits has getters on its prototype: walk them rather than Object.keys.
-  for (let proto = Object.getPrototypeOf(adapter.limits); proto && proto !== Object.prototype; ) {
+  for (let proto = Object.getPrototypeOf(adapter.limits); proto && proto !== Object.prototype;) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const value = (adapter.limits as unknown as Record<string, unknown>)[key];
       if (typeof value === 'number') limits[key] = value;

@@ -92,7 +92,11 @@ export class Program {
   }
 
   /** A bind group for `group`, with resources given by their WGSL variable names (all required). */
-  bindGroup(group: number, resources: Record<string, GPUBuffer | GPUBufferBinding>, label?: string): GPUBindGroup {
+  bindGroup(
+    group: number,
+    resources: Record<string, GPUBuffer | GPUBufferBinding>,
+    label?: string,
+  ): GPUBindGroup {
     const bindings = this.layout.groups[group];
     const layout = this.bindGroupLayouts[group];
     if (!bindings || !layout) throw new RangeError(`${this.source.label} has no bind group ${group}`);
@@ -177,7 +181,8 @@ export class Dispatch implements Encodable {
     const max = device.limits.maxComputeWorkgroupsPerDimension;
     this.grid = typeof w === 'number' ? workgroupGrid(w, max) : w;
     for (const n of this.grid) {
-      if (n > max) throw new RangeError(`${options.label}: grid ${this.grid.join('×')} exceeds ${max} per dimension`);
+      if (n > max)
+        throw new RangeError(`${options.label}: grid ${this.grid.join('×')} exceeds ${max} per dimension`);
     }
   }
 

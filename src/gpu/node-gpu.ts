@@ -8,7 +8,11 @@
 
 /** Vulkan ICD files tried in order when the default driver search yields no adapter. */
 export const FALLBACK_ICDS = [
-  { path: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json', name: 'NVIDIA Vulkan driver', software: false },
+  {
+    path: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
+    name: 'NVIDIA Vulkan driver',
+    software: false,
+  },
   { path: '/usr/lib/chromium/vk_swiftshader_icd.json', name: 'SwiftShader (CPU)', software: true },
 ];
 
@@ -30,7 +34,9 @@ async function createNodeGpu(log: (message: string) => void): Promise<GPU> {
   try {
     dawn = (await import(/* @vite-ignore */ name)) as typeof dawn;
   } catch (err) {
-    throw new WebGPUUnavailableError(`cannot load the 'webgpu' package (Dawn for Node): ${(err as Error).message}. Run npm install.`);
+    throw new WebGPUUnavailableError(
+      `cannot load the 'webgpu' package (Dawn for Node): ${(err as Error).message}. Run npm install.`,
+    );
   }
   Object.assign(globalThis, dawn.globals);
   // The Vulkan loader warns when XDG_RUNTIME_DIR is unset; give it a private temp dir.
@@ -40,7 +46,9 @@ async function createNodeGpu(log: (message: string) => void): Promise<GPU> {
   let gpu = dawn.create([]);
   if (await gpu.requestAdapter()) return gpu;
   if (userChoseDriver) {
-    throw new WebGPUUnavailableError(`Dawn found no WebGPU adapter with the Vulkan driver(s) you chose (${userChoseDriver}).`);
+    throw new WebGPUUnavailableError(
+      `Dawn found no WebGPU adapter with the Vulkan driver(s) you chose (${userChoseDriver}).`,
+    );
   }
   for (const icd of FALLBACK_ICDS) {
     if (!fs.existsSync(icd.path)) continue;
@@ -55,9 +63,10 @@ async function createNodeGpu(log: (message: string) => void): Promise<GPU> {
     }
   }
   delete process.env.VK_ICD_FILENAMES;
-  const hasLoader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'].some(
-    (p) => fs.existsSync(p),
-  );
+  const hasLoader = [
+    '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+    '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
+  ].some((p) => fs.existsSync(p));
   throw new WebGPUUnavailableError(
     'Dawn found no WebGPU adapter. ' +
       (hasLoader ? '' : 'The Vulkan loader (libvulkan.so.1) is missing: apt-get install libvulkan1. ') +

@@ -39,12 +39,18 @@ export class RandomFill implements Encodable {
     }
     checkStorageSize(device, 'random fill', count * 4);
     if (offsetBytes + count * 4 > output.size) {
-      throw new RangeError(`${output.label}: ${count} words from byte ${offsetBytes} exceed its ${output.size} bytes`);
+      throw new RangeError(
+        `${output.label}: ${count} words from byte ${offsetBytes} exceed its ${output.size} bytes`,
+      );
     }
     const program = Program.get(device, randomSource);
     const params = program.structView('RandomParams').set({
       key: seedKey(options.seed),
-      counterHigh: [options.replica ?? 0, options.step ?? 0, streamWord(options.purpose ?? 0x0002, options.subStream ?? 0)],
+      counterHigh: [
+        options.replica ?? 0,
+        options.step ?? 0,
+        streamWord(options.purpose ?? 0x0002, options.subStream ?? 0),
+      ],
       count,
     });
     this.uniforms = createUniformBuffer(device, 'random params', params.data);
@@ -53,7 +59,10 @@ export class RandomFill implements Encodable {
       label: `random ${entry}`,
       pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP }),
       bindGroups: [
-        program.bindGroup(0, { params: this.uniforms, output: { buffer: output, offset: offsetBytes, size: count * 4 } }),
+        program.bindGroup(0, {
+          params: this.uniforms,
+          output: { buffer: output, offset: offsetBytes, size: count * 4 },
+        }),
       ],
       workgroups: Math.ceil(Math.ceil(count / 4) / WORKGROUP),
     });
@@ -76,7 +85,9 @@ export async function evaluatePhiloxOnGpu(
   const program = Program.get(device, philoxEvaluateSource);
   const stride = program.structView('PhiloxCase').layout.size;
   const data = new ArrayBuffer(stride * cases.length);
-  cases.forEach((c, i) => program.structView('PhiloxCase', data, i * stride).set({ counter: c.counter, key: c.key }));
+  cases.forEach((c, i) =>
+    program.structView('PhiloxCase', data, i * stride).set({ counter: c.counter, key: c.key }),
+  );
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
   const input = createBuffer(device, { label: 'philox cases', size: data.byteLength, usage, contents: data });
   const output = createBuffer(device, { label: 'philox output', size: 16 * cases.length, usage });

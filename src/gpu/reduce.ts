@@ -7,7 +7,13 @@
  * 10^7 mixed-sign terms, within 1e-6 relative of an f64 sum (tested). A subgroup fast path is used
  * when the device has `subgroups`; the portable path gives the same integer results bit for bit.
  */
-import { checkStorageSize, createBuffer, createStorageBuffer, createUniformBuffer, readBuffer } from './buffers.ts';
+import {
+  checkStorageSize,
+  createBuffer,
+  createStorageBuffer,
+  createUniformBuffer,
+  readBuffer,
+} from './buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from './kernel.ts';
 import { reduceSource } from './shaders.ts';
 import type { GpuTimer } from './timing.ts';
@@ -48,7 +54,12 @@ export interface ReductionOptions {
  * observables, must not pay for 256-wide workgroups), at least the largest subgroup on the subgroup path,
  * at most min(256, the device limit).
  */
-function defaultWorkgroupSize(device: GPUDevice, length: number, itemsPerThread: number, subgroups: boolean): number {
+function defaultWorkgroupSize(
+  device: GPUDevice,
+  length: number,
+  itemsPerThread: number,
+  subgroups: boolean,
+): number {
   const max = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup);
   const info = (device as GPUDevice & { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
   const min = Math.min(max, subgroups ? (info?.subgroupMaxSize ?? 128) : 32);
@@ -105,7 +116,8 @@ export class SegmentedReduction implements Encodable {
     const itemsPerThread = options.itemsPerThread ?? 16;
     const hasSubgroups = device.features.has('subgroups');
     const subgroups = options.subgroups ?? hasSubgroups;
-    const workgroupSize = options.workgroupSize ?? defaultWorkgroupSize(device, length, itemsPerThread, subgroups);
+    const workgroupSize =
+      options.workgroupSize ?? defaultWorkgroupSize(device, length, itemsPerThread, subgroups);
     checkCount('segment length', length, 1, U32_MAX);
     checkCount('segment count', segments, 1, U32_MAX);
     checkCount('input offset', inputOffset, 0, U32_MAX);
@@ -123,7 +135,9 @@ export class SegmentedReduction implements Encodable {
       );
     }
     if (options.subgroups && !hasSubgroups) {
-      throw new RangeError('subgroup reduction requested, but the device was created without the subgroups feature');
+      throw new RangeError(
+        'subgroup reduction requested, but the device was created without the subgroups feature',
+      );
     }
     this.type = type;
     this.length = length;
@@ -153,7 +167,11 @@ export class SegmentedReduction implements Encodable {
         .structView('ReduceParams')
         .set({ length: itemsPerSegment, blocksPerSegment, totalBlocks, inputOffset: offset });
       const uniforms = createUniformBuffer(device, `${this.label} pass ${pass} params`, params.data);
-      const bindGroup = program.bindGroup(0, { params: uniforms, source, partials: output }, `${this.label} pass ${pass}`);
+      const bindGroup = program.bindGroup(
+        0,
+        { params: uniforms, source, partials: output },
+        `${this.label} pass ${pass}`,
+      );
       const entry = pass === 0 ? 'reduceElements' : 'reducePartials';
       const dispatch = new Dispatch(device, {
         label: `${this.label} ${entry} ${pass}`,

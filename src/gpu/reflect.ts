@@ -82,7 +82,10 @@ function buildLayout(reflect: WgslReflect): ShaderLayout {
   for (let g = 0; g < groups.length; g++) {
     groups[g] = (groups[g] ?? []).sort((a, b) => a.binding - b.binding);
   }
-  const entryPoints = new Map<string, { workgroupSize: [number, number, number] | null; resources: string[] }>();
+  const entryPoints = new Map<
+    string,
+    { workgroupSize: [number, number, number] | null; resources: string[] }
+  >();
   for (const fn of reflect.entry.compute) {
     entryPoints.set(fn.name, { workgroupSize: fn.workgroupSize, resources: fn.resources.map((r) => r.name) });
   }
@@ -104,7 +107,8 @@ function minBindingSize(type: TypeInfo): number {
   if (type instanceof ArrayInfo && type.count === 0) return type.stride;
   if (type instanceof StructInfo) {
     const last = type.members[type.members.length - 1];
-    if (last && last.type instanceof ArrayInfo && last.type.count === 0) return last.offset + last.type.stride;
+    if (last && last.type instanceof ArrayInfo && last.type.count === 0)
+      return last.offset + last.type.stride;
   }
   return type.size;
 }
@@ -172,7 +176,8 @@ export class StructView {
   set(values: Record<string, number | boolean | ArrayLike<number>>): this {
     for (const [path, value] of Object.entries(values)) {
       const field = this.field(path);
-      const items = typeof value === 'number' || typeof value === 'boolean' ? [Number(value)] : Array.from(value);
+      const items =
+        typeof value === 'number' || typeof value === 'boolean' ? [Number(value)] : Array.from(value);
       const expected = field.components * field.count;
       if (items.length !== expected) {
         throw new RangeError(`${this.layout.name}.${path} takes ${expected} value(s), got ${items.length}`);

@@ -18,7 +18,10 @@ import { composeWgsl, type KernelSource } from './kernel.ts';
 /** Fragments other kernel families compose with (Philox needs wide-math; most kernels need dispatch). */
 export const wgsl = { dispatch, philox, wideMath } as const;
 
-export const randomSource: KernelSource = { label: 'random', code: composeWgsl(wideMath, philox, dispatch, random) };
+export const randomSource: KernelSource = {
+  label: 'random',
+  code: composeWgsl(wideMath, philox, dispatch, random),
+};
 
 export const philoxEvaluateSource: KernelSource = {
   label: 'philox-evaluate',

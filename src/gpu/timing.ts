@@ -24,7 +24,11 @@ export class GpuTimer {
     private readonly device: GPUDevice,
     readonly capacity: number,
   ) {
-    this.querySet = device.createQuerySet({ label: 'blockspin timer', type: 'timestamp', count: 2 * capacity });
+    this.querySet = device.createQuerySet({
+      label: 'blockspin timer',
+      type: 'timestamp',
+      count: 2 * capacity,
+    });
     const size = 16 * capacity;
     this.resolveBuffer = device.createBuffer({
       label: 'blockspin timer resolve',

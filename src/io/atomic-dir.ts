@@ -31,12 +31,15 @@ export async function writeDirectoryAtomically(
   const existing = async (): Promise<string[] | null> =>
     fs.readdir(finalDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
-      if (err.code === 'ENOTDIR') throw new Error(`${what} path ${finalDir} is a file, not a directory`, { cause: err });
+      if (err.code === 'ENOTDIR')
+        throw new Error(`${what} path ${finalDir} is a file, not a directory`, { cause: err });
       throw err;
     });
   const refuse = (entries: string[] | null): void => {
     if (entries && entries.length > 0 && !options.force) {
-      throw new Error(`${what} ${finalDir} exists and is not empty (${entries.length} entries); use force to replace it`);
+      throw new Error(
+        `${what} ${finalDir} exists and is not empty (${entries.length} entries); use force to replace it`,
+      );
     }
   };
   refuse(await existing());

@@ -82,15 +82,20 @@ export async function checkOutputDirectory(dir: string, force = false): Promise<
   try {
     await fs.access(parent, (await import('node:fs')).constants.W_OK);
   } catch (cause) {
-    throw new Error(`output directory ${dir}: its parent ${parent} does not exist or is not writable`, { cause });
+    throw new Error(`output directory ${dir}: its parent ${parent} does not exist or is not writable`, {
+      cause,
+    });
   }
   const entries = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
-    if (err.code === 'ENOTDIR') throw new Error(`output path ${dir} is a file, not a directory`, { cause: err });
+    if (err.code === 'ENOTDIR')
+      throw new Error(`output path ${dir} is a file, not a directory`, { cause: err });
     throw err;
   });
   if (entries.length > 0 && !force) {
-    throw new Error(`output directory ${dir} exists and is not empty (${entries.length} entries); use --force to replace it`);
+    throw new Error(
+      `output directory ${dir} exists and is not empty (${entries.length} entries); use --force to replace it`,
+    );
   }
 }
 
@@ -98,6 +103,14 @@ export async function checkOutputDirectory(dir: string, force = false): Promise<
  * Writes the files into a temporary sibling directory, then renames it: to `dir` when the data set is
  * complete, to `dir.partial` when it is not (an interrupted run never looks complete). Returns the path.
  */
-export async function writeDataset(dir: string, files: DatasetFile[], complete: boolean, force = false): Promise<string> {
-  return writeDirectoryAtomically(complete ? dir : `${dir}.partial`, files, { force, what: 'data-set directory' });
+export async function writeDataset(
+  dir: string,
+  files: DatasetFile[],
+  complete: boolean,
+  force = false,
+): Promise<string> {
+  return writeDirectoryAtomically(complete ? dir : `${dir}.partial`, files, {
+    force,
+    what: 'data-set directory',
+  });
 }

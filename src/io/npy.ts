@@ -24,7 +24,15 @@ const DESCR: Record<NpyDtype, string> = {
   float64: '<f8',
 };
 
-const BYTES: Record<NpyDtype, number> = { int8: 1, uint8: 1, bool: 1, int32: 4, uint32: 4, float32: 4, float64: 8 };
+const BYTES: Record<NpyDtype, number> = {
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+  int32: 4,
+  uint32: 4,
+  float32: 4,
+  float64: 8,
+};
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -32,15 +40,18 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 export function encodeNpy({ dtype, shape, data }: NpyArray): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   for (const n of shape) {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`NPY shape entry ${n} is not a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`NPY shape entry ${n} is not a non-negative integer`);
   }
-  if (data.length !== count) throw new RangeError(`NPY data has ${data.length} values; shape [${shape}] needs ${count}`);
+  if (data.length !== count)
+    throw new RangeError(`NPY data has ${data.length} values; shape [${shape}] needs ${count}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad with spaces so that magic(6) + version(2) + length(2) + header + '\n' is a multiple of 64.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
-  if (header.length > 0xffff) throw new RangeError(`NPY header of ${header.length} bytes exceeds version 1.0's 65535`);
+  if (header.length > 0xffff)
+    throw new RangeError(`NPY header of ${header.length} bytes exceeds version 1.0's 65535`);
   const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(10 + header.length + body.length);
   out.set(MAGIC, 0);
@@ -78,12 +89,16 @@ export function decodeNpy(bytes: Uint8Array, what = 'NPY file'): NpyArray {
   } else {
     return fail(`unsupported NPY version ${major}.${bytes[7]}`);
   }
-  if (start + headerLength > bytes.length) fail(`header of ${headerLength} bytes runs past the end of the file`);
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
+  if (start + headerLength > bytes.length)
+    fail(`header of ${headerLength} bytes runs past the end of the file`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(start, start + headerLength),
+  );
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`unreadable header ${JSON.stringify(header.trim())}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    fail(`unreadable header ${JSON.stringify(header.trim())}`);
   if (fortran === 'True') fail('Fortran-ordered arrays are not supported (save with C order)');
   const dtype = (Object.keys(DESCR) as NpyDtype[]).find(
     (d) => DESCR[d] === descr || (BYTES[d] === 1 && DESCR[d].slice(1) === (descr as string).slice(1)),
@@ -99,13 +114,17 @@ export function decodeNpy(bytes: Uint8Array, what = 'NPY file'): NpyArray {
       return n;
     });
   const count = shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count) || count * BYTES[dtype] > 2 ** 31) fail(`shape [${shape}] is absurdly large`);
+  if (!Number.isSafeInteger(count) || count * BYTES[dtype] > 2 ** 31)
+    fail(`shape [${shape}] is absurdly large`);
   const dataStart = start + headerLength;
   const expected = count * BYTES[dtype];
   if (bytes.length - dataStart < expected) {
-    fail(`truncated: shape [${shape}] of ${dtype} needs ${expected} data bytes, file has ${bytes.length - dataStart}`);
+    fail(
+      `truncated: shape [${shape}] of ${dtype} needs ${expected} data bytes, file has ${bytes.length - dataStart}`,
+    );
   }
-  if (bytes.length - dataStart > expected) fail(`${bytes.length - dataStart - expected} trailing bytes after the data`);
+  if (bytes.length - dataStart > expected)
+    fail(`${bytes.length - dataStart - expected} trailing bytes after the data`);
   const raw = bytes.slice(dataStart, dataStart + expected).buffer;
   const data: NpyData =
     dtype === 'int8'

@@ -61,10 +61,17 @@ function integer(name: string, value: unknown, min: number, max = MAX_U32): numb
   return value;
 }
 
-function perReplica(name: string, value: number | number[], replicas: number, check: (x: number) => string | null): number[] {
+function perReplica(
+  name: string,
+  value: number | number[],
+  replicas: number,
+  check: (x: number) => string | null,
+): number[] {
   const list = Array.isArray(value) ? value : new Array<number>(replicas).fill(value);
   if (list.length !== replicas) {
-    throw new RangeError(`${name} has ${list.length} values for ${replicas} replicas (give one, or one per replica)`);
+    throw new RangeError(
+      `${name} has ${list.length} values for ${replicas} replicas (give one, or one per replica)`,
+    );
   }
   list.forEach((x, i) => {
     const problem = typeof x === 'number' ? check(x) : 'is not a number';
@@ -101,7 +108,12 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   }
   const Lx = integer(dims === 1 ? 'ring length N' : 'L', options.L, 2);
   const Ly = dims === 1 ? 1 : integer('Ly', options.Ly ?? Lx, 2);
-  for (const [name, v] of dims === 1 ? [['N', Lx]] : [['L', Lx], ['Ly', Ly]]) {
+  for (const [name, v] of dims === 1
+    ? [['N', Lx]]
+    : [
+        ['L', Lx],
+        ['Ly', Ly],
+      ]) {
     if ((v as number) % 2 !== 0) {
       throw new RangeError(`${name} = ${v} must be even (the checkerboard update needs two sublattices)`);
     }
@@ -114,7 +126,9 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   const sites = Lx * Ly;
   if (sites > 2 ** 31) throw new RangeError(`${Lx}×${Ly} = ${sites} spins exceeds 2^31 per replica`);
   const words = Math.ceil(sites / 32);
-  const T = perReplica('T', options.T, replicas, (x) => (Number.isFinite(x) && x > 0 ? null : 'must be finite and > 0'));
+  const T = perReplica('T', options.T, replicas, (x) =>
+    Number.isFinite(x) && x > 0 ? null : 'must be finite and > 0',
+  );
   const J = perReplica('J', options.J ?? 1, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
   const h = perReplica('h', options.h ?? 0, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
   const seed = options.seed ?? 1;
@@ -124,7 +138,11 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   if (typeof seed === 'bigint' && (seed < 0n || seed >= 1n << 64n)) {
     throw new RangeError(`seed ${seed} must be in 0 … 2^64 − 1`);
   }
-  const maxDistance = integer('maxDistance', options.maxDistance ?? Math.floor(Math.min(Lx, dims === 1 ? Lx : Ly) / 2), 0);
+  const maxDistance = integer(
+    'maxDistance',
+    options.maxDistance ?? Math.floor(Math.min(Lx, dims === 1 ? Lx : Ly) / 2),
+    0,
+  );
   const distances = maxDistance + 1;
 
   const spinBytes = replicas * words * 4;
@@ -132,16 +150,21 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   const recordBytes = 2 * replicas * 4;
   const seriesCapacity = integer(
     'seriesCapacity',
-    options.seriesCapacity ?? Math.max(16, Math.min(65536, Math.floor(16 * 2 ** 20 / recordBytes))),
+    options.seriesCapacity ?? Math.max(16, Math.min(65536, Math.floor((16 * 2 ** 20) / recordBytes))),
     1,
   );
   const correlationRecord = replicas * distances * 4;
-  const correlationCapacity = Math.max(1, Math.min(seriesCapacity, Math.floor(16 * 2 ** 20 / correlationRecord)));
+  const correlationCapacity = Math.max(
+    1,
+    Math.min(seriesCapacity, Math.floor((16 * 2 ** 20) / correlationRecord)),
+  );
   if (limits) {
     const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const check = (what: string, n: number): void => {
       if (n > limit) {
-        throw new RangeError(`${what} needs ${bytes(n)}; this adapter allows ${bytes(limit)} per storage buffer`);
+        throw new RangeError(
+          `${what} needs ${bytes(n)}; this adapter allows ${bytes(limit)} per storage buffer`,
+        );
       }
     };
     check(`${replicas} × ${Lx}×${Ly} spins (1 bit each)`, spinBytes);

@@ -63,9 +63,12 @@ function count(name: string, value: number, min: number): void {
 }
 
 /** Checks data-set options (before any GPU work); returns the filled-in values. */
-export function resolveDatasetOptions(options: DatasetOptions): Required<Omit<DatasetOptions, 'signal' | 'onProgress' | 'Ly'>> & { Ly: number } {
+export function resolveDatasetOptions(
+  options: DatasetOptions,
+): Required<Omit<DatasetOptions, 'signal' | 'onProgress' | 'Ly'>> & { Ly: number } {
   const { temperatures, samples } = options;
-  if (!Array.isArray(temperatures) || temperatures.length === 0) throw new RangeError('give at least one temperature');
+  if (!Array.isArray(temperatures) || temperatures.length === 0)
+    throw new RangeError('give at least one temperature');
   temperatures.forEach((T) => {
     if (!Number.isFinite(T) || T <= 0) throw new RangeError(`temperature ${T} must be finite and > 0`);
   });
@@ -126,7 +129,11 @@ export async function generateDataset(device: GPUDevice, options: DatasetOptions
     temperatures: [],
   };
   try {
-    let r = await engine.run({ sweeps: o.therm, signal, onProgress: (d, n) => onProgress?.('thermalise', d, n) });
+    let r = await engine.run({
+      sweeps: o.therm,
+      signal,
+      onProgress: (d, n) => onProgress?.('thermalise', d, n),
+    });
     if (r.aborted) return result;
     engine.clearMeasurements();
     r = await engine.run({
@@ -147,7 +154,9 @@ export async function generateDataset(device: GPUDevice, options: DatasetOptions
         for (let ch = 0; ch < o.chains; ch++) {
           const rep = t * o.chains + ch;
           e[k] = (e[k] as number) - (data[k * 2 * c.replicas + rep] as number) / (c.sites * o.chains);
-          m[k] = (m[k] as number) + Math.abs(data[k * 2 * c.replicas + c.replicas + rep] as number) / (c.sites * o.chains);
+          m[k] =
+            (m[k] as number) +
+            Math.abs(data[k * 2 * c.replicas + c.replicas + rep] as number) / (c.sites * o.chains);
         }
       }
       const tauE = integratedAutocorrelationTime(e);
@@ -159,7 +168,11 @@ export async function generateDataset(device: GPUDevice, options: DatasetOptions
         spins: new Int8Array(0),
         samples: 0,
         interval,
-        tauInt: { energy: tauE.tauInt, absMagnetization: tauM.tauInt, converged: tauE.converged && tauM.converged },
+        tauInt: {
+          energy: tauE.tauInt,
+          absMagnetization: tauM.tauInt,
+          converged: tauE.converged && tauM.converged,
+        },
       });
     }
     // Sampling: chains of temperature t save their state at sweeps interval_t, 2·interval_t, …
@@ -171,7 +184,10 @@ export async function generateDataset(device: GPUDevice, options: DatasetOptions
       let next = Infinity;
       for (let t = 0; t < nT; t++) {
         if ((taken[t] as number) < o.samples) {
-          next = Math.min(next, (Math.floor(sweep / (intervals[t] as number)) + 1) * (intervals[t] as number));
+          next = Math.min(
+            next,
+            (Math.floor(sweep / (intervals[t] as number)) + 1) * (intervals[t] as number),
+          );
         }
       }
       r = await engine.run({ sweeps: next - sweep, signal });
@@ -184,7 +200,10 @@ export async function generateDataset(device: GPUDevice, options: DatasetOptions
         if (sweep % (intervals[t] as number) !== 0) continue;
         for (let ch = 0; ch < o.chains && (taken[t] as number) < o.samples; ch++) {
           const rep = t * o.chains + ch;
-          (buffers[t] as Int8Array).set(spins.subarray(rep * c.sites, (rep + 1) * c.sites), (taken[t] as number) * c.sites);
+          (buffers[t] as Int8Array).set(
+            spins.subarray(rep * c.sites, (rep + 1) * c.sites),
+            (taken[t] as number) * c.sites,
+          );
           taken[t] = (taken[t] as number) + 1;
         }
       }

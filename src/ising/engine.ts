@@ -124,7 +124,8 @@ export class IsingEngine {
     const label = `ising ${c.Lx}×${c.Ly}×${c.replicas}`;
     const spinBytes = c.replicas * c.words * 4;
     this.spins = createStorageBuffer(device, `${label} spins`, spinBytes);
-    this.spare = c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
+    this.spare =
+      c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
     this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * 64);
     this.counters = createStorageBuffer(device, `${label} counters`, 16);
     this.partials = createStorageBuffer(device, `${label} partials`, 2 * c.replicas * c.words * 4);
@@ -192,7 +193,9 @@ export class IsingEngine {
       new Dispatch(device, {
         label: `${label} measureWords`,
         pipeline: measure.pipeline('measureWords', measureConstants),
-        bindGroups: [measure.bindGroup(0, { params: this.params, spins: this.spins, partials: this.partials })],
+        bindGroups: [
+          measure.bindGroup(0, { params: this.params, spins: this.spins, partials: this.partials }),
+        ],
         workgroups: Math.ceil(words / WORKGROUP),
       }),
       this.reduction,
@@ -216,7 +219,11 @@ export class IsingEngine {
         label: `${label} measureCorrelation`,
         pipeline: measure.pipeline('measureCorrelation', measureConstants),
         bindGroups: [
-          measure.bindGroup(0, { params: this.params, spins: this.spins, partials: this.correlationPartials }),
+          measure.bindGroup(0, {
+            params: this.params,
+            spins: this.spins,
+            partials: this.correlationPartials,
+          }),
         ],
         workgroups: Math.ceil((c.replicas * c.distances * c.Ly) / WORKGROUP),
       }),
@@ -257,9 +264,15 @@ export class IsingEngine {
   private buildSweep(label: string, algorithm: IsingAlgorithm, common: Record<string, number>): Encodable[] {
     const c = this.config;
     const heatBath = algorithm === 'heatbath';
-    const purpose = c.kernel === 'packed' ? RngPurpose.isingPacked : heatBath ? RngPurpose.isingHeatBath : RngPurpose.isingMetropolis;
+    const purpose =
+      c.kernel === 'packed'
+        ? RngPurpose.isingPacked
+        : heatBath
+          ? RngPurpose.isingHeatBath
+          : RngPurpose.isingMetropolis;
     // Sub-stream: colour, plus 2 for heat-bath in the packed kernel (which shares one purpose).
-    const stream = (colour: number): number => streamWord(purpose, colour + (c.kernel === 'packed' && heatBath ? 2 : 0));
+    const stream = (colour: number): number =>
+      streamWord(purpose, colour + (c.kernel === 'packed' && heatBath ? 2 : 0));
     const items: Encodable[] = [];
     if (c.kernel === 'simple') {
       const program = Program.get(this.device, isingSources.sweepSimple);
@@ -273,7 +286,12 @@ export class IsingEngine {
         items.push(
           new Dispatch(this.device, {
             label: `${label} sweepSimple ${algorithm} colour ${colour}`,
-            pipeline: program.pipeline('sweepSimple', { ...common, colour, heatBath, rngStream: stream(colour) }),
+            pipeline: program.pipeline('sweepSimple', {
+              ...common,
+              colour,
+              heatBath,
+              rngStream: stream(colour),
+            }),
             bindGroups: [group],
             workgroups: Math.ceil((c.replicas * (c.sites / 2)) / WORKGROUP),
           }),
@@ -287,7 +305,12 @@ export class IsingEngine {
         items.push(
           new Dispatch(this.device, {
             label: `${label} sweepPacked ${algorithm} colour ${colour}`,
-            pipeline: program.pipeline('sweepPacked', { ...common, colour, heatBath, rngStream: stream(colour) }),
+            pipeline: program.pipeline('sweepPacked', {
+              ...common,
+              colour,
+              heatBath,
+              rngStream: stream(colour),
+            }),
             bindGroups: [
               program.bindGroup(0, {
                 params: this.params,
@@ -400,7 +423,8 @@ export class IsingEngine {
         n++;
         const local = done + n;
         if (measureEvery > 0 && local % measureEvery === 0) {
-          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) break;
+          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity)
+            break;
           items.push(...this.measureItems);
           this.gpuMeasurements++;
           this.measurementsTaken++;
@@ -408,7 +432,8 @@ export class IsingEngine {
             items.push(...this.correlationItems);
             this.gpuCorrelations++;
           }
-          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) break;
+          if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity)
+            break;
         }
       }
       submitStep(this.device, 'ising run', items, timer);
@@ -448,7 +473,9 @@ export class IsingEngine {
     }
     if (correlations > 0) {
       const bytes = correlations * c.replicas * c.distances * 4;
-      this.hostCorrelations.append(new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)));
+      this.hostCorrelations.append(
+        new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)),
+      );
     }
     if (measurements > 0 || correlations > 0) {
       uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
@@ -545,14 +572,19 @@ export class IsingEngine {
     this.checkAlive();
     const c = this.config;
     if (spins.length !== c.replicas * c.sites) {
-      throw new RangeError(`spins has ${spins.length} values; this engine has ${c.replicas} × ${c.sites} spins`);
+      throw new RangeError(
+        `spins has ${spins.length} values; this engine has ${c.replicas} × ${c.sites} spins`,
+      );
     }
     const words = new Uint32Array(c.replicas * c.words);
     for (let r = 0; r < c.replicas; r++) {
       for (let i = 0; i < c.sites; i++) {
         const s = spins[r * c.sites + i];
-        if (s !== 1 && s !== -1) throw new RangeError(`spin ${r * c.sites + i} is ${String(s)}; spins must be ±1`);
-        if (s === 1) words[r * c.words + (i >>> 5)] = ((words[r * c.words + (i >>> 5)] as number) | (1 << (i & 31))) >>> 0;
+        if (s !== 1 && s !== -1)
+          throw new RangeError(`spin ${r * c.sites + i} is ${String(s)}; spins must be ±1`);
+        if (s === 1)
+          words[r * c.words + (i >>> 5)] =
+            ((words[r * c.words + (i >>> 5)] as number) | (1 << (i & 31))) >>> 0;
       }
     }
     uploadBuffer(this.device, this.spins, words);
@@ -594,16 +626,23 @@ export class IsingEngine {
     const options = { ...snapshot.options, seed: BigInt(snapshot.options.seed) };
     const c = resolveIsingConfig(options, device.limits);
     if (snapshot.spins.length !== c.replicas * c.words) {
-      throw new RangeError(`snapshot has ${snapshot.spins.length} spin words; its options need ${c.replicas * c.words}`);
+      throw new RangeError(
+        `snapshot has ${snapshot.spins.length} spin words; its options need ${c.replicas * c.words}`,
+      );
     }
     checkCount('snapshot sweep', snapshot.sweep);
-    if (snapshot.bonds.length % c.replicas !== 0 || snapshot.magnetizations.length !== snapshot.bonds.length) {
+    if (
+      snapshot.bonds.length % c.replicas !== 0 ||
+      snapshot.magnetizations.length !== snapshot.bonds.length
+    ) {
       throw new RangeError(
         `snapshot series lengths (bonds ${snapshot.bonds.length}, magnetisations ${snapshot.magnetizations.length}) do not fit ${c.replicas} replicas`,
       );
     }
     if (snapshot.correlations.length % (c.replicas * c.distances) !== 0) {
-      throw new RangeError(`snapshot correlations (${snapshot.correlations.length} values) do not fit ${c.replicas} × ${c.distances}`);
+      throw new RangeError(
+        `snapshot correlations (${snapshot.correlations.length} values) do not fit ${c.replicas} × ${c.distances}`,
+      );
     }
     const engine = new IsingEngine(device, options);
     uploadBuffer(device, engine.spins, snapshot.spins);
@@ -645,4 +684,3 @@ export class IsingEngine {
     this.correlationReduction.destroy();
   }
 }
-

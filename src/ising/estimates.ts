@@ -25,7 +25,12 @@ export interface IsingRunEstimates extends Omit<IsingEstimates, 'tauInt'> {
  * errors and jackknife errors for U4, χ and C.
  */
 export function isingRunEstimates(input: IsingRunInput): IsingRunEstimates {
-  const estimates = isingEstimators({ e: input.energy, m: input.magnetization, beta: input.beta, N: input.N });
+  const estimates = isingEstimators({
+    e: input.energy,
+    m: input.magnetization,
+    beta: input.beta,
+    N: input.N,
+  });
   const correlation: { r: number; mean: number; err: number }[] = [];
   const c = input.correlations;
   if (c && c.records >= 2) {
@@ -33,7 +38,8 @@ export function isingRunEstimates(input: IsingRunInput): IsingRunEstimates {
       const series = new Float64Array(c.records);
       for (let t = 0; t < c.records; t++) {
         let s = 0;
-        for (let r = 0; r < input.replicas; r++) s += c.values[(t * input.replicas + r) * c.distances + d] as number;
+        for (let r = 0; r < input.replicas; r++)
+          s += c.values[(t * input.replicas + r) * c.distances + d] as number;
         series[t] = s / input.replicas;
       }
       const est: Estimate = d === 0 ? { mean: 1, err: 0 } : meanWithError(series);

@@ -34,7 +34,8 @@ export interface AisResult {
 
 /** The paper's schedule shape scaled to `steps`: 1/29 of the steps over [0, 0.5), 8/29 over [0.5, 0.9), 20/29 over [0.9, 1]. */
 export function defaultBetas(steps: number): number[] {
-  if (!Number.isInteger(steps) || steps < 3) throw new RangeError(`AIS steps ${steps} must be an integer ≥ 3`);
+  if (!Number.isInteger(steps) || steps < 3)
+    throw new RangeError(`AIS steps ${steps} must be an integer ≥ 3`);
   const a = Math.max(1, Math.round(steps / 29));
   const b = Math.max(1, Math.round((8 * steps) / 29));
   const c = Math.max(1, steps - a - b);
@@ -47,16 +48,21 @@ export function defaultBetas(steps: number): number[] {
 }
 
 /** Runs AIS for `rbm` (dense or conv). One submission per β. */
-export async function annealedImportanceSampling(rbm: RbmEngine, options: AisOptions = {}): Promise<AisResult> {
+export async function annealedImportanceSampling(
+  rbm: RbmEngine,
+  options: AisOptions = {},
+): Promise<AisResult> {
   const runs = options.runs ?? 100;
-  if (!Number.isInteger(runs) || runs < 2 || runs > 1 << 20) throw new RangeError(`AIS runs ${runs} must be an integer in 2 … 1048576`);
+  if (!Number.isInteger(runs) || runs < 2 || runs > 1 << 20)
+    throw new RangeError(`AIS runs ${runs} must be an integer in 2 … 1048576`);
   const betas = options.betas ?? defaultBetas(options.steps ?? 14500);
   betas.forEach((b, i) => {
     if (!Number.isFinite(b) || b <= (i > 0 ? (betas[i - 1] as number) : 0) || b > 1) {
       throw new RangeError(`AIS β[${i}] = ${b} must increase strictly within (0, 1]`);
     }
   });
-  if (betas[betas.length - 1] !== 1) throw new RangeError(`the last AIS β is ${betas[betas.length - 1]}; it must be 1`);
+  if (betas[betas.length - 1] !== 1)
+    throw new RangeError(`the last AIS β is ${betas[betas.length - 1]}; it must be 1`);
   const { device, nv, nh } = rbm;
   const f = (label: string, n: number): GPUBuffer => createStorageBuffer(device, `rbm ais ${label}`, n * 4);
   const vMeans = f('visible means', runs * nv);
@@ -67,17 +73,52 @@ export async function annealedImportanceSampling(rbm: RbmEngine, options: AisOpt
   const logWeights = f('log weights', runs);
   const hiddenStream = streamWord(RngPurpose.rbmAis, 0);
   const visibleStream = streamWord(RngPurpose.rbmAis, 1);
-  const sampleHidden = rbm.layerKernel({ label: 'rbm ais h|v', input: v, means: hMeans, samples: h, rows: runs, hidden: true, stream: hiddenStream });
-  const sampleVisible = rbm.layerKernel({ label: 'rbm ais v|h', input: h, means: vMeans, samples: v, rows: runs, hidden: false, stream: visibleStream });
+  const sampleHidden = rbm.layerKernel({
+    label: 'rbm ais h|v',
+    input: v,
+    means: hMeans,
+    samples: h,
+    rows: runs,
+    hidden: true,
+    stream: hiddenStream,
+  });
+  const sampleVisible = rbm.layerKernel({
+    label: 'rbm ais v|h',
+    input: h,
+    means: vMeans,
+    samples: v,
+    rows: runs,
+    hidden: false,
+    stream: visibleStream,
+  });
   // outputInput writes only `means`; `samples` must still be a distinct buffer (no writable aliasing).
-  const inputs = rbm.layerKernel({ label: 'rbm ais x(v)', input: v, means: x, samples: hMeans, rows: runs, hidden: true, stream: 0, outputInput: true });
+  const inputs = rbm.layerKernel({
+    label: 'rbm ais x(v)',
+    input: v,
+    means: x,
+    samples: hMeans,
+    rows: runs,
+    hidden: true,
+    stream: 0,
+    outputInput: true,
+  });
   const program = Program.get(device, rbmSources.ais);
-  const view = program.structView('AisParams').set({ runs, nv, nh, visibleBiasOffset: rbm.weightCount, betaPrev: 0, betaNext: 0 });
+  const view = program
+    .structView('AisParams')
+    .set({ runs, nv, nh, visibleBiasOffset: rbm.weightCount, betaPrev: 0, betaNext: 0 });
   const uniforms = createUniformBuffer(device, 'rbm ais params', view.data);
   const accumulate = new Dispatch(device, {
     label: 'rbm ais accumulateWeights',
     pipeline: program.pipeline('accumulateWeights', { isingUnits: rbm.units === 'ising', workgroupSize: 64 }),
-    bindGroups: [program.bindGroup(0, { params: uniforms, parameters: rbm.parameters, visible: v, hiddenInput: x, logWeights })],
+    bindGroups: [
+      program.bindGroup(0, {
+        params: uniforms,
+        parameters: rbm.parameters,
+        visible: v,
+        hiddenInput: x,
+        logWeights,
+      }),
+    ],
     workgroups: Math.ceil(runs / 64),
   });
   try {
@@ -120,7 +161,18 @@ export async function annealedImportanceSampling(rbm: RbmEngine, options: AisOpt
       effectiveRuns: (mean * runs) ** 2 / sumSq,
     };
   } finally {
-    for (const b of [vMeans, v, hMeans, h, x, logWeights, uniforms, sampleHidden.uniforms, sampleVisible.uniforms, inputs.uniforms]) {
+    for (const b of [
+      vMeans,
+      v,
+      hMeans,
+      h,
+      x,
+      logWeights,
+      uniforms,
+      sampleHidden.uniforms,
+      sampleVisible.uniforms,
+      inputs.uniforms,
+    ]) {
       b.destroy();
     }
   }

@@ -69,7 +69,9 @@ export function referenceModel(rbm: RbmEngine, parameters: Float32Array): Rbm {
     stride: c.stride,
     W,
     ...(rbm.visibleBias ? { a: a[0] as number } : {}),
-    ...(rbm.hiddenBias ? { b: Float64Array.from({ length: c.filters }, (_, f) => b[f * positions] as number) } : {}),
+    ...(rbm.hiddenBias
+      ? { b: Float64Array.from({ length: c.filters }, (_, f) => b[f * positions] as number) }
+      : {}),
   };
 }
 
@@ -83,7 +85,8 @@ export function engineParameters(model: LoadedRbmModel): Float32Array {
   const out = new Float32Array(r.W.length + nv + nh);
   out.set(r.W, 0);
   out.fill(r.a ?? 0, r.W.length, r.W.length + nv);
-  for (let j = 0; j < nh; j++) out[r.W.length + nv + j] = r.b ? (r.b[Math.floor(j / (side * side))] as number) : 0;
+  for (let j = 0; j < nh; j++)
+    out[r.W.length + nv + j] = r.b ? (r.b[Math.floor(j / (side * side))] as number) : 0;
   return out;
 }
 
@@ -91,7 +94,13 @@ export function engineParameters(model: LoadedRbmModel): Float32Array {
 export async function saveCheckpoint(
   dir: string,
   rbm: RbmEngine,
-  info: { seed: number | bigint; data: CheckpointData; history: unknown[]; adapter?: unknown; settings?: Record<string, unknown> },
+  info: {
+    seed: number | bigint;
+    data: CheckpointData;
+    history: unknown[];
+    adapter?: unknown;
+    settings?: Record<string, unknown>;
+  },
 ): Promise<string> {
   const training = rbm.trainingOptions;
   if (!training) throw new Error('saveCheckpoint needs a configured training run');
@@ -103,7 +112,9 @@ export async function saveCheckpoint(
       units: rbm.units,
       nv: rbm.nv,
       nh: rbm.nh,
-      conv: rbm.conv ? { Lv: rbm.conv.Lv, filters: rbm.conv.filters, k: rbm.conv.k, stride: rbm.conv.stride } : null,
+      conv: rbm.conv
+        ? { Lv: rbm.conv.Lv, filters: rbm.conv.filters, k: rbm.conv.k, stride: rbm.conv.stride }
+        : null,
       visibleBias: rbm.visibleBias,
       hiddenBias: rbm.hiddenBias,
       seed: String(info.seed),
@@ -123,7 +134,13 @@ export async function saveCheckpoint(
     ...modelFiles({
       rbm: referenceModel(rbm, state.parameters),
       biases: { visible: rbm.visibleBias, hidden: rbm.hiddenBias },
-      training: { ...training, ...info.settings, visibleShape: info.data.shape, updates: state.updates, epochs: state.epochs },
+      training: {
+        ...training,
+        ...info.settings,
+        visibleShape: info.data.shape,
+        updates: state.updates,
+        epochs: state.epochs,
+      },
       history: info.history,
     }),
     { name: 'checkpoint.json', bytes: new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`) },
@@ -131,7 +148,10 @@ export async function saveCheckpoint(
   ];
   if (state.chains.length > 0) {
     const chains = state.chains.length / rbm.nv;
-    files.push({ name: 'chains.npy', bytes: encodeNpy({ dtype: 'float32', shape: [chains, rbm.nv], data: state.chains }) });
+    files.push({
+      name: 'chains.npy',
+      bytes: encodeNpy({ dtype: 'float32', shape: [chains, rbm.nv], data: state.chains }),
+    });
   }
   return writeDirectoryAtomically(dir, files, { force: true, what: 'checkpoint directory' });
 }
@@ -164,7 +184,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     throw new ModelFormatError(`checkpoint ${dir}: checkpoint.json is not valid JSON`, { cause });
   }
   if (meta?.format !== CHECKPOINT_FORMAT || meta.version !== CHECKPOINT_VERSION) {
-    fail(`format ${String(meta?.format)} version ${String(meta?.version)}; expected ${CHECKPOINT_FORMAT} ${CHECKPOINT_VERSION}`);
+    fail(
+      `format ${String(meta?.format)} version ${String(meta?.version)}; expected ${CHECKPOINT_FORMAT} ${CHECKPOINT_VERSION}`,
+    );
   }
   for (const [name, v] of [
     ['updates', meta.updates],
@@ -180,7 +202,12 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const optimizerBytes = await read('optimizer.npy');
   if (!optimizerBytes) return fail('optimizer.npy is missing');
   const moments = decodeNpy(optimizerBytes, `${dir}/optimizer.npy`);
-  if (moments.dtype !== 'float32' || moments.shape.length !== 2 || moments.shape[0] !== 2 || moments.shape[1] !== parameters.length) {
+  if (
+    moments.dtype !== 'float32' ||
+    moments.shape.length !== 2 ||
+    moments.shape[0] !== 2 ||
+    moments.shape[1] !== parameters.length
+  ) {
     fail(`optimizer.npy is ${moments.dtype} [${moments.shape}]; expected float32 [2, ${parameters.length}]`);
   }
   const m = moments.data as Float32Array;

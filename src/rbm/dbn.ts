@@ -57,7 +57,13 @@ export async function propagateUp(
 }
 
 /** Trains the stack on n binary samples of nv units; layer l gets seed derived from (seed, l). */
-export async function trainDbn(device: GPUDevice, data: ArrayLike<number>, n: number, nv: number, options: DbnOptions): Promise<Dbn> {
+export async function trainDbn(
+  device: GPUDevice,
+  data: ArrayLike<number>,
+  n: number,
+  nv: number,
+  options: DbnOptions,
+): Promise<Dbn> {
   if (options.layers.length === 0) throw new RangeError('a DBN needs at least one layer');
   const units = options.units ?? 'bernoulli';
   const [lo, hi] = seedKey(options.seed ?? 1);

@@ -14,7 +14,13 @@
  * rbm.configureTraining({ batch: 100, k: 1, optimizer: 'adam', lr: 1e-3 });
  * await rbm.trainEpochs(10);
  */
-import { createBuffer, createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
+import {
+  createBuffer,
+  createStorageBuffer,
+  createUniformBuffer,
+  readBuffer,
+  uploadBuffer,
+} from '../gpu/buffers.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { StructView } from '../gpu/reflect.ts';
@@ -108,8 +114,15 @@ function positiveInteger(name: string, value: unknown, max = 0xffffffff): number
 }
 
 function finite(name: string, value: unknown, { min = -Infinity, exclusiveMin = false } = {}): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (exclusiveMin && value === min)) {
-    throw new RangeError(`${name} ${String(value)} must be a finite number ${exclusiveMin ? '>' : '≥'} ${min}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    (exclusiveMin && value === min)
+  ) {
+    throw new RangeError(
+      `${name} ${String(value)} must be a finite number ${exclusiveMin ? '>' : '≥'} ${min}`,
+    );
   }
   return value;
 }
@@ -216,7 +229,8 @@ export class RbmEngine {
       const filters = positiveInteger('conv filters', g.filters, 4096);
       const k = positiveInteger('conv k', g.k, 1024);
       const stride = positiveInteger('conv stride', g.stride, Lv);
-      if (Lv % stride !== 0) throw new RangeError(`conv stride ${stride} does not tile the ${Lv}×${Lv} lattice (Lv % stride ≠ 0)`);
+      if (Lv % stride !== 0)
+        throw new RangeError(`conv stride ${stride} does not tile the ${Lv}×${Lv} lattice (Lv % stride ≠ 0)`);
       const side = Lv / stride;
       this.conv = { Lv, filters, k, stride, side };
       this.nv = Lv * Lv;
@@ -304,7 +318,8 @@ export class RbmEngine {
       enabled: boolean,
     ): void => {
       if (values === undefined) return;
-      if (values.length !== length) throw new RangeError(`${name} has ${values.length} values; expected ${length}`);
+      if (values.length !== length)
+        throw new RangeError(`${name} has ${values.length} values; expected ${length}`);
       for (let i = 0; i < length; i++) {
         const x = values[i] as number;
         if (!Number.isFinite(x)) throw new RangeError(`${name}[${i}] = ${x} is not finite`);
@@ -324,7 +339,9 @@ export class RbmEngine {
       for (let j = 0; j < nh; j++) {
         const first = wc + nv + j - (j % positions);
         if (all[wc + nv + j] !== all[first]) {
-          throw new RangeError(`conv RBM hidden biases are tied per filter: b[${j}] ≠ b[${j - (j % positions)}]`);
+          throw new RangeError(
+            `conv RBM hidden biases are tied per filter: b[${j}] ≠ b[${j - (j % positions)}]`,
+          );
         }
       }
     }
@@ -336,7 +353,11 @@ export class RbmEngine {
     this.checkAlive();
     const all = new Float32Array(await readBuffer(this.device, this.parameters));
     const w = this.weightCount;
-    return { W: all.slice(0, w), a: all.slice(w, w + this.nv), b: all.slice(w + this.nv, w + this.nv + this.nh) };
+    return {
+      W: all.slice(0, w),
+      a: all.slice(w, w + this.nv),
+      b: all.slice(w + this.nv, w + this.nv + this.nh),
+    };
   }
 
   /** Reads the last computed gradient as { dW, da, db }. */
@@ -366,7 +387,9 @@ export class RbmEngine {
         const x = rows[k] as number;
         if (!(x >= low && x <= 1)) {
           const s = Math.floor(k / this.nv);
-          throw new RangeError(`data value ${x} at sample ${s}, unit ${k - s * this.nv} is outside [${low}, 1]`);
+          throw new RangeError(
+            `data value ${x} at sample ${s}, unit ${k - s * this.nv} is outside [${low}, 1]`,
+          );
         }
         values[k] = x;
       }
@@ -429,7 +452,13 @@ export class RbmEngine {
     const uniforms = createUniformBuffer(this.device, `${label} params`, view.data);
     const isingUnits = this.units === 'ising';
     const bindGroups = [
-      program.bindGroup(0, { params: uniforms, input, parameters: this.parameters, means, samples: samplesOut }),
+      program.bindGroup(0, {
+        params: uniforms,
+        input,
+        parameters: this.parameters,
+        means,
+        samples: samplesOut,
+      }),
     ];
     const dispatch = c
       ? new Dispatch(this.device, {
@@ -444,7 +473,12 @@ export class RbmEngine {
         })
       : new Dispatch(this.device, {
           label,
-          pipeline: program.pipeline('sampleLayer', { TILE, transposeWeights: !hidden, isingUnits, outputInput }),
+          pipeline: program.pipeline('sampleLayer', {
+            TILE,
+            transposeWeights: !hidden,
+            isingUnits,
+            outputInput,
+          }),
           bindGroups,
           workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
         });
@@ -472,7 +506,8 @@ export class RbmEngine {
     if (!['sgd', 'momentum', 'adam'].includes(o.optimizer)) {
       throw new RangeError(`optimizer '${o.optimizer}' must be sgd, momentum or adam`);
     }
-    if (o.batch > this.samples) throw new RangeError(`batch ${o.batch} exceeds the ${this.samples} training samples`);
+    if (o.batch > this.samples)
+      throw new RangeError(`batch ${o.batch} exceeds the ${this.samples} training samples`);
     if (o.momentum >= 1 || o.beta1 >= 1 || o.beta2 >= 1) {
       throw new RangeError(`momentum ${o.momentum}, beta1 ${o.beta1} and beta2 ${o.beta2} must be < 1`);
     }
@@ -483,7 +518,9 @@ export class RbmEngine {
     } else if (s.kind === 'exponential') {
       finite('schedule gamma', s.gamma, { min: 0, exclusiveMin: true });
     } else if (s.kind !== 'constant') {
-      throw new RangeError(`schedule '${(s as { kind: string }).kind}' must be constant, sqrt or exponential`);
+      throw new RangeError(
+        `schedule '${(s as { kind: string }).kind}' must be constant, sqrt or exponential`,
+      );
     }
     return o;
   }
@@ -506,7 +543,17 @@ export class RbmEngine {
   }): { dispatch: Dispatch; uniforms: GPUBuffer; view: StructView } {
     this.checkAlive();
     const o = options;
-    return this.layer(o.label, o.input, o.means, o.samples, o.rows, o.hidden, o.stream, !o.outputInput, o.outputInput);
+    return this.layer(
+      o.label,
+      o.input,
+      o.means,
+      o.samples,
+      o.rows,
+      o.hidden,
+      o.stream,
+      !o.outputInput,
+      o.outputInput,
+    );
   }
 
   /** Sets up minibatch CD-k or PCD-k training (buffers, dispatches); needs setData first. */
@@ -548,7 +595,12 @@ export class RbmEngine {
       halfBits,
     });
     const batchUniforms = createUniformBuffer(device, 'rbm batch params', batchView.data);
-    const batchGroup = batchProgram.bindGroup(0, { params: batchUniforms, data: this.data, batch: v0, rowSample });
+    const batchGroup = batchProgram.bindGroup(0, {
+      params: batchUniforms,
+      data: this.data,
+      batch: v0,
+      rowSample,
+    });
     const batchConstants = { isingUnits: this.units === 'ising', workgroupSize: WORKGROUP };
     items.push(
       new Dispatch(device, {
@@ -580,7 +632,8 @@ export class RbmEngine {
       const init = new Float32Array(chains * nv);
       const low = this.units === 'ising' ? -1 : 0;
       const stream = streamWord(RngPurpose.rbmInit, 1);
-      for (let i = 0; i < init.length; i++) init[i] = philox4x32([i, 0, 0, stream], this.key)[0] >>> 31 ? 1 : low;
+      for (let i = 0; i < init.length; i++)
+        init[i] = philox4x32([i, 0, 0, stream], this.key)[0] >>> 31 ? 1 : low;
       uploadBuffer(device, chainVisible, init);
       add(this.layer('rbm hidden (chain start)', chainVisible, hm, hs, chains, true, hiddenStream(0), true));
     }
@@ -704,7 +757,8 @@ export class RbmEngine {
       ['firstMoment', state.firstMoment],
       ['secondMoment', state.secondMoment],
     ] as const) {
-      if (a.length !== count) throw new RangeError(`${name} has ${a.length} values; this RBM has ${count} parameters`);
+      if (a.length !== count)
+        throw new RangeError(`${name} has ${a.length} values; this RBM has ${count} parameters`);
     }
     for (let i = 0; i < count; i++) {
       if (!Number.isFinite(state.parameters[i] as number)) {
@@ -714,10 +768,19 @@ export class RbmEngine {
     const chains = this.training?.chainVisible;
     const wanted = chains ? chains.size / 4 : 0;
     if (state.chains.length !== wanted) {
-      throw new RangeError(`state has ${state.chains.length} chain values; the configured training needs ${wanted}`);
+      throw new RangeError(
+        `state has ${state.chains.length} chain values; the configured training needs ${wanted}`,
+      );
     }
-    if (!Number.isSafeInteger(state.updates) || state.updates < 0 || !Number.isSafeInteger(state.epochs) || state.epochs < 0) {
-      throw new RangeError(`state counters updates ${state.updates} / epochs ${state.epochs} must be non-negative integers`);
+    if (
+      !Number.isSafeInteger(state.updates) ||
+      state.updates < 0 ||
+      !Number.isSafeInteger(state.epochs) ||
+      state.epochs < 0
+    ) {
+      throw new RangeError(
+        `state counters updates ${state.updates} / epochs ${state.epochs} must be non-negative integers`,
+      );
     }
     uploadBuffer(this.device, this.parameters, state.parameters);
     uploadBuffer(this.device, this.firstMoment, state.firstMoment);
@@ -743,7 +806,8 @@ export class RbmEngine {
     const batchIndex = this.updates % perEpoch;
     const o = t.options;
     uploadBuffer(this.device, t.batchUniforms, t.batchView.set({ batchIndex, epoch }).data);
-    for (const l of t.layers) uploadBuffer(this.device, l.uniforms, l.view.set({ step: this.updates >>> 0 }).data);
+    for (const l of t.layers)
+      uploadBuffer(this.device, l.uniforms, l.view.set({ step: this.updates >>> 0 }).data);
     const n = this.updates + 1;
     t.optimizerView.set({
       method: { sgd: 0, momentum: 1, adam: 2 }[o.optimizer],
@@ -853,6 +917,7 @@ export class RbmEngine {
     this.destroyed = true;
     this.releaseTraining();
     this.finiteCheck?.destroy();
-    for (const b of [this.parameters, this.gradient, this.firstMoment, this.secondMoment, this.data]) b?.destroy();
+    for (const b of [this.parameters, this.gradient, this.firstMoment, this.secondMoment, this.data])
+      b?.destroy();
   }
 }

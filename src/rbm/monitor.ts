@@ -67,7 +67,12 @@ export class RbmMonitor {
   ): Promise<Float32Array> {
     const { device, nv, nh } = this.rbm;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-    const modelBuffer = createBuffer(device, { label: 'rbm monitor model', size: model.byteLength, usage, contents: model });
+    const modelBuffer = createBuffer(device, {
+      label: 'rbm monitor model',
+      size: model.byteLength,
+      usage,
+      contents: model,
+    });
     const rowBuffer = createBuffer(device, {
       label: 'rbm monitor rows',
       size: Math.max(4, rows.byteLength),
@@ -87,8 +92,13 @@ export class RbmMonitor {
     try {
       const dispatch = new Dispatch(device, {
         label: `rbm ${entry}`,
-        pipeline: this.program.pipeline(entry, { isingUnits: this.rbm.units === 'ising', workgroupSize: WORKGROUP }),
-        bindGroups: [this.program.bindGroup(0, { params: uniforms, model: modelBuffer, rowsIn: rowBuffer, result })],
+        pipeline: this.program.pipeline(entry, {
+          isingUnits: this.rbm.units === 'ising',
+          workgroupSize: WORKGROUP,
+        }),
+        bindGroups: [
+          this.program.bindGroup(0, { params: uniforms, model: modelBuffer, rowsIn: rowBuffer, result }),
+        ],
         workgroups: Math.ceil(count / WORKGROUP),
       });
       submitStep(device, `rbm ${entry}`, [dispatch]);
@@ -116,7 +126,9 @@ export class RbmMonitor {
     const hiddenSide = nh <= nv;
     const units = Math.min(nv, nh);
     if (units > MAX_EXACT_UNITS) {
-      throw new RangeError(`exact ln Z enumerates the smaller layer: ${units} units exceeds ${MAX_EXACT_UNITS}; use AIS`);
+      throw new RangeError(
+        `exact ln Z enumerates the smaller layer: ${units} units exceeds ${MAX_EXACT_UNITS}; use AIS`,
+      );
     }
     const model = await denseModel(this.rbm);
     const total = 2 ** units;
@@ -173,7 +185,9 @@ export class RbmMonitor {
     const flipped = rows.slice();
     const low = this.rbm.units === 'ising' ? -1 : 0;
     for (let r = 0; r < n; r++) {
-      const i = Math.floor(((philox4x32([r, 0, 0, streamWord(RngPurpose.rbmMonitor, 0)], key)[0] >>> 0) / 2 ** 32) * nv);
+      const i = Math.floor(
+        ((philox4x32([r, 0, 0, streamWord(RngPurpose.rbmMonitor, 0)], key)[0] >>> 0) / 2 ** 32) * nv,
+      );
       flipped[r * nv + i] = flipped[r * nv + i] === 1 ? low : 1;
     }
     const [f, g] = [await this.freeEnergies(rows, n), await this.freeEnergies(flipped, n)];

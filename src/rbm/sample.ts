@@ -9,14 +9,42 @@ import type { RbmEngine } from './engine.ts';
  * returns the final visible samples [chains × nv] (0/1 or ±1). Counters: (unit, chain, step,
  * streamWord(rbmVisible|rbmHidden, 0x8000)) — a sub-stream no training step uses.
  */
-export async function gibbsSample(rbm: RbmEngine, chains: number, steps: number, onProgress?: (done: number) => void): Promise<Float32Array> {
-  if (!Number.isInteger(chains) || chains < 1 || chains > 1 << 20) throw new RangeError(`chains ${chains} must be an integer in 1 … 1048576`);
-  if (!Number.isInteger(steps) || steps < 0 || steps > 1e7) throw new RangeError(`steps ${steps} must be an integer in 0 … 10000000`);
+export async function gibbsSample(
+  rbm: RbmEngine,
+  chains: number,
+  steps: number,
+  onProgress?: (done: number) => void,
+): Promise<Float32Array> {
+  if (!Number.isInteger(chains) || chains < 1 || chains > 1 << 20)
+    throw new RangeError(`chains ${chains} must be an integer in 1 … 1048576`);
+  if (!Number.isInteger(steps) || steps < 0 || steps > 1e7)
+    throw new RangeError(`steps ${steps} must be an integer in 0 … 10000000`);
   const { device, nv, nh } = rbm;
   const f = (label: string, n: number): GPUBuffer => createStorageBuffer(device, `rbm gibbs ${label}`, n * 4);
-  const [vm, v, hm, h] = [f('visible means', chains * nv), f('visible', chains * nv), f('hidden means', chains * nh), f('hidden', chains * nh)];
-  const hidden = rbm.layerKernel({ label: 'rbm gibbs h|v', input: v, means: hm, samples: h, rows: chains, hidden: true, stream: streamWord(RngPurpose.rbmHidden, 0x8000) });
-  const visible = rbm.layerKernel({ label: 'rbm gibbs v|h', input: h, means: vm, samples: v, rows: chains, hidden: false, stream: streamWord(RngPurpose.rbmVisible, 0x8000) });
+  const [vm, v, hm, h] = [
+    f('visible means', chains * nv),
+    f('visible', chains * nv),
+    f('hidden means', chains * nh),
+    f('hidden', chains * nh),
+  ];
+  const hidden = rbm.layerKernel({
+    label: 'rbm gibbs h|v',
+    input: v,
+    means: hm,
+    samples: h,
+    rows: chains,
+    hidden: true,
+    stream: streamWord(RngPurpose.rbmHidden, 0x8000),
+  });
+  const visible = rbm.layerKernel({
+    label: 'rbm gibbs v|h',
+    input: h,
+    means: vm,
+    samples: v,
+    rows: chains,
+    hidden: false,
+    stream: streamWord(RngPurpose.rbmVisible, 0x8000),
+  });
   try {
     uploadBuffer(device, visible.uniforms, visible.view.set({ step: 0, beta: 0 }).data); // β = 0: fair coins
     submitStep(device, 'rbm gibbs start', [visible.dispatch]);

@@ -13,7 +13,10 @@ import { wgsl } from '../gpu/shaders.ts';
 
 export const rbmSources = {
   layer: { label: 'rbm-layer', code: composeWgsl(wgsl.wideMath, wgsl.philox, layerCommon, layer) },
-  conv: { label: 'rbm-conv', code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, layerCommon, conv) },
+  conv: {
+    label: 'rbm-conv',
+    code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, layerCommon, conv),
+  },
   batch: { label: 'rbm-batch', code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, batch) },
   gradient: { label: 'rbm-gradient', code: gradient },
   convGradient: { label: 'rbm-conv-gradient', code: convGradient },

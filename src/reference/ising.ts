@@ -38,7 +38,7 @@ export class IsingReference {
         if (c.init === 'random') {
           for (let q = 0; q < 8; q++) {
             const block = philox4x32([8 * w + q, r, 0, stream], this.key);
-            for (let j = 0; j < 4; j++) bits |= (block[j] as number) >>> 31 << (4 * q + j);
+            for (let j = 0; j < 4; j++) bits |= ((block[j] as number) >>> 31) << (4 * q + j);
           }
         } else if (c.init === 'up') {
           bits = -1;
@@ -170,7 +170,13 @@ export class IsingReference {
  * A plain single-replica checkerboard Metropolis on an Int8Array of ±1 (h = 0), with Math.random-free
  * xorshift numbers: the "what you would write in TypeScript" CPU peer of the benchmarks.
  */
-export function cpuMetropolisSweeps(spins: Int8Array, L: number, beta: number, sweeps: number, seed = 1): void {
+export function cpuMetropolisSweeps(
+  spins: Int8Array,
+  L: number,
+  beta: number,
+  sweeps: number,
+  seed = 1,
+): void {
   // Indexed by k = s·Σnb/2 + 2 (0 … 4): ΔE = 4(k − 2), so k ≤ 2 always flips.
   const accept = [1, 1, 1, Math.exp(-4 * beta), Math.exp(-8 * beta)];
   let state = seed >>> 0 || 1;

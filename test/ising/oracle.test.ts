@@ -6,13 +6,22 @@ import { IsingReference } from '../../src/reference/ising.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const cases: [string, IsingOptions][] = [
-  ['simple metropolis 6×6, per-replica T and h', { L: 6, replicas: 3, T: [1.5, 2.269, 4], h: [0, 0.3, -0.7], seed: 11 }],
+  [
+    'simple metropolis 6×6, per-replica T and h',
+    { L: 6, replicas: 3, T: [1.5, 2.269, 4], h: [0, 0.3, -0.7], seed: 11 },
+  ],
   ['simple heat-bath 8×4', { L: 8, Ly: 4, replicas: 2, T: 2.0, h: 0.1, algorithm: 'heatbath', seed: 12 }],
   ['simple 2×2 (doubled bonds)', { L: 2, replicas: 4, T: 1.0, seed: 13 }],
   ['simple 1D ring N=10', { L: 10, dims: 1, replicas: 3, T: 0.8, h: 0.2, seed: 14 }],
   ['simple 10×6 (rows cross words)', { L: 10, Ly: 6, replicas: 2, T: 2.5, J: [1, -1], seed: 15 }],
-  ['packed metropolis 32×4', { L: 32, Ly: 4, replicas: 2, T: [2.0, 3.0], h: [0, 0.5], kernel: 'packed', seed: 16 }],
-  ['packed heat-bath 64×6', { L: 64, Ly: 6, replicas: 2, T: 2.269, kernel: 'packed', algorithm: 'heatbath', seed: 17 }],
+  [
+    'packed metropolis 32×4',
+    { L: 32, Ly: 4, replicas: 2, T: [2.0, 3.0], h: [0, 0.5], kernel: 'packed', seed: 16 },
+  ],
+  [
+    'packed heat-bath 64×6',
+    { L: 64, Ly: 6, replicas: 2, T: 2.269, kernel: 'packed', algorithm: 'heatbath', seed: 17 },
+  ],
 ];
 
 describe('Ising kernels vs CPU oracle', () => {
@@ -50,7 +59,9 @@ describe('Ising kernels vs CPU oracle', () => {
         const norm = c.dims === 2 ? 2 * c.sites : c.sites;
         for (let r = 0; r < c.replicas; r++) {
           const expected = oracle.correlationSums(r).map((x) => x / norm);
-          const got = Array.from(corr.values.subarray((4 * c.replicas + r) * c.distances, (4 * c.replicas + r + 1) * c.distances));
+          const got = Array.from(
+            corr.values.subarray((4 * c.replicas + r) * c.distances, (4 * c.replicas + r + 1) * c.distances),
+          );
           expect(got).toEqual(expected);
           expect(got[0]).toBe(1);
         }

@@ -53,7 +53,9 @@ describe('convolutional RBM', () => {
     const b = Float32Array.from({ length: nh }, (_, j) => bTied[Math.floor(j / (side * side))] as number);
     const low = units === 'ising' ? -1 : 0;
     const rows = 6;
-    const data = Array.from({ length: rows }, () => Array.from({ length: nv }, () => (rand() < 0.5 ? 1 : low)));
+    const data = Array.from({ length: rows }, () =>
+      Array.from({ length: nv }, () => (rand() < 0.5 ? 1 : low)),
+    );
     await checked(device, async () => {
       const rbm = new RbmEngine(device, { conv: g, units, seed: 3, parameters: { W, a, b } });
       try {
@@ -74,7 +76,8 @@ describe('convolutional RBM', () => {
               for (let p = 0; p < g.k; p++) {
                 for (let q = 0; q < g.k; q++) {
                   const i = ((g.stride * I + p) % g.Lv) * g.Lv + ((g.stride * J + q) % g.Lv);
-                  dW[(f * g.k + p) * g.k + q] = (dW[(f * g.k + p) * g.k + q] as number) + (want.dW[i * nh + j] as number);
+                  dW[(f * g.k + p) * g.k + q] =
+                    (dW[(f * g.k + p) * g.k + q] as number) + (want.dW[i * nh + j] as number);
                 }
               }
             }
@@ -86,13 +89,18 @@ describe('convolutional RBM', () => {
         const dbTied = Array.from({ length: g.filters }, (_, f) =>
           want.db.slice(f * side * side, (f + 1) * side * side).reduce((s, x) => s + x, 0),
         );
-        expectClose(got.db, Float64Array.from({ length: nh }, (_, j) => dbTied[Math.floor(j / (side * side))] as number), 5e-5);
+        expectClose(
+          got.db,
+          Float64Array.from({ length: nh }, (_, j) => dbTied[Math.floor(j / (side * side))] as number),
+          5e-5,
+        );
         // One Adam update keeps the tied bias copies equal.
         rbm.configureTraining({ batch: rows, k: 2, lr: 0.01, shuffle: false, optimizer: 'adam' });
         rbm.step();
         const p = await rbm.getParameters();
         expect(new Set(p.a).size).toBe(1);
-        for (let f = 0; f < g.filters; f++) expect(new Set(p.b.slice(f * side * side, (f + 1) * side * side)).size).toBe(1);
+        for (let f = 0; f < g.filters; f++)
+          expect(new Set(p.b.slice(f * side * side, (f + 1) * side * side)).size).toBe(1);
       } finally {
         rbm.destroy();
       }
@@ -104,11 +112,17 @@ describe('convolutional RBM', () => {
     expect(() => new RbmEngine(device, { conv: { Lv: 10, filters: 1, k: 3, stride: 3 } })).toThrow(
       /stride 3 does not tile the 10×10 lattice/,
     );
-    expect(() => new RbmEngine(device, { conv: { Lv: 8, filters: 1, k: 3, stride: 2 }, nh: 17 })).toThrow(/nh 17/);
+    expect(() => new RbmEngine(device, { conv: { Lv: 8, filters: 1, k: 3, stride: 2 }, nh: 17 })).toThrow(
+      /nh 17/,
+    );
     const a = new Float32Array(16);
     a[3] = 0.5;
-    expect(() => new RbmEngine(device, { conv: { Lv: 4, filters: 1, k: 2, stride: 2 }, parameters: { W: new Float32Array(4), a } })).toThrow(
-      /visible biases are tied: a\[3\] ≠ a\[0\]/,
-    );
+    expect(
+      () =>
+        new RbmEngine(device, {
+          conv: { Lv: 4, filters: 1, k: 2, stride: 2 },
+          parameters: { W: new Float32Array(4), a },
+        }),
+    ).toThrow(/visible biases are tied: a\[3\] ≠ a\[0\]/);
   });
 });

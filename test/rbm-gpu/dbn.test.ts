@@ -15,8 +15,8 @@ describe('stacked RBMs (DBN)', () => {
     const nv = 16;
     // Two prototypes with 10 % noise.
     const data = Array.from({ length: n * nv }, (_, k) => {
-      const proto = Math.floor(k / nv) % 2 === 0 ? (k % nv) < 8 : (k % nv) >= 8;
-      return (rand() < 0.9) === proto ? 1 : 0;
+      const proto = Math.floor(k / nv) % 2 === 0 ? k % nv < 8 : k % nv >= 8;
+      return rand() < 0.9 === proto ? 1 : 0;
     });
     await checked(device, async () => {
       const training = { batch: 20, k: 1, optimizer: 'adam' as const, lr: 0.02 };
@@ -30,14 +30,19 @@ describe('stacked RBMs (DBN)', () => {
       const untrained = new RbmEngine(device, { nv, nh: 8, seed: 4 });
       try {
         expect(dbn.aborted).toBe(false);
-        expect(dbn.layers.map((l) => [l.nv, l.nh])).toEqual([[16, 8], [8, 4]]);
+        expect(dbn.layers.map((l) => [l.nv, l.nh])).toEqual([
+          [16, 8],
+          [8, 4],
+        ]);
         expect(dbn.inputs.map((x) => x.length)).toEqual([n * 16, n * 8]);
         // Layer 2's data is layer 1's output for the data.
         const second = dbn.inputs[1] as Float32Array;
         if (propagate === 'samples') expect([...second].every((x) => x === 0 || x === 1)).toBe(true);
         else {
           expect([...second].some((x) => x > 0 && x < 1)).toBe(true);
-          const again = await dbn.layers[0]!.conditional(dbn.inputs[0]!.subarray(0, 10 * nv), 10, { hidden: true });
+          const again = await dbn.layers[0]!.conditional(dbn.inputs[0]!.subarray(0, 10 * nv), 10, {
+            hidden: true,
+          });
           expect(Array.from(second.subarray(0, 10 * 8))).toEqual(Array.from(again.means));
         }
         // Layer 1 learned: its exact log-likelihood beats the untrained model's by a clear margin.
@@ -57,7 +62,9 @@ describe('stacked RBMs (DBN)', () => {
     const device = gpu().device;
     const rbm = new RbmEngine(device, { nv: 3, nh: 2 });
     try {
-      expect(() => rbm.setData([0.5, 1.2, 0], 1, { realValued: true })).toThrow(/value 1.2 at sample 0, unit 1 is outside \[0, 1\]/);
+      expect(() => rbm.setData([0.5, 1.2, 0], 1, { realValued: true })).toThrow(
+        /value 1.2 at sample 0, unit 1 is outside \[0, 1\]/,
+      );
     } finally {
       rbm.destroy();
     }

@@ -14,7 +14,10 @@ function chiSquareSurvival(x: number, df: number): number {
   const z = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / Math.sqrt(2 / (9 * df));
   // Φ̄(z) via erfc with Abramowitz–Stegun 7.1.26.
   const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const erfc = t * Math.exp(-(z * z) / 2) * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erfc =
+    t *
+    Math.exp(-(z * z) / 2) *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 

@@ -6,7 +6,9 @@ import { checked, useGpu } from '../helpers/gpu.ts';
 import { lcg } from './replay.ts';
 
 function states(n: number, low: number): number[][] {
-  return Array.from({ length: 2 ** n }, (_, s) => Array.from({ length: n }, (_, i) => ((s >> i) & 1 ? 1 : low)));
+  return Array.from({ length: 2 ** n }, (_, s) =>
+    Array.from({ length: n }, (_, i) => ((s >> i) & 1 ? 1 : low)),
+  );
 }
 
 /** ln Σ_{v,h} e^{−E(v,h)} with E = −a·v − b·h − vᵀWh, and F(v) = −ln Σ_h e^{−E(v,h)}. */
@@ -48,14 +50,20 @@ describe('RBM monitoring', () => {
         // Nonzero biases (tied for conv) so every term is exercised.
         const p = await rbm.getParameters();
         const rand = lcg(nv + nh);
-        const a = rbm.conv ? new Float32Array(nv).fill(0.3) : Float32Array.from({ length: nv }, () => rand() - 0.5);
-        const b = rbm.conv ? new Float32Array(nh).fill(-0.2) : Float32Array.from({ length: nh }, () => rand() - 0.5);
+        const a = rbm.conv
+          ? new Float32Array(nv).fill(0.3)
+          : Float32Array.from({ length: nv }, () => rand() - 0.5);
+        const b = rbm.conv
+          ? new Float32Array(nh).fill(-0.2)
+          : Float32Array.from({ length: nh }, () => rand() - 0.5);
         rbm.setParameters({ W: p.W, a, b });
         const model = await denseModel(rbm);
         const exact = bruteForce(model, nv, nh, low);
         const lnZ = await monitor.logPartition();
         expect(Math.abs(lnZ - exact.logZ)).toBeLessThan(2e-4 * Math.max(1, Math.abs(exact.logZ)));
-        const rows = Array.from({ length: 9 }, () => Array.from({ length: nv }, () => (rand() < 0.5 ? 1 : low)));
+        const rows = Array.from({ length: 9 }, () =>
+          Array.from({ length: nv }, () => (rand() < 0.5 ? 1 : low)),
+        );
         const f = await monitor.freeEnergies(Float32Array.from(rows.flat()), rows.length);
         rows.forEach((v, r) => expect(f[r]).toBeCloseTo(exact.free(v), 4));
         const ll = await monitor.logLikelihood(Float32Array.from(rows.flat()), rows.length);
@@ -65,7 +73,9 @@ describe('RBM monitoring', () => {
         const recon = await monitor.reconstructionError(Float32Array.from(rows.flat()), rows.length);
         expect(recon).toBeGreaterThanOrEqual(0);
         expect(recon).toBeLessThanOrEqual(1);
-        expect(Number.isFinite(await monitor.pseudoLogLikelihood(Float32Array.from(rows.flat()), rows.length, 3))).toBe(true);
+        expect(
+          Number.isFinite(await monitor.pseudoLogLikelihood(Float32Array.from(rows.flat()), rows.length, 3)),
+        ).toBe(true);
       } finally {
         rbm.destroy();
       }

@@ -9,7 +9,7 @@ import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
 
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -23,7 +23,14 @@ export interface Model {
 }
 
 /** Layer means and samples for explicit rows, with the engine's counters; tracks near-threshold draws. */
-export function layer(m: Model, input: number[][], hidden: boolean, step: number, stream: number, key: [number, number]) {
+export function layer(
+  m: Model,
+  input: number[][],
+  hidden: boolean,
+  step: number,
+  stream: number,
+  key: [number, number],
+) {
   const low = m.units === 'ising' ? -1 : 0;
   let close = 0;
   const means: number[][] = [];
@@ -34,7 +41,9 @@ export function layer(m: Model, input: number[][], hidden: boolean, step: number
     const sr: number[] = [];
     for (let j = 0; j < units; j++) {
       let x = hidden ? (m.b[j] as number) : (m.a[j] as number);
-      row.forEach((v, k) => (x += v * (hidden ? (m.W[k * m.nh + j] as number) : (m.W[j * m.nh + k] as number))));
+      row.forEach(
+        (v, k) => (x += v * (hidden ? (m.W[k * m.nh + j] as number) : (m.W[j * m.nh + k] as number))),
+      );
       mr.push(m.units === 'ising' ? Math.tanh(x) : sigmoid(x));
       const p = m.units === 'ising' ? sigmoid(2 * x) : sigmoid(x);
       const u = unitFloat(philox4x32([j, r, step, stream], key)[0]);
@@ -48,7 +57,14 @@ export function layer(m: Model, input: number[][], hidden: boolean, step: number
 }
 
 /** CD-k (chains = data rows) or PCD-k (explicit chain start) gradient, replayed on the CPU. */
-export function replayGradient(m: Model, v0: number[][], k: number, step: number, key: [number, number], chainStart?: number[][]) {
+export function replayGradient(
+  m: Model,
+  v0: number[][],
+  k: number,
+  step: number,
+  key: [number, number],
+  chainStart?: number[][],
+) {
   const H = (g: number): number => streamWord(RngPurpose.rbmHidden, g);
   const V = (g: number): number => streamWord(RngPurpose.rbmVisible, g);
   const pos = layer(m, v0, true, step, H(0), key);
@@ -82,10 +98,14 @@ export function replayGradient(m: Model, v0: number[][], k: number, step: number
       for (let r = 0; r < Q; r++) q += (vs[r]![i] as number) * (hm[r]![j] as number);
       dW[i * m.nh + j] = p / P - q / Q;
     }
-    da[i] = v0.reduce((s, row) => s + (row[i] as number), 0) / P - vs.reduce((s, row) => s + (row[i] as number), 0) / Q;
+    da[i] =
+      v0.reduce((s, row) => s + (row[i] as number), 0) / P -
+      vs.reduce((s, row) => s + (row[i] as number), 0) / Q;
   }
   for (let j = 0; j < m.nh; j++) {
-    db[j] = pos.means.reduce((s, row) => s + (row[j] as number), 0) / P - hm.reduce((s, row) => s + (row[j] as number), 0) / Q;
+    db[j] =
+      pos.means.reduce((s, row) => s + (row[j] as number), 0) / P -
+      hm.reduce((s, row) => s + (row[j] as number), 0) / Q;
   }
   return { dW, da, db, close, chainEnd: vs };
 }
@@ -93,7 +113,8 @@ export function replayGradient(m: Model, v0: number[][], k: number, step: number
 export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
   expect(got.length).toBe(want.length);
   let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
+  for (let i = 0; i < want.length; i++)
+    worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
   expect(worst).toBeLessThan(tol);
 }
 
@@ -108,4 +129,3 @@ export function model(units: RbmUnits, nv: number, nh: number, seed: number): Mo
     b: Float32Array.from({ length: nh }, () => (rand() - 0.5) * 0.5),
   };
 }
-

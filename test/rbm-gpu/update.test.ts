@@ -23,7 +23,9 @@ describe('RBM CD-k / PCD-k update vs CPU replay', () => {
     const low = units === 'ising' ? -1 : 0;
     const rand = lcg(3);
     const rows = 20;
-    const data = Array.from({ length: rows }, () => Array.from({ length: m.nv }, () => (rand() < 0.4 ? 1 : low)));
+    const data = Array.from({ length: rows }, () =>
+      Array.from({ length: m.nv }, () => (rand() < 0.4 ? 1 : low)),
+    );
     await checked(device, async () => {
       const rbm = new RbmEngine(device, { nv: m.nv, nh: m.nh, units, seed: 5, parameters: m });
       try {
@@ -53,7 +55,9 @@ describe('RBM CD-k / PCD-k update vs CPU replay', () => {
     const chains = 12;
     const initStream = streamWord(RngPurpose.rbmInit, 1);
     const start = Array.from({ length: chains }, (_, c) =>
-      Array.from({ length: m.nv }, (_, i) => (philox4x32([c * m.nv + i, 0, 0, initStream], key)[0] >>> 31 ? 1 : 0)),
+      Array.from({ length: m.nv }, (_, i) =>
+        philox4x32([c * m.nv + i, 0, 0, initStream], key)[0] >>> 31 ? 1 : 0,
+      ),
     );
     await checked(device, async () => {
       const rbm = new RbmEngine(device, { nv: m.nv, nh: m.nh, seed: 8, parameters: m });
@@ -114,7 +118,7 @@ describe('RBM CD-k / PCD-k update vs CPU replay', () => {
               m2[i] = o.beta2 * (m2[i] as number) + (1 - o.beta2) * gi * gi;
               const mh = (m1[i] as number) / (1 - o.beta1 ** t);
               const vh = (m2[i] as number) / (1 - o.beta2 ** t);
-              next[i] = th + (o.lr as number) * mh / (Math.sqrt(vh) + o.epsilon);
+              next[i] = th + ((o.lr as number) * mh) / (Math.sqrt(vh) + o.epsilon);
             }
           }
           theta = next;
