@@ -2,7 +2,8 @@
 // The base model (β = 0) is uniform over visible states; the intermediate unnormalised marginals are
 //   ln p*_β(v) = β·a·v + Σ_j act(β·x_j),  x_j = b_j + W_j·v  (act = softplus for {0,1}, ln 2cosh for ±1)
 // and each step adds ln p*_{βnext}(v) − ln p*_{βprev}(v) to the run's log weight. `hiddenInput` holds
-// the x_j of the runs' current visible states (from the layer kernel with outputInput). Needs: dispatch.
+// the x_j of the runs' current visible states (from the layer kernel with outputInput).
+// Needs: activation.
 
 struct AisParams {
   runs: u32,
@@ -20,16 +21,7 @@ struct AisParams {
 @group(0) @binding(3) var<storage, read> hiddenInput: array<f32>;
 @group(0) @binding(4) var<storage, read_write> logWeights: array<f32>;
 
-override isingUnits: bool = false;
 override workgroupSize: u32 = 64u;
-
-fn activationTerm(x: f32) -> f32 {
-  if (isingUnits) {
-    let ax = abs(x);
-    return ax + log(1.0 + exp(-2.0 * ax));
-  }
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
-}
 
 @compute @workgroup_size(workgroupSize)
 fn accumulateWeights(@builtin(global_invocation_id) id: vec3<u32>) {

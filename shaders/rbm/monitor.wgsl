@@ -1,11 +1,12 @@
 // RBM monitoring kernels over an explicit dense weight matrix W [nv × nh] (a conv RBM passes its tied
-// dense matrix) with biases a [nv], b [nh], all in `model` = [W | a | b]. Needs: dispatch.
+// dense matrix) with biases a [nv], b [nh], all in `model` = [W | a | b].
 //
 // freeEnergy: F(v_r) for each row r of `states` [rows × nv]:
 //   {0,1}: F(v) = −a·v − Σ_j softplus(b_j + W_j·v);   ±1: F(s) = −a·s − Σ_j ln 2cosh(b_j + W_j·s)
 // enumerateLayer: −F of every state of the smaller layer (index bits = unit values, bit 1 → 1 / +1):
 //   hiddenSide: −F(h) = b·h + Σ_i act(a_i + W_i·h); otherwise −F(v) = a·v + Σ_j act(b_j + W_j·v)
 // so that ln Z = logsumexp over the 2^n states (done on the host in f64). Serial sums in a fixed order.
+// Needs: dispatch, activation.
 
 struct MonitorParams {
   nv: u32,
@@ -23,17 +24,7 @@ struct MonitorParams {
 @group(0) @binding(2) var<storage, read> rowsIn: array<f32>;
 @group(0) @binding(3) var<storage, read_write> result: array<f32>;
 
-override isingUnits: bool = false;
 override workgroupSize: u32 = 64u;
-
-/// softplus(x) = ln(1 + eˣ) or ln 2cosh(x) = |x| + ln(1 + e^{−2|x|}), written to avoid overflow.
-fn activationTerm(x: f32) -> f32 {
-  if (isingUnits) {
-    let ax = abs(x);
-    return ax + log(1.0 + exp(-2.0 * ax));
-  }
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
-}
 
 fn unitValue(bit: u32) -> f32 {
   return select(select(0.0, -1.0, isingUnits), 1.0, bit == 1u);

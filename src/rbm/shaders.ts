@@ -1,4 +1,5 @@
 /** WGSL sources of the RBM kernels (shaders/rbm/), composed with the common fragments. */
+import activation from '../../shaders/rbm/activation.wgsl?raw';
 import ais from '../../shaders/rbm/ais.wgsl?raw';
 import batch from '../../shaders/rbm/batch.wgsl?raw';
 import convGradient from '../../shaders/rbm/conv-gradient.wgsl?raw';
@@ -21,6 +22,6 @@ export const rbmSources = {
   gradient: { label: 'rbm-gradient', code: gradient },
   convGradient: { label: 'rbm-conv-gradient', code: convGradient },
   optimizer: { label: 'rbm-optimizer', code: composeWgsl(wgsl.dispatch, optimizer) },
-  monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, monitor) },
-  ais: { label: 'rbm-ais', code: ais },
+  monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, activation, monitor) },
+  ais: { label: 'rbm-ais', code: composeWgsl(activation, ais) },
 } satisfies Record<string, KernelSource>;
