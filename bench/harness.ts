@@ -1,5 +1,6 @@
 /** Shared benchmark plumbing: repeated timing with GPU timestamps when available, medians. */
 import { GpuTimer, submitStep, timeStep, type Encodable } from '../src/index.ts';
+import { mulberry32 } from '../src/reference/prng.ts';
 
 export type TimingSource = 'timestamp-query' | 'wall-clock';
 
@@ -55,14 +56,5 @@ export function timeCpu(fn: () => void, repeats: number): Timing {
   return { ms: median(samples), source: 'wall-clock', repeats };
 }
 
-/** A deterministic PRNG for benchmark inputs (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG for benchmark inputs. */
+export const seededRandom = mulberry32;

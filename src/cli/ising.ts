@@ -224,6 +224,19 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
   }
 }
 
+/** --algo and --kernel, shared by `ising` and `generate`. */
+function algoOption(): Option {
+  return new Option('--algo <a>', 'metropolis | heatbath')
+    .argParser(choiceArg('--algo', ['metropolis', 'heatbath'] as const))
+    .default('metropolis');
+}
+
+function kernelOption(): Option {
+  return new Option('--kernel <k>', 'simple | packed (L multiple of 32)')
+    .argParser(choiceArg('--kernel', ['simple', 'packed'] as const))
+    .default('simple');
+}
+
 export function registerIsing(program: Command): void {
   program
     .command('ising')
@@ -246,18 +259,8 @@ export function registerIsing(program: Command): void {
     .option('--replicas <n>', 'independent replicas', integerArg('--replicas', 1), 64)
     .option('--therm <n>', 'thermalisation sweeps', integerArg('--therm', 0), 1000)
     .option('--sweeps <n>', 'measured sweeps', integerArg('--sweeps', 0), 10000)
-    .option(
-      '--algo <a>',
-      'metropolis | heatbath',
-      choiceArg('--algo', ['metropolis', 'heatbath'] as const),
-      'metropolis',
-    )
-    .option(
-      '--kernel <k>',
-      'simple | packed (L multiple of 32)',
-      choiceArg('--kernel', ['simple', 'packed'] as const),
-      'simple',
-    )
+    .addOption(algoOption())
+    .addOption(kernelOption())
     .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option(
       '--corr-every <n>',
@@ -290,18 +293,8 @@ export function registerIsing(program: Command): void {
       'independent chains per temperature (default min(8, samples))',
       integerArg('--chains', 1),
     )
-    .option(
-      '--algo <a>',
-      'metropolis | heatbath',
-      choiceArg('--algo', ['metropolis', 'heatbath'] as const),
-      'metropolis',
-    )
-    .option(
-      '--kernel <k>',
-      'simple | packed (L multiple of 32)',
-      choiceArg('--kernel', ['simple', 'packed'] as const),
-      'simple',
-    )
+    .addOption(algoOption())
+    .addOption(kernelOption())
     .option('--seed <n>', 'random seed', integerArg('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option(
       '--format <f>',

@@ -8,18 +8,7 @@ import {
   integratedAutocorrelationTime,
   meanWithError,
 } from '../../src/stats/index.ts';
-
-/** mulberry32: a small fixed-seed uniform generator on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/reference/prng.ts';
 
 /** Standard normal deviates by Box–Muller from mulberry32(seed). */
 function gaussian(seed: number): () => number {

@@ -6,18 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isingEstimators, type IsingEstimates } from '../../src/stats/index.ts';
 import { enumerateIsing } from '../../src/reference/exact-ising.ts';
-
-/** mulberry32: a small fixed-seed uniform generator on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/reference/prng.ts';
 
 const L = 4;
 const N = L * L;

@@ -1,18 +1,7 @@
 /** The jackknife against closed forms: linear functions, the delta method for x̄², and the exact bias of x̄². */
 import { describe, expect, it } from 'vitest';
 import { binderCumulant, blockMeans, jackknife, jackknifeSeries } from '../../src/stats/index.ts';
-
-/** mulberry32: a small fixed-seed uniform generator on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/reference/prng.ts';
 
 /** n normal deviates N(mu, sigma²) by Box–Muller. */
 function normals(n: number, seed: number, mu = 0, sigma = 1): Float64Array {
