@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { benchIsing } from '../../bench/ising.ts';
 import { benchRandom } from '../../bench/random.ts';
 import { benchReduce } from '../../bench/reduce.ts';
+import { benchRbm, formatRbmReport, RBM_BENCH_MODELS, type RbmBenchModel, type RbmSuiteReport } from '../../bench/rbm.ts';
+import { runBrowserRbm, runSklearnRbm, sklearnUnavailable } from '../../bench/rbm-browser/harness.ts';
 import { GpuContext } from '../gpu/device.ts';
-import { integerArg, integerListArg } from './args.ts';
+import { choiceArg, integerArg, integerListArg } from './args.ts';
 
 const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
 const parseSizes = integerListArg('--sizes', 1, 2 ** 28);
@@ -103,4 +105,96 @@ export function registerBench(program: Command): void {
         process.stdout.write(`peer ${report.peer.name}, L=${report.peer.L}: ${report.peer.flipsPerNs.toFixed(4)} flips/ns\n`);
       });
     });
+
+  bench
+    .command('rbm')
+    .description('RBM CD-k training throughput (dense 1024×256, conv 32×32/8×8) vs TensorFlow.js in the browser and scikit-learn')
+    .option('--steps <n>', 'timed updates per configuration (default 3 on a software adapter, 50 on hardware)', parseCount('--steps', 100000))
+    .option('--warmup <n>', 'untimed updates first (default 1 on software, 5 on hardware)', integerArg('--warmup', 0, 10000))
+    .option('--models <list>', 'comma-separated: dense, conv', (v: string) => v.split(',').map((m) => choiceArg('--models', ['dense', 'conv'] as const)(m.trim())), ['dense', 'conv'])
+    .option('--ks <list>', 'Gibbs steps per update, comma-separated', integerListArg('--ks', 1, 1000), [1, 3])
+    .option('--batch <n>', 'minibatch size', parseCount('--batch', 100000), 100)
+    .option('--tfjs-rng <list>', "TF.js Bernoulli draws: 'uniform' (tf.randomUniform), 'hash' (on-device); default uniform on software, both on hardware", (v: string) => v.split(',').map((m) => choiceArg('--tfjs-rng', ['uniform', 'hash'] as const)(m.trim())))
+    .option('--tfjs-backends <list>', 'TF.js backends to try, in order (the first that initialises is used)', (v: string) => v.split(',').map((m) => choiceArg('--tfjs-backends', ['webgpu', 'webgl', 'cpu'] as const)(m.trim())), ['webgpu', 'webgl', 'cpu'])
+    .option('--no-browser', 'skip the browser harness (TF.js peer and in-page blockspin)')
+    .option('--no-browser-blockspin', 'in the browser harness, time only TF.js')
+    .option('--no-sklearn', 'skip the scikit-learn peer')
+    .option('--json', 'print one JSON object')
+    .action(
+      async (options: {
+        steps?: number;
+        warmup?: number;
+        models: RbmBenchModel[];
+        ks: number[];
+        batch: number;
+        tfjsRng?: ('uniform' | 'hash')[];
+        tfjsBackends: string[];
+        browser: boolean;
+        browserBlockspin: boolean;
+        sklearn: boolean;
+        json?: boolean;
+      }) => {
+        const log = (m: string): void => void process.stderr.write(`${m}\n`);
+        const notes: string[] = [];
+        const { batch, ks, models } = options;
+        const { report, steps, warmup } = await withGpu(async (gpu) => {
+          const adapter = gpu.summary;
+          const steps = options.steps ?? (adapter.software ? 3 : 50);
+          const warmup = options.warmup ?? (adapter.software ? 1 : 5);
+          log(`bench rbm: blockspin on ${adapter.vendor} ${adapter.architecture} (Node, Dawn): ${steps} timed updates after ${warmup}`);
+          const results = (await benchRbm(gpu.device, { models, ks, batch, steps, warmup })).map((r) => ({ ...r, runtime: 'node' as const }));
+          const report: RbmSuiteReport = { adapter, results, peers: [], browser: null, notes: [] };
+          return { report, steps, warmup };
+        });
+        const { software } = report.adapter;
+        notes.push(`${steps} timed updates after ${warmup} warm-up per configuration`);
+
+        if (options.sklearn && !(models.includes('dense') && ks.includes(1))) {
+          notes.push('scikit-learn peer omitted: BernoulliRBM is dense PCD-1 only (needs --models dense and k = 1)');
+        } else if (options.sklearn) {
+          const why = sklearnUnavailable();
+          if (why) notes.push(`scikit-learn peer omitted: ${why}`);
+          else {
+            log('bench rbm: scikit-learn BernoulliRBM (CPU)');
+            const r = await runSklearnRbm({ batch, nv: RBM_BENCH_MODELS.dense.nv, nh: RBM_BENCH_MODELS.dense.nh });
+            report.peers.push({ name: r.name, model: 'dense', batch: r.batch, k: r.k, samplesPerSec: r.samplesPerSec, gflops: r.gflops });
+          }
+        }
+
+        if (options.browser) {
+          try {
+            const rngs = options.tfjsRng ?? (software ? ['uniform'] : ['uniform', 'hash']);
+            const run = await runBrowserRbm({ models, ks, batch, steps, warmup, rngs, backends: options.tfjsBackends, software, blockspin: options.browserBlockspin, log });
+            const page = run.report;
+            notes.push(...page.notes);
+            if (page.status === 'error') {
+              notes.push(`browser harness failed: ${page.error}; console: ${run.consoleErrors.join(' | ') || '–'}`);
+            }
+            const a = report.adapter;
+            if (page.adapter && `${page.adapter.vendor} ${page.adapter.architecture}` !== `${a.vendor} ${a.architecture}`) {
+              notes.push(`the browser's adapter (${page.adapter.vendor} ${page.adapter.architecture}) is not Node's (${a.vendor} ${a.architecture})`);
+            }
+            notes.push('browser rows are timed back to back with TF.js in one page; Node rows in an earlier phase of this run');
+            for (const r of page.blockspin) report.results.push({ ...r, runtime: 'browser' });
+            const t = page.tfjs;
+            if (t) {
+              if (t.convCheck !== null) notes.push(`TF.js conv layers agree with plain loops over the torus to ${t.convCheck.toExponential(1)}`);
+              if (t.failed.length) notes.push(`TF.js backends that did not initialise: ${t.failed.join('; ')}`);
+              for (const r of t.results) {
+                const rng = r.rng === 'uniform' ? 'tf.randomUniform' : 'on-device hash RNG';
+                report.peers.push({ name: `TensorFlow.js ${t.version} ${t.backend} (browser, ${rng})`, model: r.model, batch: r.batch, k: r.k, samplesPerSec: r.samplesPerSec, gflops: r.gflops, tfjsRng: r.rng });
+              }
+            }
+            report.browser = { chromium: run.chromium, adapter: page.adapter, tfjsBackend: t?.backend ?? null, tfjsAdapter: t?.adapter ?? null, convCheck: t?.convCheck ?? null };
+          } catch (err) {
+            notes.push(`browser harness (TF.js peer) not run: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        } else {
+          notes.push('browser harness skipped (--no-browser): no TensorFlow.js peer');
+        }
+        report.notes.push(...notes);
+        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else process.stdout.write(formatRbmReport(report));
+      },
+    );
 }
