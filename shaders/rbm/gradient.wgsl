@@ -2,7 +2,8 @@
 // buffer laid out like the parameters: [dW (nv × nh) | da (nv) | db (nh)].
 //
 // weightGradient: dW[i, j] = (1/P) Σ_r v⁺[r, i]·h⁺[r, j] − (1/Q) Σ_r v⁻[r, i]·h⁻[r, j], batched Vᵀ·H
-// products tiled over the rows (P data rows, Q chains: PCD may use a chain count ≠ the batch size).
+// products tiled over the rows and register-blocked (P data rows, Q chains: PCD may use a chain count
+// ≠ the batch size).
 // biasGradient: da[i] = mean_r v⁺[r, i] − mean_r v⁻[r, i], db likewise, one invocation per bias (a serial
 // loop in a fixed order, so results are reproducible).
 
@@ -23,46 +24,81 @@ struct GradientParams {
 @group(0) @binding(4) var<storage, read> hiddenNegative: array<f32>;
 @group(0) @binding(5) var<storage, read_write> gradient: array<f32>;
 
-override TILE: u32 = 16u;
+const BLOCK: u32 = 64u;
+const KSTEP: u32 = 16u;
 
-var<workgroup> vPos: array<f32, TILE * TILE>;
-var<workgroup> hPos: array<f32, TILE * TILE>;
-var<workgroup> vNeg: array<f32, TILE * TILE>;
-var<workgroup> hNeg: array<f32, TILE * TILE>;
+// Tiles of 16 rows × 64 columns: visible columns i0 … i0+63 and hidden columns j0 … j0+63.
+var<workgroup> vPos: array<f32, KSTEP * BLOCK>;
+var<workgroup> hPos: array<f32, KSTEP * BLOCK>;
+var<workgroup> vNeg: array<f32, KSTEP * BLOCK>;
+var<workgroup> hNeg: array<f32, KSTEP * BLOCK>;
 
-@compute @workgroup_size(TILE, TILE)
+fn load(values: u32, r: u32, rows: u32, column: u32, width: u32) -> f32 {
+  if (r >= rows || column >= width) {
+    return 0.0;
+  }
+  switch (values) {
+    case 0u: {
+      return visiblePositive[r * width + column];
+    }
+    case 1u: {
+      return hiddenPositive[r * width + column];
+    }
+    case 2u: {
+      return visibleNegative[r * width + column];
+    }
+    default: {
+      return hiddenNegative[r * width + column];
+    }
+  }
+}
+
+/// A 64×64 block of dW per 16×16 workgroup; invocation (tx, ty) owns visible rows i0 + ty + 16·a and
+/// hidden columns j0 + tx + 16·b (a, b < 4), accumulating both products over 16 batch rows per step.
+@compute @workgroup_size(16, 16)
 fn weightGradient(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
   @builtin(local_invocation_id) local: vec3<u32>,
 ) {
-  // workgroupId.x: hidden tile (j), workgroupId.y: visible tile (i).
-  let i = workgroupId.y * TILE + local.y;
-  let j = workgroupId.x * TILE + local.x;
-  var positive = 0.0;
-  var negative = 0.0;
-  let tiles = (max(params.rowsPositive, params.rowsNegative) + TILE - 1u) / TILE;
-  for (var t = 0u; t < tiles; t++) {
-    // Invocation (y, x) loads row t·TILE + y: visible column i0 + x and hidden column j0 + x.
-    let r = t * TILE + local.y;
-    let vi = workgroupId.y * TILE + local.x;
-    let hj = workgroupId.x * TILE + local.x;
-    let pos = r < params.rowsPositive;
-    let neg = r < params.rowsNegative;
-    let vOk = vi < params.nv;
-    let hOk = hj < params.nh;
-    vPos[local.y * TILE + local.x] = select(0.0, visiblePositive[r * params.nv + vi], pos && vOk);
-    vNeg[local.y * TILE + local.x] = select(0.0, visibleNegative[r * params.nv + vi], neg && vOk);
-    hPos[local.y * TILE + local.x] = select(0.0, hiddenPositive[r * params.nh + hj], pos && hOk);
-    hNeg[local.y * TILE + local.x] = select(0.0, hiddenNegative[r * params.nh + hj], neg && hOk);
+  // workgroupId.x: hidden block (j), workgroupId.y: visible block (i).
+  let j0 = workgroupId.x * BLOCK;
+  let i0 = workgroupId.y * BLOCK;
+  let tx = local.x;
+  let ty = local.y;
+  let lid = ty * 16u + tx;
+  var positive: array<vec4<f32>, 4>;
+  var negative: array<vec4<f32>, 4>;
+  let steps = (max(params.rowsPositive, params.rowsNegative) + KSTEP - 1u) / KSTEP;
+  for (var s = 0u; s < steps; s++) {
+    let r0 = s * KSTEP;
+    for (var q = 0u; q < 4u; q++) {
+      let e = lid + 256u * q;
+      let r = r0 + e / BLOCK;
+      let c = e % BLOCK;
+      vPos[e] = load(0u, r, params.rowsPositive, i0 + c, params.nv);
+      hPos[e] = load(1u, r, params.rowsPositive, j0 + c, params.nh);
+      vNeg[e] = load(2u, r, params.rowsNegative, i0 + c, params.nv);
+      hNeg[e] = load(3u, r, params.rowsNegative, j0 + c, params.nh);
+    }
     workgroupBarrier();
-    for (var k = 0u; k < TILE; k++) {
-      positive += vPos[k * TILE + local.y] * hPos[k * TILE + local.x];
-      negative += vNeg[k * TILE + local.y] * hNeg[k * TILE + local.x];
+    for (var k = 0u; k < KSTEP; k++) {
+      let hp = vec4<f32>(hPos[k * BLOCK + tx], hPos[k * BLOCK + tx + 16u], hPos[k * BLOCK + tx + 32u], hPos[k * BLOCK + tx + 48u]);
+      let hn = vec4<f32>(hNeg[k * BLOCK + tx], hNeg[k * BLOCK + tx + 16u], hNeg[k * BLOCK + tx + 32u], hNeg[k * BLOCK + tx + 48u]);
+      for (var a = 0u; a < 4u; a++) {
+        positive[a] += vPos[k * BLOCK + ty + 16u * a] * hp;
+        negative[a] += vNeg[k * BLOCK + ty + 16u * a] * hn;
+      }
     }
     workgroupBarrier();
   }
-  if (i < params.nv && j < params.nh) {
-    gradient[i * params.nh + j] = positive / f32(params.rowsPositive) - negative / f32(params.rowsNegative);
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + ty + 16u * a;
+    for (var b = 0u; b < 4u; b++) {
+      let j = j0 + tx + 16u * b;
+      if (i < params.nv && j < params.nh) {
+        gradient[i * params.nh + j] = positive[a][b] / f32(params.rowsPositive) - negative[a][b] / f32(params.rowsNegative);
+      }
+    }
   }
 }
 

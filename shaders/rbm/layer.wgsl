@@ -1,18 +1,22 @@
-// Conditional sampling of one dense RBM layer for a batch, as a tiled matrix product fused with bias,
-// activation and the Bernoulli draw (layer-common.wgsl). Needs: wide-math, philox, layer-common.
+// Conditional sampling of one dense RBM layer for a batch, as a tiled, register-blocked matrix product
+// fused with bias, activation and the Bernoulli draw (layer-common.wgsl). Needs: wide-math, philox,
+// layer-common.
 //
 //   x[r, j] = bias[j] + Σ_k input[r, k] · W'(k, j)      r < rows (batch), j < units (this layer)
 //
 // with W' = W (hidden layer: W is [fanIn × units] row-major) or W' = Wᵀ (visible layer: W is
 // [units × fanIn], override `transposeWeights`); W and the biases live in one `parameters` buffer.
-// Each workgroup computes a TILE × TILE block of x, staging TILE × TILE tiles of `input` and of W' in
-// workgroup memory (one load per invocation per tile).
+// Each 16×16 workgroup computes a 64×64 block of x: invocation (tx, ty) owns rows ty + 16·a and columns
+// tx + 16·b (a, b < 4), so its writes are coalesced. K advances 16 at a time through workgroup tiles of
+// input [64 × 16] and W' [16 × 64], each invocation loading 4 + 4 values and doing 16 multiply-adds per k.
 
-override TILE: u32 = 16u;
+const BLOCK: u32 = 64u;
+const KSTEP: u32 = 16u;
+
 override transposeWeights: bool = false;
 
-var<workgroup> inputTile: array<f32, TILE * TILE>;
-var<workgroup> weightTile: array<f32, TILE * TILE>;
+var<workgroup> inputTile: array<f32, BLOCK * KSTEP>;
+var<workgroup> weightTile: array<f32, KSTEP * BLOCK>;
 
 fn weightAt(k: u32, j: u32) -> f32 {
   if (k >= params.fanIn || j >= params.units) {
@@ -24,29 +28,55 @@ fn weightAt(k: u32, j: u32) -> f32 {
   return parameters[k * params.units + j];
 }
 
-@compute @workgroup_size(TILE, TILE)
+fn inputAt(r: u32, k: u32) -> f32 {
+  if (r >= params.rows || k >= params.fanIn) {
+    return 0.0;
+  }
+  return input[r * params.fanIn + k];
+}
+
+@compute @workgroup_size(16, 16)
 fn sampleLayer(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
   @builtin(local_invocation_id) local: vec3<u32>,
 ) {
-  // workgroupId.x: column tile (units), workgroupId.y: row tile (batch); both grids are small.
-  let j = workgroupId.x * TILE + local.x;
-  let r = workgroupId.y * TILE + local.y;
-  var acc = 0.0;
-  let tiles = (params.fanIn + TILE - 1u) / TILE;
-  for (var t = 0u; t < tiles; t++) {
-    let kIn = t * TILE + local.x;
-    let rowIn = workgroupId.y * TILE + local.y;
-    inputTile[local.y * TILE + local.x] = select(0.0, input[rowIn * params.fanIn + kIn], rowIn < params.rows && kIn < params.fanIn);
-    weightTile[local.y * TILE + local.x] = weightAt(t * TILE + local.y, j);
+  // workgroupId.x: column block (units), workgroupId.y: row block (batch).
+  let col0 = workgroupId.x * BLOCK;
+  let row0 = workgroupId.y * BLOCK;
+  let tx = local.x;
+  let ty = local.y;
+  let lid = ty * 16u + tx;
+  var acc: array<vec4<f32>, 4>;
+  let steps = (params.fanIn + KSTEP - 1u) / KSTEP;
+  for (var s = 0u; s < steps; s++) {
+    let k0 = s * KSTEP;
+    // 1024 values per tile, 4 per invocation: input tile row-major [64 × 16], weight tile [16 × 64].
+    for (var q = 0u; q < 4u; q++) {
+      let e = lid + 256u * q;
+      inputTile[e] = inputAt(row0 + e / KSTEP, k0 + e % KSTEP);
+      weightTile[e] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
+    }
     workgroupBarrier();
-    for (var k = 0u; k < TILE; k++) {
-      acc += inputTile[local.y * TILE + k] * weightTile[k * TILE + local.x];
+    for (var k = 0u; k < KSTEP; k++) {
+      let w = vec4<f32>(
+        weightTile[k * BLOCK + tx],
+        weightTile[k * BLOCK + tx + 16u],
+        weightTile[k * BLOCK + tx + 32u],
+        weightTile[k * BLOCK + tx + 48u],
+      );
+      for (var a = 0u; a < 4u; a++) {
+        acc[a] += inputTile[(ty + 16u * a) * KSTEP + k] * w;
+      }
     }
     workgroupBarrier();
   }
-  if (r >= params.rows || j >= params.units) {
-    return;
+  for (var a = 0u; a < 4u; a++) {
+    let r = row0 + ty + 16u * a;
+    for (var b = 0u; b < 4u; b++) {
+      let j = col0 + tx + 16u * b;
+      if (r < params.rows && j < params.units) {
+        writeUnit(r, j, acc[a][b] + parameters[params.biasOffset + j]);
+      }
+    }
   }
-  writeUnit(r, j, acc + parameters[params.biasOffset + j]);
 }

@@ -103,7 +103,8 @@ export interface RbmParameters {
   b: Float32Array;
 }
 
-const TILE = 16;
+/** Output block (rows × columns) of one dense-product workgroup (shaders/rbm/layer.wgsl, gradient.wgsl). */
+const BLOCK = 64;
 const WORKGROUP = 64;
 
 function positiveInteger(name: string, value: unknown, max = 0xffffffff): number {
@@ -473,14 +474,9 @@ export class RbmEngine {
         })
       : new Dispatch(this.device, {
           label,
-          pipeline: program.pipeline('sampleLayer', {
-            TILE,
-            transposeWeights: !hidden,
-            isingUnits,
-            outputInput,
-          }),
+          pipeline: program.pipeline('sampleLayer', { transposeWeights: !hidden, isingUnits, outputInput }),
           bindGroups,
-          workgroups: [Math.ceil(units / TILE), Math.ceil(rows / TILE), 1],
+          workgroups: [Math.ceil(units / BLOCK), Math.ceil(rows / BLOCK), 1],
         });
     return { dispatch, uniforms, view };
   }
@@ -677,9 +673,9 @@ export class RbmEngine {
           })
         : new Dispatch(device, {
             label: 'rbm weightGradient',
-            pipeline: gradientProgram.pipeline('weightGradient', { TILE }),
+            pipeline: gradientProgram.pipeline('weightGradient'),
             bindGroups: [gradientGroup],
-            workgroups: [Math.ceil(nh / TILE), Math.ceil(nv / TILE), 1],
+            workgroups: [Math.ceil(nh / BLOCK), Math.ceil(nv / BLOCK), 1],
           }),
       new Dispatch(device, {
         label: c ? 'rbm biasGradientConv' : 'rbm biasGradient',
