@@ -3,7 +3,8 @@
 //
 // Outputs: means[r, j] = E[unit | input] (sigmoid(x) for {0,1}, tanh(x) for ±1 units) and
 // samples[r, j] = 1 (or +1) iff u < P(unit = 1 / +1), else 0 (or −1), where P = sigmoid(x) for {0,1}
-// and sigmoid(2x) for ±1 (PHYSICS.md), and u = unitFloat(Philox(j, r, step, rngStream).x).
+// and sigmoid(2x) for ±1 (PHYSICS.md), and u = unitFloat(word j mod 4 of Philox(⌊j/4⌋, r, step, rngStream)):
+// four neighbouring units share one Philox block, each using its own word (no number is used twice).
 // Needs: wide-math, philox.
 
 struct LayerParams {
@@ -58,7 +59,7 @@ fn writeUnit(r: u32, j: u32, input: f32) {
   }
   if (params.sample != 0u) {
     let p = select(sigmoid(x), sigmoid(2.0 * x), isingUnits);
-    let u = unitFloat(philox4x32(vec4<u32>(j, r, params.step, params.rngStream), params.key).x);
+    let u = unitFloat(philox4x32(vec4<u32>(j / 4u, r, params.step, params.rngStream), params.key)[j % 4u]);
     samples[i] = select(select(0.0, -1.0, isingUnits), 1.0, u < p);
   }
 }

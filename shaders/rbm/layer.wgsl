@@ -54,7 +54,12 @@ fn sampleLayer(
     for (var q = 0u; q < 4u; q++) {
       let e = lid + 256u * q;
       inputTile[e] = inputAt(row0 + e / KSTEP, k0 + e % KSTEP);
-      weightTile[e] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
+      if (transposeWeights) {
+        // W'(k, j) = W[j, k]: neighbouring invocations read neighbouring k (contiguous in memory).
+        weightTile[(e % KSTEP) * BLOCK + e / KSTEP] = weightAt(k0 + e % KSTEP, col0 + e / KSTEP);
+      } else {
+        weightTile[e] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
+      }
     }
     workgroupBarrier();
     for (var k = 0u; k < KSTEP; k++) {

@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { benchIsing } from '../../bench/ising.ts';
 import { benchRandom } from '../../bench/random.ts';
 import { benchReduce } from '../../bench/reduce.ts';
-import { benchRbm, formatRbmReport, RBM_BENCH_MODELS, type RbmBenchModel, type RbmSuiteReport } from '../../bench/rbm.ts';
+import {
+  benchRbm,
+  formatRbmReport,
+  RBM_BENCH_MODELS,
+  type RbmBenchModel,
+  type RbmSuiteReport,
+} from '../../bench/rbm.ts';
 import { runBrowserRbm, runSklearnRbm, sklearnUnavailable } from '../../bench/rbm-browser/harness.ts';
 import { GpuContext } from '../gpu/device.ts';
 import { choiceArg, integerArg, integerListArg } from './args.ts';
@@ -25,7 +31,9 @@ function ratio(a: number, b: number): string {
 }
 
 export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('run a benchmark suite (figures as ratios against a peer)');
+  const bench = program
+    .command('bench')
+    .description('run a benchmark suite (figures as ratios against a peer)');
 
   bench
     .command('reduce')
@@ -39,8 +47,12 @@ export function registerBench(program: Command): void {
         const out = { adapter: gpu.summary, ...report };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         const a = gpu.summary;
-        process.stdout.write(`adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`);
-        process.stdout.write('| kernel | type | elements | ms | elements/ns | GB/s | vs CPU loop | timing |\n|---|---|---|---|---|---|---|---|\n');
+        process.stdout.write(
+          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
+        );
+        process.stdout.write(
+          '| kernel | type | elements | ms | elements/ns | GB/s | vs CPU loop | timing |\n|---|---|---|---|---|---|---|---|\n',
+        );
         for (const r of report.results) {
           const peer = report.peer.results.find((p) => p.type === r.type && p.elements === r.elements);
           process.stdout.write(
@@ -48,7 +60,9 @@ export function registerBench(program: Command): void {
           );
         }
         for (const p of report.peer.results) {
-          process.stdout.write(`peer ${report.peer.name}: ${p.type} ${p.elements}: ${p.elementsPerNs.toFixed(3)} elements/ns\n`);
+          process.stdout.write(
+            `peer ${report.peer.name}: ${p.type} ${p.elements}: ${p.elementsPerNs.toFixed(3)} elements/ns\n`,
+          );
         }
       });
     });
@@ -65,8 +79,12 @@ export function registerBench(program: Command): void {
         const out = { adapter: gpu.summary, ...report };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         const a = gpu.summary;
-        process.stdout.write(`adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`);
-        process.stdout.write('| kernel | words | ms | words/ns | vs CPU reference | timing |\n|---|---|---|---|---|---|\n');
+        process.stdout.write(
+          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
+        );
+        process.stdout.write(
+          '| kernel | words | ms | words/ns | vs CPU reference | timing |\n|---|---|---|---|---|---|\n',
+        );
         for (const r of report.results) {
           process.stdout.write(
             `| ${r.kernel} | ${r.words} | ${r.ms.toFixed(3)} | ${r.wordsPerNs.toFixed(3)} | ${ratio(r.wordsPerNs, report.peer.wordsPerNs)} | ${r.timing} |\n`,
@@ -79,7 +97,11 @@ export function registerBench(program: Command): void {
   bench
     .command('ising')
     .description('Ising sweeps: spin updates per ns of simple and packed kernels vs a TypeScript Metropolis')
-    .option('--L <list>', 'comma-separated lattice sizes (default 256,512,1024; 256…4096 on hardware)', integerListArg('--L', 2, 65536))
+    .option(
+      '--L <list>',
+      'comma-separated lattice sizes (default 256,512,1024; 256…4096 on hardware)',
+      integerListArg('--L', 2, 65536),
+    )
     .option('--sweeps <n>', 'timed sweeps per configuration', parseCount('--sweeps', 100000))
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
     .option('--json', 'print one JSON object')
@@ -91,31 +113,70 @@ export function registerBench(program: Command): void {
         const report = await benchIsing(gpu.device, { sizes, sweeps, repeats: options.repeats });
         const out = {
           adapter: a,
-          results: report.results.map(({ kernel, algo, L, flipsPerNs, ms, sweeps: n, timing }) => ({ kernel, algo, L, flipsPerNs, ms, sweeps: n, timing })),
+          results: report.results.map(({ kernel, algo, L, flipsPerNs, ms, sweeps: n, timing }) => ({
+            kernel,
+            algo,
+            L,
+            flipsPerNs,
+            ms,
+            sweeps: n,
+            timing,
+          })),
           peer: report.peer,
         };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        process.stdout.write(`adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`);
-        process.stdout.write('| kernel | algo | L | sweeps | flips/ns | vs CPU peer | timing |\n|---|---|---|---|---|---|---|\n');
+        process.stdout.write(
+          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
+        );
+        process.stdout.write(
+          '| kernel | algo | L | sweeps | flips/ns | vs CPU peer | timing |\n|---|---|---|---|---|---|---|\n',
+        );
         for (const r of report.results) {
           process.stdout.write(
             `| ${r.kernel} | ${r.algo} | ${r.L} | ${r.sweeps} | ${r.flipsPerNs.toFixed(4)} | ${ratio(r.flipsPerNs, report.peer.flipsPerNs)} | ${r.timing} |\n`,
           );
         }
-        process.stdout.write(`peer ${report.peer.name}, L=${report.peer.L}: ${report.peer.flipsPerNs.toFixed(4)} flips/ns\n`);
+        process.stdout.write(
+          `peer ${report.peer.name}, L=${report.peer.L}: ${report.peer.flipsPerNs.toFixed(4)} flips/ns\n`,
+        );
       });
     });
 
   bench
     .command('rbm')
-    .description('RBM CD-k training throughput (dense 1024×256, conv 32×32/8×8) vs TensorFlow.js in the browser and scikit-learn')
-    .option('--steps <n>', 'timed updates per configuration (default 3 on a software adapter, 50 on hardware)', parseCount('--steps', 100000))
-    .option('--warmup <n>', 'untimed updates first (default 1 on software, 5 on hardware)', integerArg('--warmup', 0, 10000))
-    .option('--models <list>', 'comma-separated: dense, conv', (v: string) => v.split(',').map((m) => choiceArg('--models', ['dense', 'conv'] as const)(m.trim())), ['dense', 'conv'])
+    .description(
+      'RBM CD-k training throughput (dense 1024×256, conv 32×32/8×8) vs TensorFlow.js in the browser and scikit-learn',
+    )
+    .option(
+      '--steps <n>',
+      'timed updates per configuration (default 3 on a software adapter, 50 on hardware)',
+      parseCount('--steps', 100000),
+    )
+    .option(
+      '--warmup <n>',
+      'untimed updates first (default 1 on software, 5 on hardware)',
+      integerArg('--warmup', 0, 10000),
+    )
+    .option(
+      '--models <list>',
+      'comma-separated: dense, conv',
+      (v: string) => v.split(',').map((m) => choiceArg('--models', ['dense', 'conv'] as const)(m.trim())),
+      ['dense', 'conv'],
+    )
     .option('--ks <list>', 'Gibbs steps per update, comma-separated', integerListArg('--ks', 1, 1000), [1, 3])
     .option('--batch <n>', 'minibatch size', parseCount('--batch', 100000), 100)
-    .option('--tfjs-rng <list>', "TF.js Bernoulli draws: 'uniform' (tf.randomUniform), 'hash' (on-device); default uniform on software, both on hardware", (v: string) => v.split(',').map((m) => choiceArg('--tfjs-rng', ['uniform', 'hash'] as const)(m.trim())))
-    .option('--tfjs-backends <list>', 'TF.js backends to try, in order (the first that initialises is used)', (v: string) => v.split(',').map((m) => choiceArg('--tfjs-backends', ['webgpu', 'webgl', 'cpu'] as const)(m.trim())), ['webgpu', 'webgl', 'cpu'])
+    .option(
+      '--tfjs-rng <list>',
+      "TF.js Bernoulli draws: 'uniform' (tf.randomUniform), 'hash' (on-device); default uniform on software, both on hardware",
+      (v: string) => v.split(',').map((m) => choiceArg('--tfjs-rng', ['uniform', 'hash'] as const)(m.trim())),
+    )
+    .option(
+      '--tfjs-backends <list>',
+      'TF.js backends to try, in order (the first that initialises is used)',
+      (v: string) =>
+        v.split(',').map((m) => choiceArg('--tfjs-backends', ['webgpu', 'webgl', 'cpu'] as const)(m.trim())),
+      ['webgpu', 'webgl', 'cpu'],
+    )
     .option('--no-browser', 'skip the browser harness (TF.js peer and in-page blockspin)')
     .option('--no-browser-blockspin', 'in the browser harness, time only TF.js')
     .option('--no-sklearn', 'skip the scikit-learn peer')
@@ -141,8 +202,13 @@ export function registerBench(program: Command): void {
           const adapter = gpu.summary;
           const steps = options.steps ?? (adapter.software ? 3 : 50);
           const warmup = options.warmup ?? (adapter.software ? 1 : 5);
-          log(`bench rbm: blockspin on ${adapter.vendor} ${adapter.architecture} (Node, Dawn): ${steps} timed updates after ${warmup}`);
-          const results = (await benchRbm(gpu.device, { models, ks, batch, steps, warmup })).map((r) => ({ ...r, runtime: 'node' as const }));
+          log(
+            `bench rbm: blockspin on ${adapter.vendor} ${adapter.architecture} (Node, Dawn): ${steps} timed updates after ${warmup}`,
+          );
+          const results = (await benchRbm(gpu.device, { models, ks, batch, steps, warmup })).map((r) => ({
+            ...r,
+            runtime: 'node' as const,
+          }));
           const report: RbmSuiteReport = { adapter, results, peers: [], browser: null, notes: [] };
           return { report, steps, warmup };
         });
@@ -150,44 +216,97 @@ export function registerBench(program: Command): void {
         notes.push(`${steps} timed updates after ${warmup} warm-up per configuration`);
 
         if (options.sklearn && !(models.includes('dense') && ks.includes(1))) {
-          notes.push('scikit-learn peer omitted: BernoulliRBM is dense PCD-1 only (needs --models dense and k = 1)');
+          notes.push(
+            'scikit-learn peer omitted: BernoulliRBM is dense PCD-1 only (needs --models dense and k = 1)',
+          );
         } else if (options.sklearn) {
           const why = sklearnUnavailable();
           if (why) notes.push(`scikit-learn peer omitted: ${why}`);
           else {
             log('bench rbm: scikit-learn BernoulliRBM (CPU)');
-            const r = await runSklearnRbm({ batch, nv: RBM_BENCH_MODELS.dense.nv, nh: RBM_BENCH_MODELS.dense.nh });
-            report.peers.push({ name: r.name, model: 'dense', batch: r.batch, k: r.k, samplesPerSec: r.samplesPerSec, gflops: r.gflops });
+            const r = await runSklearnRbm({
+              batch,
+              nv: RBM_BENCH_MODELS.dense.nv,
+              nh: RBM_BENCH_MODELS.dense.nh,
+            });
+            report.peers.push({
+              name: r.name,
+              model: 'dense',
+              batch: r.batch,
+              k: r.k,
+              samplesPerSec: r.samplesPerSec,
+              gflops: r.gflops,
+            });
           }
         }
 
         if (options.browser) {
           try {
             const rngs = options.tfjsRng ?? (software ? ['uniform'] : ['uniform', 'hash']);
-            const run = await runBrowserRbm({ models, ks, batch, steps, warmup, rngs, backends: options.tfjsBackends, software, blockspin: options.browserBlockspin, log });
+            const run = await runBrowserRbm({
+              models,
+              ks,
+              batch,
+              steps,
+              warmup,
+              rngs,
+              backends: options.tfjsBackends,
+              software,
+              blockspin: options.browserBlockspin,
+              log,
+            });
             const page = run.report;
             notes.push(...page.notes);
             if (page.status === 'error') {
-              notes.push(`browser harness failed: ${page.error}; console: ${run.consoleErrors.join(' | ') || '–'}`);
+              notes.push(
+                `browser harness failed: ${page.error}; console: ${run.consoleErrors.join(' | ') || '–'}`,
+              );
             }
             const a = report.adapter;
-            if (page.adapter && `${page.adapter.vendor} ${page.adapter.architecture}` !== `${a.vendor} ${a.architecture}`) {
-              notes.push(`the browser's adapter (${page.adapter.vendor} ${page.adapter.architecture}) is not Node's (${a.vendor} ${a.architecture})`);
+            if (
+              page.adapter &&
+              `${page.adapter.vendor} ${page.adapter.architecture}` !== `${a.vendor} ${a.architecture}`
+            ) {
+              notes.push(
+                `the browser's adapter (${page.adapter.vendor} ${page.adapter.architecture}) is not Node's (${a.vendor} ${a.architecture})`,
+              );
             }
-            notes.push('browser rows are timed back to back with TF.js in one page; Node rows in an earlier phase of this run');
+            notes.push(
+              'browser rows are timed back to back with TF.js in one page; Node rows in an earlier phase of this run',
+            );
             for (const r of page.blockspin) report.results.push({ ...r, runtime: 'browser' });
             const t = page.tfjs;
             if (t) {
-              if (t.convCheck !== null) notes.push(`TF.js conv layers agree with plain loops over the torus to ${t.convCheck.toExponential(1)}`);
-              if (t.failed.length) notes.push(`TF.js backends that did not initialise: ${t.failed.join('; ')}`);
+              if (t.convCheck !== null)
+                notes.push(
+                  `TF.js conv layers agree with plain loops over the torus to ${t.convCheck.toExponential(1)}`,
+                );
+              if (t.failed.length)
+                notes.push(`TF.js backends that did not initialise: ${t.failed.join('; ')}`);
               for (const r of t.results) {
                 const rng = r.rng === 'uniform' ? 'tf.randomUniform' : 'on-device hash RNG';
-                report.peers.push({ name: `TensorFlow.js ${t.version} ${t.backend} (browser, ${rng})`, model: r.model, batch: r.batch, k: r.k, samplesPerSec: r.samplesPerSec, gflops: r.gflops, tfjsRng: r.rng });
+                report.peers.push({
+                  name: `TensorFlow.js ${t.version} ${t.backend} (browser, ${rng})`,
+                  model: r.model,
+                  batch: r.batch,
+                  k: r.k,
+                  samplesPerSec: r.samplesPerSec,
+                  gflops: r.gflops,
+                  tfjsRng: r.rng,
+                });
               }
             }
-            report.browser = { chromium: run.chromium, adapter: page.adapter, tfjsBackend: t?.backend ?? null, tfjsAdapter: t?.adapter ?? null, convCheck: t?.convCheck ?? null };
+            report.browser = {
+              chromium: run.chromium,
+              adapter: page.adapter,
+              tfjsBackend: t?.backend ?? null,
+              tfjsAdapter: t?.adapter ?? null,
+              convCheck: t?.convCheck ?? null,
+            };
           } catch (err) {
-            notes.push(`browser harness (TF.js peer) not run: ${err instanceof Error ? err.message : String(err)}`);
+            notes.push(
+              `browser harness (TF.js peer) not run: ${err instanceof Error ? err.message : String(err)}`,
+            );
           }
         } else {
           notes.push('browser harness skipped (--no-browser): no TensorFlow.js peer');

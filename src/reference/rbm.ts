@@ -488,8 +488,8 @@ export interface GibbsUniformShape {
 
 /**
  * The canonical uniforms of `steps` Gibbs steps in the order the oracle consumes them (see `gibbsSteps`):
- * for each step t, hidden [chains·nh] then visible [chains·nv]. Unit j of chain c draws word 0 of
- * philox4x32((j, c, stepWord, streamWord(rbmHidden | rbmVisible, sub)), seedKey(seed)) → unitFloat, with
+ * for each step t, hidden [chains·nh] then visible [chains·nv]. Unit j of chain c draws word j mod 4 of
+ * philox4x32((⌊j/4⌋, c, stepWord, streamWord(rbmHidden | rbmVisible, sub)), seedKey(seed)) → unitFloat, with
  * stepWord and sub given by `shape.layout`. A GPU sampler drawing with the same counters makes the same
  * decisions (up to f32 rounding of P near u).
  */
@@ -514,9 +514,11 @@ export function gibbsUniforms(seed: number | bigint, shape: GibbsUniformShape, s
     const hs = streamWord(RngPurpose.rbmHidden, bySubstream ? subStream + t : subStream);
     const vs = streamWord(RngPurpose.rbmVisible, bySubstream ? subStream + t + 1 : subStream);
     for (let c = 0; c < chains; c++)
-      for (let j = 0; j < nh; j++) out[o++] = unitFloat(philox4x32([j, c, step, hs], key)[0]);
+      for (let j = 0; j < nh; j++)
+        out[o++] = unitFloat(philox4x32([j >>> 2, c, step, hs], key)[j & 3] as number);
     for (let c = 0; c < chains; c++)
-      for (let i = 0; i < nv; i++) out[o++] = unitFloat(philox4x32([i, c, step, vs], key)[0]);
+      for (let i = 0; i < nv; i++)
+        out[o++] = unitFloat(philox4x32([i >>> 2, c, step, vs], key)[i & 3] as number);
   }
   return out;
 }

@@ -46,7 +46,7 @@ export function layer(
       );
       mr.push(m.units === 'ising' ? Math.tanh(x) : sigmoid(x));
       const p = m.units === 'ising' ? sigmoid(2 * x) : sigmoid(x);
-      const u = unitFloat(philox4x32([j, r, step, stream], key)[0]);
+      const u = unitFloat(philox4x32([j >>> 2, r, step, stream], key)[j & 3] as number);
       if (Math.abs(u - p) < 1e-5) close++;
       sr.push(u < p ? 1 : low);
     }
