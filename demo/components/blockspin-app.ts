@@ -9,6 +9,7 @@ import {
   type DeviceLostDetail,
   type PiEstimate,
 } from '../../src/index.ts';
+import './dataset-panel.ts';
 import './ising-view.ts';
 
 /** Where the app is: reflected on the host as `data-status` (tests wait for `ready` or `error`). */
@@ -187,7 +188,8 @@ export class BlockspinApp extends LitElement {
       background: #fbe9e7;
       color: var(--bad);
     }
-    ising-view {
+    ising-view,
+    dataset-panel {
       margin-bottom: 20px;
     }
     .grid {
@@ -458,6 +460,7 @@ export class BlockspinApp extends LitElement {
         this.errorKind === 'unavailable'
           ? nothing
           : html`<ising-view .device=${this.gpu?.device}></ising-view>
+              <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
               <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
       }
       <footer>

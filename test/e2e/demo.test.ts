@@ -5,7 +5,9 @@
  * engine's spins, site by site, in the two palette colours, and the readouts equal a CPU recount; the
  * readouts move; pause, resume, a quench to T = 1 that orders the lattice without losing its state,
  * heat-bath, a field that reverses the magnetisation; in-page errors for bad URL parameters; rebuilds),
- * the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
+ * the data-set panel (a bad L named in the page; a small data set whose download links serve NPY files of
+ * the right shape and a dataset.json that says complete; Cancel offers the partial set marked
+ * incomplete and revokes the old links), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
  * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
  * page throws. Screenshots go to test-results/ (git-ignored).
  */
@@ -335,6 +337,125 @@ function observablesOf(spins: number[], L: number): { energy: number; magnetizat
   return { energy: -bonds / (L * L), magnetization: sum / (L * L) };
 }
 
+// ── the data-set panel (<dataset-panel> inside the app's shadow root) ──────────────────────────────
+
+/** How long a small data set may take on SwiftShader (2000 sweeps of a few 8×8 replicas, plus compilation). */
+const DATASET_TIMEOUT = 120_000;
+
+/** The panel's `data-status`, or '(no panel)'. */
+function panelStatus(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset.status ??
+      '(no panel)',
+  );
+}
+
+/** Every `[data-testid]` element of the panel's shadow root, by test id (the last one of a repeated id). */
+async function panelFields(page: Page): Promise<Record<string, Field>> {
+  return page.evaluate(() => {
+    const out: Record<string, { text: string; value: string | null }> = {};
+    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+    for (const el of panel?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
+      out[el.dataset.testid as string] = {
+        text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
+        value: el.dataset.value ?? null,
+      };
+    }
+    return out;
+  });
+}
+
+/** Waits until the panel reports `data-status` in `statuses`; returns the status reached. */
+async function waitForPanel(
+  page: Page,
+  statuses: string[],
+  log: PageLog,
+  timeout = DATASET_TIMEOUT,
+): Promise<string> {
+  try {
+    await page.waitForFunction(
+      (wanted: string[]) =>
+        wanted.includes(
+          document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset
+            .status ?? '',
+        ),
+      { timeout, polling: 100 },
+      statuses,
+    );
+  } catch (err) {
+    const all = await panelFields(page);
+    throw new Error(
+      `the data-set panel did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
+        `${await panelStatus(page)}; error: ${all['dataset-error']?.text ?? '—'}); ` +
+        `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
+      { cause: err },
+    );
+  }
+  return panelStatus(page);
+}
+
+/** Sets an input or select of the panel and fires `change`, as a user edit would. */
+async function setPanelInput(page: Page, id: string, value: string): Promise<void> {
+  await page.evaluate(
+    (testid: string, v: string) => {
+      const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+      const el = panel?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
+        `[data-testid="${testid}"]`,
+      );
+      if (!el) throw new Error(`the data-set panel has no [data-testid="${testid}"]`);
+      el.value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    id,
+    value,
+  );
+}
+
+async function clickPanel(page: Page, id: string): Promise<void> {
+  await page.evaluate((testid: string) => {
+    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+    const el = panel?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+    if (!el) throw new Error(`the data-set panel has no [data-testid="${testid}"]`);
+    if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
+    el.click();
+  }, id);
+}
+
+/** The panel's download links: the `download` name, the object URL and whether it is marked incomplete. */
+function panelLinks(page: Page): Promise<{ name: string; href: string; incomplete: boolean }[]> {
+  return page.evaluate(() => {
+    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+    return [
+      ...(panel?.shadowRoot?.querySelectorAll<HTMLAnchorElement>('a[data-testid="dataset-file"]') ?? []),
+    ].map((a) => ({
+      name: a.download,
+      href: a.href,
+      incomplete: a.parentElement?.querySelector('.tag')?.textContent?.trim() === 'incomplete',
+    }));
+  });
+}
+
+/** Fetches a (blob) URL inside the page: its bytes, base64-encoded over the bridge. */
+async function fetchInPage(page: Page, url: string): Promise<Uint8Array> {
+  const base64 = await page.evaluate(async (href: string) => {
+    const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000)
+      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  }, url);
+  return new Uint8Array(Buffer.from(base64, 'base64'));
+}
+
+/** The parts of an NPY (version 1) file the test checks: magic, header dict text, data bytes. */
+function npyParts(bytes: Uint8Array): { magic: string; header: string; data: Uint8Array } {
+  const magic = String.fromCharCode(...bytes.subarray(0, 6));
+  const headerLength = (bytes[8] as number) | ((bytes[9] as number) << 8);
+  const header = new TextDecoder('latin1').decode(bytes.subarray(10, 10 + headerLength));
+  return { magic, header, data: bytes.subarray(10 + headerLength) };
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -596,6 +717,135 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await clickControl(page, 'ising-pause');
         await waitForView(page, ['running'], log);
         await waitForReadout(page, 'ising-sweeps', '>', 0);
+        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
+          '',
+        );
+        expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+    },
+    READY_TIMEOUT,
+  );
+
+  it(
+    'generates a data set in the page and offers it for download; names a bad L; Cancel offers the rest as incomplete',
+    async () => {
+      const { page, log } = await openPage('/');
+      try {
+        await waitForPanel(page, ['idle'], log);
+        const defaults = await panelFields(page);
+        expect(field(defaults, 'dataset-status').text).toBe('Ready');
+
+        // A bad value is named in the page, and nothing is generated.
+        await setPanelInput(page, 'dataset-L', '7');
+        await waitForPanel(page, ['error'], log);
+        expect(
+          await page.evaluate(
+            () =>
+              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset
+                .error,
+          ),
+        ).toBe('input');
+        expect(field(await panelFields(page), 'dataset-error').text).toContain(
+          'L = 7 must be even (the checkerboard update needs two sublattices)',
+        );
+        expect(await panelLinks(page)).toEqual([]);
+
+        await setPanelInput(page, 'dataset-L', '8');
+        await waitForPanel(page, ['idle'], log);
+        await setPanelInput(page, 'dataset-temperatures', '2.0,3.0');
+        await setPanelInput(page, 'dataset-samples', '10');
+        expect(await panelStatus(page)).toBe('idle');
+        const t0 = performance.now();
+        await clickPanel(page, 'dataset-generate');
+        expect(await waitForPanel(page, ['complete', 'incomplete', 'error'], log)).toBe('complete');
+        const seconds = (performance.now() - t0) / 1000;
+
+        const links = await panelLinks(page);
+        expect(links.map((l) => l.name)).toEqual([
+          'ising_8x8_T2.0000.npy',
+          'ising_8x8_T3.0000.npy',
+          'dataset.json',
+        ]);
+        expect(links.every((l) => l.href.startsWith('blob:') && !l.incomplete)).toBe(true);
+
+        const npy = npyParts(await fetchInPage(page, (links[0] as { href: string }).href));
+        expect(npy.magic).toBe('\x93NUMPY');
+        expect(npy.header).toContain("'shape': (10, 8, 8)");
+        expect(npy.header).toContain("'descr': '|i1'");
+        expect(npy.data.length).toBe(10 * 8 * 8);
+        expect(new Set(new Int8Array(npy.data.buffer, npy.data.byteOffset, npy.data.length))).toEqual(
+          new Set([1, -1]),
+        );
+
+        const meta = JSON.parse(
+          new TextDecoder().decode(await fetchInPage(page, (links[2] as { href: string }).href)),
+        ) as {
+          complete: boolean;
+          model: { L: number; Ly: number };
+          temperatures: { T: number; file: string; samples: number; interval: number }[];
+          adapter: { architecture: string } | null;
+        };
+        expect(meta.complete).toBe(true);
+        expect(meta.model).toMatchObject({ L: 8, Ly: 8 });
+        expect(meta.temperatures.map((t) => [t.T, t.file, t.samples])).toEqual([
+          [2, 'ising_8x8_T2.0000.npy', 10],
+          [3, 'ising_8x8_T3.0000.npy', 10],
+        ]);
+        expect(meta.adapter?.architecture).toBe('swiftshader');
+
+        const rows = await page.evaluate(() => {
+          const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+          return [...(panel?.shadowRoot?.querySelectorAll('[data-testid="dataset-row"]') ?? [])].map((tr) =>
+            [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? ''),
+          );
+        });
+        expect(rows.map((r) => r.slice(0, 3))).toEqual(
+          meta.temperatures.map((t) => [t.T.toFixed(4), '10', String(t.interval)]),
+        );
+        expect(field(await panelFields(page), 'dataset-banner').text).toMatch(/^Complete: 20 configurations/);
+        const panel = await page.evaluateHandle(
+          () => document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel') ?? null,
+        );
+        await (panel.asElement() as ElementHandle<Element>).screenshot({
+          path: join(results, 'dataset-panel.png'),
+        });
+        console.info(`data set 8², T = 2, 3, 10 samples each: ${seconds.toFixed(1)} s`);
+
+        // Cancel during sampling: what was taken is offered, marked incomplete; the old links are revoked.
+        await setPanelInput(page, 'dataset-samples', '20000');
+        await clickPanel(page, 'dataset-generate');
+        await page.waitForFunction(
+          () => {
+            const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+            const p = panel?.shadowRoot?.querySelector<HTMLElement>('[data-testid="dataset-progress"]');
+            return p?.dataset.phase === 'sample' && Number(p.dataset.done) > 0;
+          },
+          { timeout: DATASET_TIMEOUT, polling: 50 },
+        );
+        const progress = field(await panelFields(page), 'dataset-progress').text;
+        expect(progress).toMatch(/Step 3 of 3 · Sampling [\d,]+ \/ [\d,]+ sweeps/);
+        await clickPanel(page, 'dataset-cancel');
+        expect(await waitForPanel(page, ['complete', 'incomplete', 'error'], log)).toBe('incomplete');
+        const partial = await panelLinks(page);
+        expect(partial.map((l) => l.name)).toEqual(links.map((l) => l.name));
+        expect(partial.every((l) => l.incomplete)).toBe(true);
+        expect(field(await panelFields(page), 'dataset-banner').text).toContain(
+          'Incomplete data set — cancelled.',
+        );
+        const partialMeta = JSON.parse(
+          new TextDecoder().decode(await fetchInPage(page, (partial[2] as { href: string }).href)),
+        ) as { complete: boolean; temperatures: { samples: number }[] };
+        expect(partialMeta.complete).toBe(false);
+        const taken = partialMeta.temperatures.map((t) => t.samples);
+        expect(taken.every((n) => n < 20000)).toBe(true);
+        const partialNpy = npyParts(await fetchInPage(page, (partial[0] as { href: string }).href));
+        expect(partialNpy.header).toContain(`'shape': (${taken[0]}, 8, 8)`);
+        await expect(fetchInPage(page, (links[0] as { href: string }).href)).rejects.toThrow(/fetch/i);
+        await (panel.asElement() as ElementHandle<Element>).screenshot({
+          path: join(results, 'dataset-panel-incomplete.png'),
+        });
         expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
           '',
         );

@@ -1,0 +1,823 @@
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import {
+  datasetFiles,
+  generateDataset,
+  type AdapterSummary,
+  type Dataset,
+  type DatasetOptions,
+  type SpinFormat,
+} from '../../src/index.ts';
+
+/** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `incomplete` or `error`). */
+export type DatasetPanelStatus = 'waiting' | 'idle' | 'generating' | 'complete' | 'incomplete' | 'error';
+
+/** Why the panel stopped: reflected on the host as `data-error` while `data-status` is `error`. */
+export type DatasetPanelErrorKind = 'input' | 'failed' | 'lost';
+
+/** The phases `generateDataset` reports through `onProgress`. */
+export type DatasetPhase = Parameters<NonNullable<DatasetOptions['onProgress']>>[0];
+
+/** The form's raw text, as typed (validated by `parseDatasetForm`). */
+export interface DatasetForm {
+  L: string;
+  temperatures: string;
+  samples: string;
+  format: SpinFormat;
+}
+
+/** A validated request: what `generateDataset` and `datasetFiles` are called with. */
+export interface DatasetRequest {
+  L: number;
+  temperatures: number[];
+  samples: number;
+  format: SpinFormat;
+}
+
+/** Small enough that SwiftShader (WebGPU on the CPU) finishes in seconds. */
+export const DATASET_DEFAULTS: Readonly<DatasetForm> = Object.freeze({
+  L: '16',
+  temperatures: '1.5:3.5:0.5',
+  samples: '50',
+  format: 'int8',
+});
+
+const L_RANGE = [4, 1024] as const;
+const SAMPLES_RANGE = [1, 100_000] as const;
+const MAX_TEMPERATURES = 64;
+/** Every configuration is held in page memory (and again in the blobs): keep the demo's data sets modest. */
+const MAX_BYTES = 256 * 2 ** 20;
+/** The CLI's defaults (seed, thermalisation): the same settings give the same data set. */
+const SEED = 1;
+const THERM = 1000;
+
+const PHASES: Record<DatasetPhase, { step: number; label: TemplateResult; unit: string }> = {
+  thermalise: { step: 1, label: html`Thermalising`, unit: 'sweeps' },
+  tau: { step: 2, label: html`Estimating τ<sub>int</sub>`, unit: 'measured sweeps' },
+  sample: { step: 3, label: html`Sampling`, unit: 'sweeps' },
+};
+
+/**
+ * Parses a temperature grid as the CLI's `--T` does: `start:stop:step` (stop included) or a comma list.
+ * Returns the temperatures, or a problem that names the offending value.
+ *
+ * @example parseTemperatures('1.5:3.5:0.5') // { temperatures: [1.5, 2, 2.5, 3, 3.5] }
+ */
+export function parseTemperatures(text: string): { temperatures: number[] } | { problem: string } {
+  const value = text.trim();
+  if (value === '') return { problem: 'temperatures: give start:stop:step or a comma list, e.g. 2.0,3.0' };
+  let temperatures: number[];
+  if (value.includes(':')) {
+    const parts = value.split(':').map((p) => p.trim());
+    if (parts.length !== 3) return { problem: `temperature grid '${value}' must be start:stop:step` };
+    const bad = parts.find((p) => p === '' || !Number.isFinite(Number(p)));
+    if (bad !== undefined) return { problem: `temperature grid '${value}': '${bad}' is not a number` };
+    const [a, b, step] = parts.map(Number) as [number, number, number];
+    if (a <= 0 || b < a || step <= 0)
+      return { problem: `temperature grid '${value}' needs 0 < start ≤ stop and step > 0` };
+    const n = Math.floor((b - a) / step + 1e-9) + 1;
+    if (n > MAX_TEMPERATURES)
+      return {
+        problem: `temperature grid '${value}' has ${n} points; the demo allows at most ${MAX_TEMPERATURES}`,
+      };
+    temperatures = Array.from({ length: n }, (_, i) => Number((a + i * step).toPrecision(12)));
+  } else {
+    const parts = value.split(',').map((p) => p.trim());
+    temperatures = [];
+    for (const p of parts) {
+      const T = Number(p);
+      if (p === '' || !Number.isFinite(T)) return { problem: `temperature '${p}' is not a number` };
+      if (T <= 0) return { problem: `temperature ${p} must be > 0` };
+      temperatures.push(T);
+    }
+    if (temperatures.length > MAX_TEMPERATURES)
+      return {
+        problem: `${temperatures.length} temperatures given; the demo allows at most ${MAX_TEMPERATURES}`,
+      };
+  }
+  // One NPY per temperature, named with T to 4 decimals: two temperatures must not share a name.
+  const seen = new Map<string, number>();
+  for (const T of temperatures) {
+    const key = T.toFixed(4);
+    const other = seen.get(key);
+    if (other !== undefined)
+      return {
+        problem: `temperatures ${other} and ${T} both give the file name T${key} (4 decimals); drop one`,
+      };
+    seen.set(key, T);
+  }
+  return { temperatures };
+}
+
+function integerProblem(name: string, text: string, [lo, hi]: readonly [number, number]): string | null {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < lo || n > hi)
+    return `${name} = ${text.trim() === '' ? '(empty)' : text.trim()} must be an integer in ${lo} … ${hi.toLocaleString('en-US')}`;
+  return null;
+}
+
+/** Validates the form: a request, or every problem found (each names the value and the limit). */
+export function parseDatasetForm(form: DatasetForm): { request: DatasetRequest } | { problems: string[] } {
+  const problems: string[] = [];
+  const lProblem = integerProblem('L', form.L, L_RANGE);
+  const L = Number(form.L);
+  if (lProblem) problems.push(lProblem);
+  else if (L % 2 !== 0)
+    problems.push(`L = ${L} must be even (the checkerboard update needs two sublattices)`);
+  const grid = parseTemperatures(form.temperatures);
+  if ('problem' in grid) problems.push(grid.problem);
+  const samplesProblem = integerProblem('samples', form.samples, SAMPLES_RANGE);
+  if (samplesProblem) problems.push(samplesProblem);
+  if (problems.length > 0 || !('temperatures' in grid)) return { problems };
+  const samples = Number(form.samples);
+  const bytes = grid.temperatures.length * samples * L * L;
+  if (bytes > MAX_BYTES) {
+    return {
+      problems: [
+        `${grid.temperatures.length} temperatures × ${samples} samples × ${L}×${L} spins = ` +
+          `${(bytes / 2 ** 20).toFixed(0)} MiB; the demo keeps at most ${MAX_BYTES / 2 ** 20} MiB in memory ` +
+          '(use the CLI, blockspin generate, for larger data sets)',
+      ],
+    };
+  }
+  return { request: { L, temperatures: grid.temperatures, samples, format: form.format } };
+}
+
+function formatBytes(n: number): string {
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** One finished (or cancelled) generation and the downloads made from it. */
+interface DatasetResult {
+  request: DatasetRequest;
+  dataset: Dataset;
+  files: { name: string; size: number; url: string }[];
+  elapsedMs: number;
+}
+
+/**
+ * Generates an Ising data set in the browser, the same files the CLI's `blockspin generate` writes (one
+ * NPY per temperature plus dataset.json, from `generateDataset` and `datasetFiles`), and offers them
+ * as downloads: lattice size, temperature grid (`start:stop:step` or a comma list), samples per
+ * temperature and spin format (int8 ±1 or numpy.packbits). Shows the phase and progress while it
+ * runs; Cancel stops it and offers what was collected, marked incomplete (dataset.json says
+ * `complete: false`). A summary table gives, per temperature, the samples, the sampling interval and
+ * τ_int of E and |m|.
+ *
+ * Stable hooks for tests: the host's `data-status` (`waiting` | `idle` | `generating` | `complete` |
+ * `incomplete` | `error`) and `data-error` (`input` | `failed` | `lost`); `data-testid` on controls,
+ * the progress line (`data-phase`, `data-done`, `data-total`) and the result; every download link is
+ * `[data-testid="dataset-file"]`.
+ *
+ * @example
+ * <dataset-panel .device=${gpu.device} .adapter=${gpu.summary}></dataset-panel>
+ */
+@customElement('dataset-panel')
+export class DatasetPanel extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      color: var(--ink, #1b2330);
+    }
+    section {
+      background: var(--panel, #ffffff);
+      border: 1px solid var(--line, #dde2ea);
+      border-radius: 12px;
+      padding: 20px 22px;
+      box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
+    }
+    .title {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: baseline;
+      justify-content: space-between;
+      gap: 8px 16px;
+      margin-bottom: 12px;
+    }
+    h2 {
+      margin: 0;
+      font-size: 1.05rem;
+    }
+    h2 small {
+      margin-left: 8px;
+      font-weight: 400;
+      color: var(--muted, #5b6677);
+    }
+    h3 {
+      margin: 0 0 8px;
+      font-size: 0.95rem;
+    }
+    .state {
+      font-size: 0.8rem;
+      font-weight: 600;
+      padding: 1px 10px;
+      border-radius: 999px;
+      background: #e8ebf0;
+      color: var(--muted, #5b6677);
+    }
+    .state[data-status='generating'] {
+      background: #e6edfb;
+      color: var(--accent, #2456c7);
+    }
+    .state[data-status='complete'] {
+      background: #e3f3ea;
+      color: var(--ok, #1d7a46);
+    }
+    .state[data-status='incomplete'] {
+      background: #fff4dc;
+      color: #8a5a00;
+    }
+    .state[data-status='error'] {
+      background: #fbe9e7;
+      color: var(--bad, #b3261e);
+    }
+    form {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: end;
+      gap: 10px 14px;
+    }
+    label {
+      display: flex;
+      flex-direction: column;
+      gap: 3px;
+      font-size: 0.85rem;
+      color: var(--muted, #5b6677);
+    }
+    input,
+    select,
+    button {
+      font: inherit;
+      font-size: 0.95rem;
+      border-radius: 8px;
+      padding: 5px 10px;
+      border: 1px solid var(--line, #dde2ea);
+      background: #fff;
+      color: var(--ink, #1b2330);
+    }
+    input,
+    select {
+      box-sizing: border-box;
+      height: 34px;
+    }
+    input.L,
+    input.samples {
+      width: 6em;
+    }
+    input.temperatures {
+      width: 12em;
+      font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+      font-size: 0.9rem;
+    }
+    input[aria-invalid='true'] {
+      border-color: var(--bad, #b3261e);
+      background: #fffafa;
+    }
+    .buttons {
+      display: flex;
+      gap: 10px;
+    }
+    button {
+      padding: 6px 14px;
+      font-weight: 600;
+      cursor: pointer;
+    }
+    button.primary {
+      background: var(--accent, #2456c7);
+      border-color: var(--accent, #2456c7);
+      color: #fff;
+    }
+    button:disabled,
+    select:disabled,
+    input:disabled {
+      opacity: 0.55;
+      cursor: not-allowed;
+    }
+    .note {
+      margin: 10px 0 0;
+      font-size: 0.85rem;
+      color: var(--muted, #5b6677);
+    }
+    .error {
+      margin: 12px 0 0;
+      padding: 8px 14px;
+      border: 1px solid #f0c4bf;
+      border-radius: 8px;
+      background: #fffafa;
+      color: var(--bad, #b3261e);
+    }
+    .error ul {
+      margin: 0;
+      padding-left: 18px;
+    }
+    .progress {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 6px 12px;
+      margin: 12px 0 0;
+      font-size: 0.9rem;
+      font-variant-numeric: tabular-nums;
+    }
+    progress {
+      width: 180px;
+      accent-color: var(--accent, #2456c7);
+    }
+    .banner {
+      margin: 14px 0 0;
+      padding: 8px 14px;
+      border-radius: 8px;
+      font-size: 0.9rem;
+    }
+    .banner.complete {
+      background: #e3f3ea;
+      color: var(--ok, #1d7a46);
+    }
+    .banner.incomplete {
+      border: 1px solid #f1d48f;
+      background: #fff8e6;
+      color: #6b4600;
+    }
+    .result {
+      display: grid;
+      grid-template-columns: minmax(240px, 1fr) minmax(320px, 1.4fr);
+      gap: 16px 28px;
+      align-items: start;
+      margin-top: 14px;
+    }
+    @media (max-width: 760px) {
+      .result {
+        grid-template-columns: minmax(0, 1fr);
+      }
+    }
+    ul.files {
+      margin: 0;
+      padding: 0;
+      list-style: none;
+      font-size: 0.9rem;
+    }
+    ul.files li {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: baseline;
+      gap: 4px 10px;
+      padding: 3px 0;
+    }
+    ul.files a {
+      color: var(--accent, #2456c7);
+      font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+      font-size: 0.85rem;
+    }
+    .size {
+      color: var(--muted, #5b6677);
+      font-size: 0.8rem;
+    }
+    .tag {
+      padding: 0 6px;
+      border-radius: 6px;
+      font-size: 0.75rem;
+      font-weight: 600;
+      background: #fff4dc;
+      color: #8a5a00;
+    }
+    table {
+      width: 100%;
+      border-collapse: collapse;
+      font-size: 0.85rem;
+    }
+    th,
+    td {
+      padding: 3px 0 3px 12px;
+      border-bottom: 1px solid var(--line, #dde2ea);
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+    }
+    th:first-child,
+    td:first-child {
+      padding-left: 0;
+    }
+    th {
+      color: var(--muted, #5b6677);
+      font-weight: 500;
+    }
+    td.short {
+      color: #8a5a00;
+      font-weight: 600;
+    }
+  `;
+
+  /** The device to generate on (owned by the caller). */
+  @property({ attribute: false }) device: GPUDevice | undefined;
+
+  /** The adapter's description, recorded in dataset.json as the CLI does. */
+  @property({ attribute: false }) adapter: AdapterSummary | undefined;
+
+  @state() private status: DatasetPanelStatus = 'waiting';
+  @state() private errorKind: DatasetPanelErrorKind | undefined;
+  /** Input problems (kind `input`) or the one failure message. */
+  @state() private problems: string[] = [];
+  @state() private form: DatasetForm = { ...DATASET_DEFAULTS };
+  @state() private progress: { phase: DatasetPhase; done: number; total: number } | undefined;
+  @state() private result: DatasetResult | undefined;
+
+  /** The run in flight; aborting it makes generateDataset return what it has. */
+  private controller: AbortController | undefined;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stop();
+    this.clearResult();
+    if (this.status !== 'error' || this.errorKind !== 'lost') this.status = this.device ? 'idle' : 'waiting';
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('device')) this.attach();
+  }
+
+  protected override updated(): void {
+    this.dataset.status = this.status;
+    if (this.status === 'error' && this.errorKind) this.dataset.error = this.errorKind;
+    else delete this.dataset.error;
+  }
+
+  /** A new device (or none): stop any run on the old one, start afresh and listen for the new one's loss. */
+  private attach(): void {
+    this.stop();
+    this.clearResult();
+    const device = this.device;
+    this.errorKind = undefined;
+    this.problems = [];
+    this.status = device ? 'idle' : 'waiting';
+    if (!device) return;
+    void device.lost.then((info) => {
+      if (device !== this.device) return;
+      this.stop();
+      this.status = 'error';
+      this.errorKind = 'lost';
+      this.problems = [`The GPU device was lost (reason: ${info.reason}); no data set can be generated.`];
+    });
+  }
+
+  /** Abandons the run in flight (its result, if it still arrives, is ignored). */
+  private stop(): void {
+    this.controller?.abort();
+    this.controller = undefined;
+    this.progress = undefined;
+  }
+
+  private clearResult(): void {
+    for (const file of this.result?.files ?? []) URL.revokeObjectURL(file.url);
+    this.result = undefined;
+  }
+
+  private get busy(): boolean {
+    return this.status === 'generating';
+  }
+
+  private get lost(): boolean {
+    return this.errorKind === 'lost';
+  }
+
+  /** Reads the form's current values (Enter may submit before a `change` event has been handled). */
+  private readForm(formElement: HTMLFormElement): DatasetForm {
+    const data = new FormData(formElement);
+    const text = (name: string): string => String(data.get(name) ?? '');
+    return {
+      L: text('L'),
+      temperatures: text('temperatures'),
+      samples: text('samples'),
+      format: text('format') === 'packed' ? 'packed' : 'int8',
+    };
+  }
+
+  /** Shows input problems as soon as a field is changed (no GPU work). */
+  private onChange(event: Event): void {
+    const formElement = (event.target as HTMLElement).closest('form');
+    if (!formElement || this.busy || this.lost) return;
+    this.form = this.readForm(formElement);
+    this.check();
+  }
+
+  /** Validates the form; on a problem shows it (status `error`, kind `input`) and returns undefined. */
+  private check(): DatasetRequest | undefined {
+    const parsed = parseDatasetForm(this.form);
+    if ('problems' in parsed) {
+      this.status = 'error';
+      this.errorKind = 'input';
+      this.problems = parsed.problems;
+      return undefined;
+    }
+    if (this.errorKind === 'input') {
+      this.errorKind = undefined;
+      this.problems = [];
+      this.status = this.result ? (this.result.dataset.complete ? 'complete' : 'incomplete') : 'idle';
+    }
+    return parsed.request;
+  }
+
+  private onSubmit(event: SubmitEvent): void {
+    event.preventDefault();
+    if (this.busy || this.lost) return;
+    this.form = this.readForm(event.target as HTMLFormElement);
+    const request = this.check();
+    if (request) void this.generate(request);
+  }
+
+  private async generate(request: DatasetRequest): Promise<void> {
+    const device = this.device;
+    if (!device) return;
+    this.clearResult();
+    this.errorKind = undefined;
+    this.problems = [];
+    const controller = new AbortController();
+    this.controller = controller;
+    this.status = 'generating';
+    this.progress = { phase: 'thermalise', done: 0, total: 0 };
+    const t0 = performance.now();
+    try {
+      const dataset = await generateDataset(device, {
+        L: request.L,
+        temperatures: request.temperatures,
+        samples: request.samples,
+        seed: SEED,
+        therm: THERM,
+        signal: controller.signal,
+        onProgress: (phase, done, total) => {
+          if (controller === this.controller) this.progress = { phase, done, total };
+        },
+      });
+      if (controller !== this.controller) return; // superseded: device changed or the panel was removed
+      const elapsedMs = performance.now() - t0;
+      const files = datasetFiles(dataset, {
+        format: request.format,
+        adapter: this.adapter,
+        command:
+          `blockspin demo (browser); same settings as: blockspin generate --L ${request.L} ` +
+          `--T ${request.temperatures.join(',')} --samples ${request.samples} --format ${request.format} ` +
+          `--therm ${THERM} --seed ${SEED}`,
+      });
+      this.result = {
+        request,
+        dataset,
+        elapsedMs,
+        files: files.map((f) => ({
+          name: f.name,
+          size: f.bytes.byteLength,
+          url: URL.createObjectURL(
+            // datasetFiles' bytes live on ordinary ArrayBuffers (never shared), as Blob needs.
+            new Blob([f.bytes as Uint8Array<ArrayBuffer>], {
+              type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+            }),
+          ),
+        })),
+      };
+      this.status = dataset.complete ? 'complete' : 'incomplete';
+    } catch (err) {
+      if (controller !== this.controller || this.lost) return;
+      this.status = 'error';
+      this.errorKind = 'failed';
+      this.problems = [err instanceof Error ? err.message : String(err)];
+      console.error(err);
+    } finally {
+      if (controller === this.controller) {
+        this.controller = undefined;
+        this.progress = undefined;
+      }
+    }
+  }
+
+  private cancel(): void {
+    // generateDataset stops at its next check and resolves with what it has; generate() shows it.
+    this.controller?.abort();
+  }
+
+  // ── rendering ─────────────────────────────────────────────────────────────────────────────────────
+
+  override render(): TemplateResult {
+    const f = this.form;
+    const disabled = this.busy || this.lost || !this.device;
+    const invalid = (needle: string): boolean =>
+      this.errorKind === 'input' && this.problems.some((p) => p.startsWith(needle));
+    return html`
+      <section data-testid="dataset">
+        <div class="title">
+          <h2>
+            Data set
+            <small>equilibrated configurations over a temperature grid · NPY + dataset.json</small>
+          </h2>
+          <span class="state" data-status=${this.status} data-testid="dataset-status"
+            >${this.statusText()}</span
+          >
+        </div>
+        <form @submit=${this.onSubmit} @change=${this.onChange}>
+          <label
+            >L (even)
+            <input
+              class="L"
+              name="L"
+              type="number"
+              step="2"
+              min=${L_RANGE[0]}
+              max=${L_RANGE[1]}
+              .value=${f.L}
+              aria-invalid=${invalid('L ')}
+              ?disabled=${disabled}
+              data-testid="dataset-L"
+          /></label>
+          <label
+            >T (start:stop:step or list)
+            <input
+              class="temperatures"
+              name="temperatures"
+              type="text"
+              spellcheck="false"
+              .value=${f.temperatures}
+              aria-invalid=${invalid('temperature')}
+              ?disabled=${disabled}
+              data-testid="dataset-temperatures"
+          /></label>
+          <label
+            >Samples / T
+            <input
+              class="samples"
+              name="samples"
+              type="number"
+              min=${SAMPLES_RANGE[0]}
+              max=${SAMPLES_RANGE[1]}
+              .value=${f.samples}
+              aria-invalid=${invalid('samples')}
+              ?disabled=${disabled}
+              data-testid="dataset-samples"
+          /></label>
+          <label
+            >Format
+            <select name="format" ?disabled=${disabled} data-testid="dataset-format">
+              <option value="int8" ?selected=${f.format === 'int8'}>int8 (±1)</option>
+              <option value="packed" ?selected=${f.format === 'packed'}>packed (numpy.packbits)</option>
+            </select>
+          </label>
+          <div class="buttons">
+            <button class="primary" type="submit" ?disabled=${disabled} data-testid="dataset-generate">
+              Generate
+            </button>
+            <button
+              type="button"
+              ?disabled=${!this.busy}
+              data-testid="dataset-cancel"
+              @click=${() => this.cancel()}
+            >
+              Cancel
+            </button>
+          </div>
+        </form>
+        ${this.renderProblems()} ${this.renderProgress()} ${this.renderResult()}
+        ${
+          this.result || this.busy
+            ? nothing
+            : html`<p class="note">
+                Metropolis, checkerboard simple kernel, seed ${SEED}, min(8, samples) chains per temperature:
+                ${THERM} sweeps to thermalise, ${Math.max(500, THERM)} more to measure τ<sub>int</sub>, then a
+                sample every max(1, ⌈2·τ<sub>int</sub>⌉) sweeps. The same files as
+                <code>blockspin generate</code> writes.
+              </p>`
+        }
+      </section>
+    `;
+  }
+
+  private statusText(): string {
+    switch (this.status) {
+      case 'waiting':
+        return 'Waiting for a device';
+      case 'idle':
+        return 'Ready';
+      case 'generating':
+        return 'Generating…';
+      case 'complete':
+        return 'Complete';
+      case 'incomplete':
+        return 'Incomplete';
+      case 'error':
+        return this.errorKind === 'lost'
+          ? 'Device lost'
+          : this.errorKind === 'input'
+            ? 'Bad settings'
+            : 'Error';
+    }
+  }
+
+  private renderProblems(): TemplateResult | typeof nothing {
+    if (this.status !== 'error' || this.problems.length === 0) return nothing;
+    return html`<div class="error" role="alert" data-testid="dataset-error">
+      <ul>
+        ${this.problems.map((p) => html`<li data-testid="dataset-error-message">${p}</li>`)}
+      </ul>
+    </div>`;
+  }
+
+  private renderProgress(): TemplateResult | typeof nothing {
+    const p = this.progress;
+    if (!this.busy || !p) return nothing;
+    const phase = PHASES[p.phase];
+    return html`<div
+      class="progress"
+      role="status"
+      data-testid="dataset-progress"
+      data-phase=${p.phase}
+      data-done=${p.done}
+      data-total=${p.total}
+    >
+      <span>Step ${phase.step} of 3 · <strong>${phase.label}</strong></span>
+      <progress max=${Math.max(1, p.total)} .value=${p.total > 0 ? p.done : 0}></progress>
+      <span
+        >${p.total > 0 ? `${formatCount(p.done)} / ${formatCount(p.total)} ${phase.unit}` : 'starting…'}</span
+      >
+    </div>`;
+  }
+
+  private renderResult(): TemplateResult | typeof nothing {
+    const r = this.result;
+    if (!r) return nothing;
+    const d = r.dataset;
+    const complete = d.complete;
+    const taken = d.temperatures.reduce((sum, t) => sum + t.samples, 0);
+    const asked = r.request.samples * r.request.temperatures.length;
+    const unconverged = d.temperatures.some((t) => !t.tauInt.converged);
+    const banner = complete
+      ? html`<p class="banner complete" data-testid="dataset-banner">
+          Complete: ${formatCount(taken)} configurations of ${d.L}×${d.Ly} in
+          ${(r.elapsedMs / 1000).toFixed(1)} s (${r.request.format}; ${d.chains} chains per temperature, seed
+          ${d.seed}).
+        </p>`
+      : html`<p class="banner incomplete" role="alert" data-testid="dataset-banner">
+          <strong>Incomplete data set — cancelled.</strong>
+          ${
+            d.temperatures.length === 0
+              ? 'It stopped before sampling began: no configurations were taken.'
+              : `${formatCount(taken)} of ${formatCount(asked)} configurations were taken.`
+          }
+          These files are offered as they are; dataset.json records <code>"complete": false</code>.
+        </p>`;
+    const files = html`<div>
+      <h3>Files${complete ? nothing : html` <span class="tag">incomplete</span>`}</h3>
+      <ul class="files" data-testid="dataset-files">
+        ${r.files.map(
+          (file) =>
+            html`<li>
+              <a href=${file.url} download=${file.name} data-testid="dataset-file">${file.name}</a>
+              <span class="size">${formatBytes(file.size)}</span>
+              ${complete ? nothing : html`<span class="tag">incomplete</span>`}
+            </li>`,
+        )}
+      </ul>
+    </div>`;
+    const table =
+      d.temperatures.length === 0
+        ? nothing
+        : html`<div>
+            <table data-testid="dataset-summary">
+              <thead>
+                <tr>
+                  <th>T</th>
+                  <th>samples</th>
+                  <th title="sweeps between consecutive samples of one chain">interval</th>
+                  <th>τ<sub>int</sub>(E)</th>
+                  <th>τ<sub>int</sub>(|m|)</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${d.temperatures.map(
+                  (t) =>
+                    html`<tr data-testid="dataset-row" data-value=${t.T}>
+                      <td>${t.T.toFixed(4)}</td>
+                      <td class=${t.samples < r.request.samples ? 'short' : ''} data-value=${t.samples}>
+                        ${t.samples}${t.samples < r.request.samples ? ` / ${r.request.samples}` : ''}
+                      </td>
+                      <td data-value=${t.interval}>${t.interval}</td>
+                      <td>${t.tauInt.energy.toFixed(2)}${t.tauInt.converged ? '' : ' *'}</td>
+                      <td>${t.tauInt.absMagnetization.toFixed(2)}${t.tauInt.converged ? '' : ' *'}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+            <p class="note">
+              interval and τ<sub>int</sub> in sweeps; interval = max(1, ⌈2·max τ<sub>int</sub>⌉).
+              ${unconverged ? html`* the τ<sub>int</sub> window did not converge: treat it as a lower bound.` : nothing}
+            </p>
+          </div>`;
+    return html`${banner}
+      <div class="result">${files} ${table}</div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dataset-panel': DatasetPanel;
+  }
+}
