@@ -277,8 +277,9 @@ describe('sampling, Gibbs uniforms and CD', () => {
     const u = gibbsUniforms(42, { chains: 2, nv: 3, nh: 2, steps: 2, firstStep: 5 }, 1);
     expect(u.length).toBe(2 * 2 * (3 + 2));
     const key = seedKey(42);
+    // Unit j draws word j mod 4 of the block for counter ⌊j/4⌋ (four neighbouring units share a block).
     const draw = (unit: number, chain: number, step: number, purpose: number): number =>
-      unitFloat(philox4x32([unit, chain, step, streamWord(purpose, 1)], key)[0]);
+      unitFloat(philox4x32([unit >>> 2, chain, step, streamWord(purpose, 1)], key)[unit & 3] as number);
     // Step 1 (counter step 6): hidden block at 10, chain 1 unit 1 → 10 + 1·2 + 1; visible block at 14, chain 1 unit 2 → 14 + 3 + 2.
     expect(u[13]).toBe(draw(1, 1, 6, RngPurpose.rbmHidden));
     expect(u[19]).toBe(draw(2, 1, 6, RngPurpose.rbmVisible));
@@ -297,7 +298,7 @@ describe('sampling, Gibbs uniforms and CD', () => {
     // 'substream' layout: one step word, sub-stream t for step t's hidden draw and t + 1 for its visible draw.
     const w = gibbsUniforms(42, { chains: 2, nv: 3, nh: 2, steps: 2, firstStep: 5, layout: 'substream' });
     const drawSub = (unit: number, chain: number, sub: number, purpose: number): number =>
-      unitFloat(philox4x32([unit, chain, 5, streamWord(purpose, sub)], key)[0]);
+      unitFloat(philox4x32([unit >>> 2, chain, 5, streamWord(purpose, sub)], key)[unit & 3] as number);
     expect(w[1]).toBe(drawSub(1, 0, 0, RngPurpose.rbmHidden));
     expect(w[13]).toBe(drawSub(1, 1, 1, RngPurpose.rbmHidden));
     expect(w[19]).toBe(drawSub(2, 1, 2, RngPurpose.rbmVisible));
