@@ -23,6 +23,7 @@ import {
 } from '../gpu/buffers.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
+import type { GpuTimer } from '../gpu/timing.ts';
 import type { StructView } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { philox4x32, unitFloat } from '../reference/philox.ts';
@@ -792,8 +793,11 @@ export class RbmEngine {
     return Math.floor(this.samples / this.training.rows);
   }
 
-  /** One CD-k / PCD-k update (one submission). `gradientOnly` computes the gradient without updating. */
-  step(options: { gradientOnly?: boolean } = {}): void {
+  /**
+   * One CD-k / PCD-k update (one submission). `gradientOnly` computes the gradient without updating;
+   * `timer` records GPU timestamps per pass (benchmarks).
+   */
+  step(options: { gradientOnly?: boolean; timer?: GpuTimer } = {}): void {
     this.checkAlive();
     const t = this.training;
     if (!t) throw new Error('call configureTraining first');
@@ -819,7 +823,7 @@ export class RbmEngine {
     });
     uploadBuffer(this.device, t.optimizerUniforms, t.optimizerView.data);
     const items = options.gradientOnly ? t.items.slice(0, -1) : t.items;
-    submitStep(this.device, 'rbm update', items);
+    submitStep(this.device, 'rbm update', items, options.timer);
     if (!options.gradientOnly) this.updates++;
   }
 
