@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { statusPillStyles } from './status-pill.ts';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
   datasetFiles,
@@ -180,237 +181,216 @@ interface DatasetResult {
  */
 @customElement('dataset-panel')
 export class DatasetPanel extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      color: var(--ink, #1b2330);
-    }
-    section {
-      background: var(--panel, #ffffff);
-      border: 1px solid var(--line, #dde2ea);
-      border-radius: 12px;
-      padding: 20px 22px;
-      box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
-    }
-    .title {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: baseline;
-      justify-content: space-between;
-      gap: 8px 16px;
-      margin-bottom: 12px;
-    }
-    h2 {
-      margin: 0;
-      font-size: 1.05rem;
-    }
-    h2 small {
-      margin-left: 8px;
-      font-weight: 400;
-      color: var(--muted, #5b6677);
-    }
-    h3 {
-      margin: 0 0 8px;
-      font-size: 0.95rem;
-    }
-    .state {
-      font-size: 0.8rem;
-      font-weight: 600;
-      padding: 1px 10px;
-      border-radius: 999px;
-      background: #e8ebf0;
-      color: var(--muted, #5b6677);
-    }
-    .state[data-status='generating'] {
-      background: #e6edfb;
-      color: var(--accent, #2456c7);
-    }
-    .state[data-status='complete'] {
-      background: #e3f3ea;
-      color: var(--ok, #1d7a46);
-    }
-    .state[data-status='incomplete'] {
-      background: #fff4dc;
-      color: #8a5a00;
-    }
-    .state[data-status='error'] {
-      background: #fbe9e7;
-      color: var(--bad, #b3261e);
-    }
-    form {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: end;
-      gap: 10px 14px;
-    }
-    label {
-      display: flex;
-      flex-direction: column;
-      gap: 3px;
-      font-size: 0.85rem;
-      color: var(--muted, #5b6677);
-    }
-    input,
-    select,
-    button {
-      font: inherit;
-      font-size: 0.95rem;
-      border-radius: 8px;
-      padding: 5px 10px;
-      border: 1px solid var(--line, #dde2ea);
-      background: #fff;
-      color: var(--ink, #1b2330);
-    }
-    input,
-    select {
-      box-sizing: border-box;
-      height: 34px;
-    }
-    input.L,
-    input.samples {
-      width: 6em;
-    }
-    input.temperatures {
-      width: 12em;
-      font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
-      font-size: 0.9rem;
-    }
-    input[aria-invalid='true'] {
-      border-color: var(--bad, #b3261e);
-      background: #fffafa;
-    }
-    .buttons {
-      display: flex;
-      gap: 10px;
-    }
-    button {
-      padding: 6px 14px;
-      font-weight: 600;
-      cursor: pointer;
-    }
-    button.primary {
-      background: var(--accent, #2456c7);
-      border-color: var(--accent, #2456c7);
-      color: #fff;
-    }
-    button:disabled,
-    select:disabled,
-    input:disabled {
-      opacity: 0.55;
-      cursor: not-allowed;
-    }
-    .note {
-      margin: 10px 0 0;
-      font-size: 0.85rem;
-      color: var(--muted, #5b6677);
-    }
-    .error {
-      margin: 12px 0 0;
-      padding: 8px 14px;
-      border: 1px solid #f0c4bf;
-      border-radius: 8px;
-      background: #fffafa;
-      color: var(--bad, #b3261e);
-    }
-    .error ul {
-      margin: 0;
-      padding-left: 18px;
-    }
-    .progress {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 6px 12px;
-      margin: 12px 0 0;
-      font-size: 0.9rem;
-      font-variant-numeric: tabular-nums;
-    }
-    progress {
-      width: 180px;
-      accent-color: var(--accent, #2456c7);
-    }
-    .banner {
-      margin: 14px 0 0;
-      padding: 8px 14px;
-      border-radius: 8px;
-      font-size: 0.9rem;
-    }
-    .banner.complete {
-      background: #e3f3ea;
-      color: var(--ok, #1d7a46);
-    }
-    .banner.incomplete {
-      border: 1px solid #f1d48f;
-      background: #fff8e6;
-      color: #6b4600;
-    }
-    .result {
-      display: grid;
-      grid-template-columns: minmax(240px, 1fr) minmax(320px, 1.4fr);
-      gap: 16px 28px;
-      align-items: start;
-      margin-top: 14px;
-    }
-    @media (max-width: 760px) {
-      .result {
-        grid-template-columns: minmax(0, 1fr);
+  static override styles = [
+    statusPillStyles,
+    css`
+      :host {
+        display: block;
+        color: var(--ink, #1b2330);
       }
-    }
-    ul.files {
-      margin: 0;
-      padding: 0;
-      list-style: none;
-      font-size: 0.9rem;
-    }
-    ul.files li {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: baseline;
-      gap: 4px 10px;
-      padding: 3px 0;
-    }
-    ul.files a {
-      color: var(--accent, #2456c7);
-      font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
-      font-size: 0.85rem;
-    }
-    .size {
-      color: var(--muted, #5b6677);
-      font-size: 0.8rem;
-    }
-    .tag {
-      padding: 0 6px;
-      border-radius: 6px;
-      font-size: 0.75rem;
-      font-weight: 600;
-      background: #fff4dc;
-      color: #8a5a00;
-    }
-    table {
-      width: 100%;
-      border-collapse: collapse;
-      font-size: 0.85rem;
-    }
-    th,
-    td {
-      padding: 3px 0 3px 12px;
-      border-bottom: 1px solid var(--line, #dde2ea);
-      text-align: right;
-      font-variant-numeric: tabular-nums;
-    }
-    th:first-child,
-    td:first-child {
-      padding-left: 0;
-    }
-    th {
-      color: var(--muted, #5b6677);
-      font-weight: 500;
-    }
-    td.short {
-      color: #8a5a00;
-      font-weight: 600;
-    }
-  `;
+      section {
+        background: var(--panel, #ffffff);
+        border: 1px solid var(--line, #dde2ea);
+        border-radius: 12px;
+        padding: 20px 22px;
+        box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
+      }
+      .title {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        justify-content: space-between;
+        gap: 8px 16px;
+        margin-bottom: 12px;
+      }
+      h2 {
+        margin: 0;
+        font-size: 1.05rem;
+      }
+      h2 small {
+        margin-left: 8px;
+        font-weight: 400;
+        color: var(--muted, #5b6677);
+      }
+      h3 {
+        margin: 0 0 8px;
+        font-size: 0.95rem;
+      }
+      form {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: end;
+        gap: 10px 14px;
+      }
+      label {
+        display: flex;
+        flex-direction: column;
+        gap: 3px;
+        font-size: 0.85rem;
+        color: var(--muted, #5b6677);
+      }
+      input,
+      select,
+      button {
+        font: inherit;
+        font-size: 0.95rem;
+        border-radius: 8px;
+        padding: 5px 10px;
+        border: 1px solid var(--line, #dde2ea);
+        background: #fff;
+        color: var(--ink, #1b2330);
+      }
+      input,
+      select {
+        box-sizing: border-box;
+        height: 34px;
+      }
+      input.L,
+      input.samples {
+        width: 6em;
+      }
+      input.temperatures {
+        width: 12em;
+        font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+        font-size: 0.9rem;
+      }
+      input[aria-invalid='true'] {
+        border-color: var(--bad, #b3261e);
+        background: #fffafa;
+      }
+      .buttons {
+        display: flex;
+        gap: 10px;
+      }
+      button {
+        padding: 6px 14px;
+        font-weight: 600;
+        cursor: pointer;
+      }
+      button.primary {
+        background: var(--accent, #2456c7);
+        border-color: var(--accent, #2456c7);
+        color: #fff;
+      }
+      button:disabled,
+      select:disabled,
+      input:disabled {
+        opacity: 0.55;
+        cursor: not-allowed;
+      }
+      .note {
+        margin: 10px 0 0;
+        font-size: 0.85rem;
+        color: var(--muted, #5b6677);
+      }
+      .error {
+        margin: 12px 0 0;
+        padding: 8px 14px;
+        border: 1px solid #f0c4bf;
+        border-radius: 8px;
+        background: #fffafa;
+        color: var(--bad, #b3261e);
+      }
+      .error ul {
+        margin: 0;
+        padding-left: 18px;
+      }
+      .progress {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 6px 12px;
+        margin: 12px 0 0;
+        font-size: 0.9rem;
+        font-variant-numeric: tabular-nums;
+      }
+      progress {
+        width: 180px;
+        accent-color: var(--accent, #2456c7);
+      }
+      .banner {
+        margin: 14px 0 0;
+        padding: 8px 14px;
+        border-radius: 8px;
+        font-size: 0.9rem;
+      }
+      .banner.complete {
+        background: #e3f3ea;
+        color: var(--ok, #1d7a46);
+      }
+      .banner.incomplete {
+        border: 1px solid #f1d48f;
+        background: #fff8e6;
+        color: #6b4600;
+      }
+      .result {
+        display: grid;
+        grid-template-columns: minmax(240px, 1fr) minmax(320px, 1.4fr);
+        gap: 16px 28px;
+        align-items: start;
+        margin-top: 14px;
+      }
+      @media (max-width: 760px) {
+        .result {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      ul.files {
+        margin: 0;
+        padding: 0;
+        list-style: none;
+        font-size: 0.9rem;
+      }
+      ul.files li {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 4px 10px;
+        padding: 3px 0;
+      }
+      ul.files a {
+        color: var(--accent, #2456c7);
+        font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+        font-size: 0.85rem;
+      }
+      .size {
+        color: var(--muted, #5b6677);
+        font-size: 0.8rem;
+      }
+      .tag {
+        padding: 0 6px;
+        border-radius: 6px;
+        font-size: 0.75rem;
+        font-weight: 600;
+        background: #fff4dc;
+        color: #8a5a00;
+      }
+      table {
+        width: 100%;
+        border-collapse: collapse;
+        font-size: 0.85rem;
+      }
+      th,
+      td {
+        padding: 3px 0 3px 12px;
+        border-bottom: 1px solid var(--line, #dde2ea);
+        text-align: right;
+        font-variant-numeric: tabular-nums;
+      }
+      th:first-child,
+      td:first-child {
+        padding-left: 0;
+      }
+      th {
+        color: var(--muted, #5b6677);
+        font-weight: 500;
+      }
+      td.short {
+        color: #8a5a00;
+        font-weight: 600;
+      }
+    `,
+  ];
 
   /** The device to generate on (owned by the caller). */
   @property({ attribute: false }) device: GPUDevice | undefined;

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit';
+import { statusPillStyles } from './status-pill.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import {
   IsingEngine,
@@ -138,203 +139,186 @@ function nextFrame(): Promise<number> {
  */
 @customElement('ising-view')
 export class IsingView extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      color: var(--ink, #1b2330);
-    }
-    section {
-      background: var(--panel, #ffffff);
-      border: 1px solid var(--line, #dde2ea);
-      border-radius: 12px;
-      padding: 20px 22px;
-      box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
-    }
-    .title {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: baseline;
-      justify-content: space-between;
-      gap: 8px 16px;
-      margin-bottom: 14px;
-    }
-    h2 {
-      margin: 0;
-      font-size: 1.05rem;
-    }
-    h2 small {
-      margin-left: 8px;
-      font-weight: 400;
-      color: var(--muted, #5b6677);
-    }
-    .state {
-      font-size: 0.8rem;
-      font-weight: 600;
-      padding: 1px 10px;
-      border-radius: 999px;
-      background: #e8ebf0;
-      color: var(--muted, #5b6677);
-    }
-    .state[data-status='running'] {
-      background: #e3f3ea;
-      color: var(--ok, #1d7a46);
-    }
-    .state[data-status='paused'] {
-      background: #fff4dc;
-      color: #8a5a00;
-    }
-    .state[data-status='error'] {
-      background: #fbe9e7;
-      color: var(--bad, #b3261e);
-    }
-    .layout {
-      display: grid;
-      /* 512 CSS pixels: whole pixels per site for every lattice from 64 to 512 at a device pixel ratio of 1. */
-      grid-template-columns: minmax(0, 512px) minmax(280px, 1fr);
-      gap: 24px;
-      align-items: start;
-    }
-    @media (max-width: 860px) {
-      .layout {
-        grid-template-columns: minmax(0, 1fr);
+  static override styles = [
+    statusPillStyles,
+    css`
+      :host {
+        display: block;
+        color: var(--ink, #1b2330);
       }
-    }
-    .stage {
-      position: relative;
-    }
-    canvas {
-      display: block;
-      width: 100%;
-      aspect-ratio: 1;
-      /* Square corners: a rounded clip would hide the corner sites. */
-      background: ${unsafeCSS(PANEL)};
-    }
-    .overlay {
-      position: absolute;
-      inset: 0;
-      display: grid;
-      place-items: center;
-      padding: 24px;
-      text-align: center;
-      color: var(--muted, #5b6677);
-      background: rgb(255 255 255 / 80%);
-    }
-    .legend {
-      display: flex;
-      gap: 16px;
-      margin-top: 8px;
-      font-size: 0.85rem;
-      color: var(--muted, #5b6677);
-    }
-    .swatch {
-      display: inline-block;
-      width: 12px;
-      height: 12px;
-      margin-right: 6px;
-      border-radius: 3px;
-      vertical-align: -1px;
-    }
-    .controls {
-      display: grid;
-      grid-template-columns: max-content minmax(0, 1fr) max-content;
-      gap: 10px 12px;
-      align-items: center;
-      margin: 0 0 16px;
-    }
-    .controls > label {
-      color: var(--muted, #5b6677);
-    }
-    .controls output,
-    .num {
-      font-variant-numeric: tabular-nums;
-    }
-    .controls output {
-      font-size: 0.9rem;
-    }
-    .controls .hint {
-      grid-column: 2 / 4;
-      margin-top: -6px;
-      font-size: 0.8rem;
-      color: var(--muted, #5b6677);
-    }
-    .controls .wide {
-      grid-column: 2 / 4;
-      justify-self: start;
-      max-width: 100%;
-    }
-    input[type='range'] {
-      width: 100%;
-      accent-color: var(--accent, #2456c7);
-    }
-    input[type='number'] {
-      width: 5.5em;
-    }
-    input[type='number'],
-    select,
-    button {
-      font: inherit;
-      border-radius: 8px;
-      padding: 5px 10px;
-      border: 1px solid var(--line, #dde2ea);
-      background: #fff;
-      color: var(--ink, #1b2330);
-    }
-    .buttons {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 10px;
-      margin-bottom: 16px;
-    }
-    button {
-      padding: 7px 14px;
-      font-weight: 600;
-      cursor: pointer;
-    }
-    button.primary {
-      background: var(--accent, #2456c7);
-      border-color: var(--accent, #2456c7);
-      color: #fff;
-    }
-    button:disabled,
-    select:disabled,
-    input:disabled {
-      opacity: 0.55;
-      cursor: not-allowed;
-    }
-    dl {
-      display: grid;
-      grid-template-columns: max-content 1fr;
-      gap: 6px 16px;
-      margin: 0;
-    }
-    dt {
-      color: var(--muted, #5b6677);
-    }
-    dd {
-      margin: 0;
-      font-variant-numeric: tabular-nums;
-    }
-    .big {
-      font-size: 1.25rem;
-      font-weight: 600;
-    }
-    .note {
-      margin: 12px 0 0;
-      font-size: 0.85rem;
-      color: var(--muted, #5b6677);
-    }
-    .error {
-      margin: 0 0 16px;
-      padding: 10px 14px;
-      border: 1px solid #f0c4bf;
-      border-radius: 8px;
-      background: #fffafa;
-      color: var(--bad, #b3261e);
-    }
-    .error p {
-      margin: 0;
-    }
-  `;
+      section {
+        background: var(--panel, #ffffff);
+        border: 1px solid var(--line, #dde2ea);
+        border-radius: 12px;
+        padding: 20px 22px;
+        box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
+      }
+      .title {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        justify-content: space-between;
+        gap: 8px 16px;
+        margin-bottom: 14px;
+      }
+      h2 {
+        margin: 0;
+        font-size: 1.05rem;
+      }
+      h2 small {
+        margin-left: 8px;
+        font-weight: 400;
+        color: var(--muted, #5b6677);
+      }
+      .layout {
+        display: grid;
+        /* 512 CSS pixels: whole pixels per site for every lattice from 64 to 512 at a device pixel ratio of 1. */
+        grid-template-columns: minmax(0, 512px) minmax(280px, 1fr);
+        gap: 24px;
+        align-items: start;
+      }
+      @media (max-width: 860px) {
+        .layout {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      .stage {
+        position: relative;
+      }
+      canvas {
+        display: block;
+        width: 100%;
+        aspect-ratio: 1;
+        /* Square corners: a rounded clip would hide the corner sites. */
+        background: ${unsafeCSS(PANEL)};
+      }
+      .overlay {
+        position: absolute;
+        inset: 0;
+        display: grid;
+        place-items: center;
+        padding: 24px;
+        text-align: center;
+        color: var(--muted, #5b6677);
+        background: rgb(255 255 255 / 80%);
+      }
+      .legend {
+        display: flex;
+        gap: 16px;
+        margin-top: 8px;
+        font-size: 0.85rem;
+        color: var(--muted, #5b6677);
+      }
+      .swatch {
+        display: inline-block;
+        width: 12px;
+        height: 12px;
+        margin-right: 6px;
+        border-radius: 3px;
+        vertical-align: -1px;
+      }
+      .controls {
+        display: grid;
+        grid-template-columns: max-content minmax(0, 1fr) max-content;
+        gap: 10px 12px;
+        align-items: center;
+        margin: 0 0 16px;
+      }
+      .controls > label {
+        color: var(--muted, #5b6677);
+      }
+      .controls output,
+      .num {
+        font-variant-numeric: tabular-nums;
+      }
+      .controls output {
+        font-size: 0.9rem;
+      }
+      .controls .hint {
+        grid-column: 2 / 4;
+        margin-top: -6px;
+        font-size: 0.8rem;
+        color: var(--muted, #5b6677);
+      }
+      .controls .wide {
+        grid-column: 2 / 4;
+        justify-self: start;
+        max-width: 100%;
+      }
+      input[type='range'] {
+        width: 100%;
+        accent-color: var(--accent, #2456c7);
+      }
+      input[type='number'] {
+        width: 5.5em;
+      }
+      input[type='number'],
+      select,
+      button {
+        font: inherit;
+        border-radius: 8px;
+        padding: 5px 10px;
+        border: 1px solid var(--line, #dde2ea);
+        background: #fff;
+        color: var(--ink, #1b2330);
+      }
+      .buttons {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 10px;
+        margin-bottom: 16px;
+      }
+      button {
+        padding: 7px 14px;
+        font-weight: 600;
+        cursor: pointer;
+      }
+      button.primary {
+        background: var(--accent, #2456c7);
+        border-color: var(--accent, #2456c7);
+        color: #fff;
+      }
+      button:disabled,
+      select:disabled,
+      input:disabled {
+        opacity: 0.55;
+        cursor: not-allowed;
+      }
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 6px 16px;
+        margin: 0;
+      }
+      dt {
+        color: var(--muted, #5b6677);
+      }
+      dd {
+        margin: 0;
+        font-variant-numeric: tabular-nums;
+      }
+      .big {
+        font-size: 1.25rem;
+        font-weight: 600;
+      }
+      .note {
+        margin: 12px 0 0;
+        font-size: 0.85rem;
+        color: var(--muted, #5b6677);
+      }
+      .error {
+        margin: 0 0 16px;
+        padding: 10px 14px;
+        border: 1px solid #f0c4bf;
+        border-radius: 8px;
+        background: #fffafa;
+        color: var(--bad, #b3261e);
+      }
+      .error p {
+        margin: 0;
+      }
+    `,
+  ];
 
   /** The device to simulate on (owned by the caller). Setting another device rebuilds the simulation. */
   @property({ attribute: false }) device: GPUDevice | undefined;

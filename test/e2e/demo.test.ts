@@ -151,58 +151,74 @@ function expectNoPageErrors(log: PageLog): void {
 /** How long the Ising view may take to build its first lattice (shader compilation on SwiftShader). */
 const VIEW_TIMEOUT = 120_000;
 
-/** The view's `data-status`, or '(no view)'. */
-function viewStatus(page: Page): Promise<string> {
+/** The `data-status` of a component inside the app's shadow root, or `(no <tag>)`. */
+function componentStatus(page: Page, tag: string): Promise<string> {
   return page.evaluate(
-    () =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.status ??
-      '(no view)',
+    (t: string) =>
+      document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset.status ??
+      `(no ${t})`,
+    tag,
   );
 }
 
-/** Every `[data-testid]` element of the view's shadow root, by test id. */
-async function viewFields(page: Page): Promise<Record<string, Field>> {
-  return page.evaluate(() => {
+/** Every `[data-testid]` element of a component's shadow root, by test id (the last one of a repeated id). */
+async function componentFields(page: Page, tag: string): Promise<Record<string, Field>> {
+  return page.evaluate((t: string) => {
     const out: Record<string, { text: string; value: string | null }> = {};
-    const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
-    for (const el of view?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
+    const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
+    for (const el of host?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
       out[el.dataset.testid as string] = {
         text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
         value: el.dataset.value ?? null,
       };
     }
     return out;
-  });
+  }, tag);
 }
 
-/** Waits until the view reports `data-status` in `statuses`; returns the status reached. */
-async function waitForView(
+/**
+ * Waits until a component reports `data-status` in `statuses`; returns the status reached. On timeout the
+ * error names the component, its status, its error field and the page's errors.
+ */
+async function waitForComponent(
   page: Page,
+  component: { tag: string; name: string; errorField: string },
   statuses: string[],
   log: PageLog,
-  timeout = VIEW_TIMEOUT,
+  timeout: number,
 ): Promise<string> {
   try {
     await page.waitForFunction(
-      (wanted: string[]) =>
+      (t: string, wanted: string[]) =>
         wanted.includes(
-          document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.status ??
-            '',
+          document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset
+            .status ?? '',
         ),
       { timeout, polling: 100 },
+      component.tag,
       statuses,
     );
   } catch (err) {
-    const all = await viewFields(page);
+    const all = await componentFields(page, component.tag);
     throw new Error(
-      `the Ising view did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
-        `${await viewStatus(page)}; message: ${all['ising-error-message']?.text ?? '—'}); ` +
+      `the ${component.name} did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
+        `${await componentStatus(page, component.tag)}; error: ${all[component.errorField]?.text ?? '—'}); ` +
         `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
       { cause: err },
     );
   }
-  return viewStatus(page);
+  return componentStatus(page, component.tag);
 }
+
+const ISING_VIEW = { tag: 'ising-view', name: 'Ising view', errorField: 'ising-error-message' };
+
+/** The view's `data-status`, or '(no ising-view)'. */
+const viewStatus = (page: Page): Promise<string> => componentStatus(page, ISING_VIEW.tag);
+/** Every `[data-testid]` element of the view's shadow root, by test id. */
+const viewFields = (page: Page): Promise<Record<string, Field>> => componentFields(page, ISING_VIEW.tag);
+/** Waits until the view reports `data-status` in `statuses`. */
+const waitForView = (page: Page, statuses: string[], log: PageLog, timeout = VIEW_TIMEOUT): Promise<string> =>
+  waitForComponent(page, ISING_VIEW, statuses, log, timeout);
 
 /**
  * Waits until the readout `id`'s data-value is above (`>`) or below (`<`) `threshold`; returns the
@@ -342,58 +358,19 @@ function observablesOf(spins: number[], L: number): { energy: number; magnetizat
 /** How long a small data set may take on SwiftShader (2000 sweeps of a few 8×8 replicas, plus compilation). */
 const DATASET_TIMEOUT = 120_000;
 
-/** The panel's `data-status`, or '(no panel)'. */
-function panelStatus(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset.status ??
-      '(no panel)',
-  );
-}
+const DATASET_PANEL = { tag: 'dataset-panel', name: 'data-set panel', errorField: 'dataset-error' };
 
-/** Every `[data-testid]` element of the panel's shadow root, by test id (the last one of a repeated id). */
-async function panelFields(page: Page): Promise<Record<string, Field>> {
-  return page.evaluate(() => {
-    const out: Record<string, { text: string; value: string | null }> = {};
-    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
-    for (const el of panel?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
-      out[el.dataset.testid as string] = {
-        text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
-        value: el.dataset.value ?? null,
-      };
-    }
-    return out;
-  });
-}
-
-/** Waits until the panel reports `data-status` in `statuses`; returns the status reached. */
-async function waitForPanel(
+/** The panel's `data-status`, or '(no dataset-panel)'. */
+const panelStatus = (page: Page): Promise<string> => componentStatus(page, DATASET_PANEL.tag);
+/** Every `[data-testid]` element of the panel's shadow root, by test id. */
+const panelFields = (page: Page): Promise<Record<string, Field>> => componentFields(page, DATASET_PANEL.tag);
+/** Waits until the panel reports `data-status` in `statuses`. */
+const waitForPanel = (
   page: Page,
   statuses: string[],
   log: PageLog,
   timeout = DATASET_TIMEOUT,
-): Promise<string> {
-  try {
-    await page.waitForFunction(
-      (wanted: string[]) =>
-        wanted.includes(
-          document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset
-            .status ?? '',
-        ),
-      { timeout, polling: 100 },
-      statuses,
-    );
-  } catch (err) {
-    const all = await panelFields(page);
-    throw new Error(
-      `the data-set panel did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
-        `${await panelStatus(page)}; error: ${all['dataset-error']?.text ?? '—'}); ` +
-        `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
-      { cause: err },
-    );
-  }
-  return panelStatus(page);
-}
+): Promise<string> => waitForComponent(page, DATASET_PANEL, statuses, log, timeout);
 
 /** Sets an input or select of the panel and fires `change`, as a user edit would. */
 async function setPanelInput(page: Page, id: string, value: string): Promise<void> {
@@ -1004,7 +981,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         const details = await errorDetails(page);
         expect(details).toContain('WebGPU is not available here');
         expect(details).toContain('WebGPU is needed');
-        expect(await viewStatus(page)).toBe('(no view)');
+        expect(await viewStatus(page)).toBe('(no ising-view)');
         await page.screenshot({ path: join(results, 'demo-no-webgpu.png'), fullPage: true });
         expectNoPageErrors(log);
       } finally {
