@@ -11,7 +11,7 @@ import {
   type RbmSuiteReport,
 } from '../../bench/rbm.ts';
 import { runBrowserRbm, runSklearnRbm, sklearnUnavailable } from '../../bench/rbm-browser/harness.ts';
-import { GpuContext } from '../gpu/device.ts';
+import { GpuContext, type AdapterSummary } from '../gpu/device.ts';
 import { choiceArg, integerArg, integerListArg } from './args.ts';
 
 const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
@@ -24,6 +24,11 @@ async function withGpu<T>(fn: (gpu: GpuContext) => Promise<T>): Promise<T> {
   } finally {
     gpu.destroy();
   }
+}
+
+/** The adapter a table's figures come from, as its first line. */
+function adapterLine(a: AdapterSummary): string {
+  return `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`;
 }
 
 function ratio(a: number, b: number): string {
@@ -46,10 +51,7 @@ export function registerBench(program: Command): void {
         const report = await benchReduce(gpu.device, { sizes: options.sizes, repeats: options.repeats });
         const out = { adapter: gpu.summary, ...report };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        const a = gpu.summary;
-        process.stdout.write(
-          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
-        );
+        process.stdout.write(adapterLine(gpu.summary));
         process.stdout.write(
           '| kernel | type | elements | ms | elements/ns | GB/s | vs CPU loop | timing |\n|---|---|---|---|---|---|---|---|\n',
         );
@@ -78,10 +80,7 @@ export function registerBench(program: Command): void {
         const report = await benchRandom(gpu.device, { words: options.words, repeats: options.repeats });
         const out = { adapter: gpu.summary, ...report };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        const a = gpu.summary;
-        process.stdout.write(
-          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
-        );
+        process.stdout.write(adapterLine(gpu.summary));
         process.stdout.write(
           '| kernel | words | ms | words/ns | vs CPU reference | timing |\n|---|---|---|---|---|---|\n',
         );
@@ -125,9 +124,7 @@ export function registerBench(program: Command): void {
           peer: report.peer,
         };
         if (options.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        process.stdout.write(
-          `adapter: ${a.vendor} ${a.architecture} (${a.software ? 'software' : 'hardware'}, ${a.backend})\n`,
-        );
+        process.stdout.write(adapterLine(a));
         process.stdout.write(
           '| kernel | algo | L | sweeps | flips/ns | vs CPU peer | timing |\n|---|---|---|---|---|---|---|\n',
         );
