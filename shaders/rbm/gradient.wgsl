@@ -4,6 +4,8 @@
 // weightGradient: dW[i, j] = (1/P) Σ_r v⁺[r, i]·h⁺[r, j] − (1/Q) Σ_r v⁻[r, i]·h⁻[r, j], batched Vᵀ·H
 // products tiled over the rows and register-blocked (P data rows, Q chains: PCD may use a chain count
 // ≠ the batch size).
+// weightGradientDirect: the same dW without workgroup memory, a 4×4 block per invocation read straight
+// from the buffers (for CPU implementations of WebGPU, see layer.wgsl).
 // biasGradient: da[i] = mean_r v⁺[r, i] − mean_r v⁻[r, i], db likewise, one invocation per bias (a serial
 // loop in a fixed order, so results are reproducible).
 
@@ -95,6 +97,64 @@ fn weightGradient(
     let i = i0 + ty + 16u * a;
     for (var b = 0u; b < 4u; b++) {
       let j = j0 + tx + 16u * b;
+      if (i < params.nv && j < params.nh) {
+        gradient[i * params.nh + j] = positive[a][b] / f32(params.rowsPositive) - negative[a][b] / f32(params.rowsNegative);
+      }
+    }
+  }
+}
+
+/// Σ_r values[r, i]·others[r, j] for i0 … i0+3 (clamped to width − 1) and j0 … j0+3 (clamped to
+/// otherWidth − 1), over `rows` rows, as 4 rows (i) of 4 columns (j).
+fn outerSum(positive: bool, rows: u32, i0: u32, j0: u32) -> array<vec4<f32>, 4> {
+  let lastI = params.nv - 1u;
+  let lastJ = params.nh - 1u;
+  let a0 = min(i0, lastI);
+  let a1 = min(i0 + 1u, lastI);
+  let a2 = min(i0 + 2u, lastI);
+  let a3 = min(i0 + 3u, lastI);
+  let b0 = min(j0, lastJ);
+  let b1 = min(j0 + 1u, lastJ);
+  let b2 = min(j0 + 2u, lastJ);
+  let b3 = min(j0 + 3u, lastJ);
+  var c0 = vec4<f32>();
+  var c1 = vec4<f32>();
+  var c2 = vec4<f32>();
+  var c3 = vec4<f32>();
+  for (var r = 0u; r < rows; r++) {
+    let vo = r * params.nv;
+    let ho = r * params.nh;
+    var v: vec4<f32>;
+    var h: vec4<f32>;
+    if (positive) {
+      v = vec4<f32>(visiblePositive[vo + a0], visiblePositive[vo + a1], visiblePositive[vo + a2], visiblePositive[vo + a3]);
+      h = vec4<f32>(hiddenPositive[ho + b0], hiddenPositive[ho + b1], hiddenPositive[ho + b2], hiddenPositive[ho + b3]);
+    } else {
+      v = vec4<f32>(visibleNegative[vo + a0], visibleNegative[vo + a1], visibleNegative[vo + a2], visibleNegative[vo + a3]);
+      h = vec4<f32>(hiddenNegative[ho + b0], hiddenNegative[ho + b1], hiddenNegative[ho + b2], hiddenNegative[ho + b3]);
+    }
+    c0 += v.x * h;
+    c1 += v.y * h;
+    c2 += v.z * h;
+    c3 += v.w * h;
+  }
+  return array<vec4<f32>, 4>(c0, c1, c2, c3);
+}
+
+@compute @workgroup_size(8, 8)
+fn weightGradientDirect(@builtin(global_invocation_id) id: vec3<u32>) {
+  // id.x: block of 4 hidden units (j), id.y: block of 4 visible units (i).
+  let j0 = id.x * 4u;
+  let i0 = id.y * 4u;
+  if (j0 >= params.nh || i0 >= params.nv) {
+    return;
+  }
+  let positive = outerSum(true, params.rowsPositive, i0, j0);
+  let negative = outerSum(false, params.rowsNegative, i0, j0);
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + a;
+    for (var b = 0u; b < 4u; b++) {
+      let j = j0 + b;
       if (i < params.nv && j < params.nh) {
         gradient[i * params.nh + j] = positive[a][b] / f32(params.rowsPositive) - negative[a][b] / f32(params.rowsNegative);
       }

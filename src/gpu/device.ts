@@ -137,6 +137,21 @@ export class GpuContext extends EventTarget {
   }
 }
 
+/**
+ * True for a CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe, WARP): there workgroup memory is
+ * ordinary memory and barriers are expensive, so kernels that tile through workgroup memory lose.
+ */
+export function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return (
+    fallback ||
+    /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(
+      `${info.vendor} ${info.architecture} ${info.device} ${info.description}`,
+    )
+  );
+}
+
 /** Describes an adapter/device pair; works for a device that an embedding app acquired itself. */
 export function summarize(adapter: GPUAdapter, device: GPUDevice, backend: Backend): AdapterSummary {
   const info = adapter.info;
@@ -157,9 +172,7 @@ export function summarize(adapter: GPUAdapter, device: GPUDevice, backend: Backe
     device: info.device,
     description: info.description,
     backend,
-    software: /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(
-      `${info.vendor} ${info.architecture} ${info.device} ${info.description}`,
-    ),
+    software: isSoftwareAdapter(info),
     subgroupMinSize: sub.subgroupMinSize ?? null,
     subgroupMaxSize: sub.subgroupMaxSize ?? null,
     features: [...adapter.features].sort(),

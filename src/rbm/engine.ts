@@ -21,6 +21,7 @@ import {
   readBuffer,
   uploadBuffer,
 } from '../gpu/buffers.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
@@ -65,7 +66,16 @@ export interface RbmOptions {
   initDistribution?: 'normal' | 'uniform';
   /** W: [nv × nh] dense or [F·k·k] conv; a [nv], b [nh] (tied copies equal for conv). */
   parameters?: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> };
+  /**
+   * Kernels of the dense products: 'tiled' (workgroup-memory tiles, for GPUs), 'direct' (register blocks
+   * read straight from the buffers, for CPU implementations such as SwiftShader), or 'auto' (default):
+   * direct on a software adapter, tiled otherwise. The two sum in different orders, so results agree to
+   * rounding, not bit for bit: resume a checkpoint with the same choice.
+   */
+  matmul?: MatmulKernel | 'auto';
 }
+
+export type MatmulKernel = 'tiled' | 'direct';
 
 export interface TrainingOptions {
   batch: number;
@@ -106,6 +116,8 @@ export interface RbmParameters {
 
 /** Output block (rows × columns) of one dense-product workgroup (shaders/rbm/layer.wgsl, gradient.wgsl). */
 const BLOCK = 64;
+/** The same for the direct kernels: 8×8 invocations of 4×4 outputs. */
+const DIRECT_BLOCK = 32;
 const WORKGROUP = 64;
 
 function positiveInteger(name: string, value: unknown, max = 0xffffffff): number {
@@ -204,6 +216,8 @@ export class RbmEngine {
   readonly units: RbmUnits;
   readonly visibleBias: boolean;
   readonly hiddenBias: boolean;
+  /** The dense products' kernels (RbmOptions.matmul, 'auto' resolved for this device's adapter). */
+  readonly matmul: MatmulKernel;
   /** [W | a | b], f32. */
   readonly parameters: GPUBuffer;
   readonly gradient: GPUBuffer;
@@ -256,6 +270,11 @@ export class RbmEngine {
     }
     this.visibleBias = options.visibleBias ?? true;
     this.hiddenBias = options.hiddenBias ?? true;
+    const matmul = options.matmul ?? 'auto';
+    if (matmul !== 'auto' && matmul !== 'tiled' && matmul !== 'direct') {
+      throw new RangeError(`matmul '${String(matmul)}' must be 'auto', 'tiled' or 'direct'`);
+    }
+    this.matmul = matmul === 'auto' ? (isSoftwareAdapter(device.adapterInfo) ? 'direct' : 'tiled') : matmul;
     this.key = seedKey(options.seed ?? 1);
     const count = this.weightCount + this.nv + this.nh;
     const label = `rbm ${this.nv}×${this.nh}${this.conv ? ' conv' : ''}`;
@@ -475,11 +494,21 @@ export class RbmEngine {
         })
       : new Dispatch(this.device, {
           label,
-          pipeline: program.pipeline('sampleLayer', { transposeWeights: !hidden, isingUnits, outputInput }),
+          pipeline: program.pipeline(this.matmul === 'direct' ? 'sampleLayerDirect' : 'sampleLayer', {
+            transposeWeights: !hidden,
+            isingUnits,
+            outputInput,
+          }),
           bindGroups,
-          workgroups: [Math.ceil(units / BLOCK), Math.ceil(rows / BLOCK), 1],
+          workgroups: this.productGrid(units, rows),
         });
     return { dispatch, uniforms, view };
+  }
+
+  /** Workgroups of a dense product with `columns` × `rows` outputs (x: columns, y: rows). */
+  private productGrid(columns: number, rows: number): [number, number, number] {
+    const block = this.matmul === 'direct' ? DIRECT_BLOCK : BLOCK;
+    return [Math.ceil(columns / block), Math.ceil(rows / block), 1];
   }
 
   private resolveTraining(options: TrainingOptions): ResolvedTraining {
@@ -674,9 +703,11 @@ export class RbmEngine {
           })
         : new Dispatch(device, {
             label: 'rbm weightGradient',
-            pipeline: gradientProgram.pipeline('weightGradient'),
+            pipeline: gradientProgram.pipeline(
+              this.matmul === 'direct' ? 'weightGradientDirect' : 'weightGradient',
+            ),
             bindGroups: [gradientGroup],
-            workgroups: [Math.ceil(nh / BLOCK), Math.ceil(nv / BLOCK), 1],
+            workgroups: this.productGrid(nh, nv),
           }),
       new Dispatch(device, {
         label: c ? 'rbm biasGradientConv' : 'rbm biasGradient',

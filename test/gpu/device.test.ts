@@ -1,6 +1,6 @@
 /** Device acquisition (src/gpu/device.ts): the summary, feature switches, required features, device loss. */
 import { describe, expect, it } from 'vitest';
-import { GpuContext, type DeviceLostDetail } from '../../src/gpu/device.ts';
+import { GpuContext, isSoftwareAdapter, type DeviceLostDetail } from '../../src/gpu/device.ts';
 import { useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
@@ -20,6 +20,21 @@ describe('GpuContext', () => {
     expect(s.features).toEqual([...s.features].sort());
     for (const f of context.device.features) expect(s.features).toContain(f);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+
+  it('tells CPU implementations of WebGPU from GPUs', () => {
+    const info = (fields: Partial<GPUAdapterInfo>): GPUAdapterInfo =>
+      ({ vendor: '', architecture: '', device: '', description: '', ...fields }) as GPUAdapterInfo;
+    expect(isSoftwareAdapter(info({ vendor: 'google', architecture: 'swiftshader' }))).toBe(true);
+    expect(isSoftwareAdapter(info({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))).toBe(
+      true,
+    );
+    expect(isSoftwareAdapter(info({ vendor: 'unknown', isFallbackAdapter: true }))).toBe(true);
+    expect(isSoftwareAdapter(info({ vendor: 'nvidia', architecture: 'hopper' }))).toBe(false);
+    expect(isSoftwareAdapter(info({ vendor: 'apple', architecture: 'metal-3' }))).toBe(false);
+    expect(isSoftwareAdapter(undefined)).toBe(false);
+    const { device } = gpu();
+    expect(isSoftwareAdapter(device.adapterInfo)).toBe(gpu().summary.software);
   });
 
   it('requests the adapter’s real limits rather than the WebGPU defaults', () => {

@@ -1,7 +1,7 @@
 /** RBM sampling kernels vs a CPU computation with the same Philox counters (means and every decision). */
 import { describe, expect, it } from 'vitest';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
-import { RbmEngine, type RbmUnits } from '../../src/rbm/engine.ts';
+import { RbmEngine, type MatmulKernel, type RbmUnits } from '../../src/rbm/engine.ts';
 import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
@@ -14,22 +14,30 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('RBM conditional sampling kernels', () => {
   const gpu = useGpu();
-  const cases: [RbmUnits, boolean, number, number, number][] = [
-    ['bernoulli', true, 37, 21, 19],
-    ['bernoulli', false, 37, 21, 19],
-    ['ising', true, 40, 17, 33],
-    ['ising', false, 40, 17, 33],
-  ];
+  // Both dense kernels; the last sizes span several blocks of either (64 tiled, 32 direct) in every
+  // direction, none a multiple of 4.
+  const cases: [RbmUnits, boolean, number, number, number, MatmulKernel][] = [];
+  for (const matmul of ['tiled', 'direct'] as const) {
+    cases.push(
+      ['bernoulli', true, 37, 21, 19, matmul],
+      ['bernoulli', false, 37, 21, 19, matmul],
+      ['ising', true, 40, 17, 33, matmul],
+      ['ising', false, 40, 17, 33, matmul],
+      ['bernoulli', true, 139, 75, 67, matmul],
+      ['ising', false, 139, 75, 67, matmul],
+    );
+  }
   it.each(cases)(
-    '%s units, hidden=%s: means and samples match the CPU with the same counters',
-    async (units, hidden, nv, nh, rows) => {
+    '%s units, hidden=%s, %i×%i, %i rows, %s kernel: means and samples match the CPU with the same counters',
+    async (units, hidden, nv, nh, rows, matmul) => {
       const device = gpu().device;
       await checked(device, async () => {
         const rand = lcg(nv * nh + rows);
         const W = Float32Array.from({ length: nv * nh }, () => (rand() - 0.5) * 1.2);
         const a = Float32Array.from({ length: nv }, () => (rand() - 0.5) * 0.8);
         const b = Float32Array.from({ length: nh }, () => (rand() - 0.5) * 0.8);
-        const rbm = new RbmEngine(device, { nv, nh, units, seed: 99, parameters: { W, a, b } });
+        const rbm = new RbmEngine(device, { nv, nh, units, seed: 99, parameters: { W, a, b }, matmul });
+        expect(rbm.matmul).toBe(matmul);
         try {
           const fanIn = hidden ? nv : nh;
           const units_ = hidden ? nh : nv;

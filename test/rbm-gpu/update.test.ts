@@ -3,6 +3,7 @@
  * ⟨vh⟩_data − ⟨vh⟩_model and the parameter update of SGD, momentum and Adam with L1/L2.
  */
 import { describe, expect, it } from 'vitest';
+import { isSoftwareAdapter } from '../../src/gpu/device.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
 import { RbmEngine, type TrainingOptions } from '../../src/rbm/engine.ts';
 import { philox4x32 } from '../../src/reference/philox.ts';
@@ -12,37 +13,59 @@ import { expectClose, lcg, model, replayGradient } from './replay.ts';
 describe('RBM CD-k / PCD-k update vs CPU replay', () => {
   const gpu = useGpu();
 
+  // Both dense kernels; the 70×37 model with 67 rows spans several blocks of either.
   it.each([
-    ['bernoulli', 1],
-    ['bernoulli', 3],
-    ['ising', 1],
-    ['ising', 2],
-  ] as const)('%s CD-%i gradient (batch = all samples, no shuffle)', async (units, k) => {
+    ['bernoulli', 1, 23, 18, 20, 'tiled'],
+    ['bernoulli', 3, 23, 18, 20, 'tiled'],
+    ['ising', 1, 23, 18, 20, 'tiled'],
+    ['ising', 2, 23, 18, 20, 'tiled'],
+    ['bernoulli', 1, 70, 37, 67, 'tiled'],
+    ['bernoulli', 1, 23, 18, 20, 'direct'],
+    ['bernoulli', 3, 23, 18, 20, 'direct'],
+    ['ising', 1, 23, 18, 20, 'direct'],
+    ['ising', 2, 23, 18, 20, 'direct'],
+    ['bernoulli', 1, 70, 37, 67, 'direct'],
+  ] as const)(
+    '%s CD-%i gradient, %i×%i, %i rows, %s kernel (batch = all samples, no shuffle)',
+    async (units, k, nv, nh, rows, matmul) => {
+      const device = gpu().device;
+      const m = model(units, nv, nh, 7 + k);
+      const low = units === 'ising' ? -1 : 0;
+      const rand = lcg(3);
+      const data = Array.from({ length: rows }, () =>
+        Array.from({ length: m.nv }, () => (rand() < 0.4 ? 1 : low)),
+      );
+      await checked(device, async () => {
+        const rbm = new RbmEngine(device, { nv: m.nv, nh: m.nh, units, seed: 5, parameters: m, matmul });
+        try {
+          rbm.setData(data.flat(), rows);
+          rbm.configureTraining({ batch: rows, k, lr: 0.1, shuffle: false });
+          rbm.step({ gradientOnly: true });
+          const g = await rbm.getGradient();
+          const want = replayGradient(m, data, k, 0, seedKey(5));
+          expect(want.close).toBe(0); // no draw within 1e-5 of its threshold: decisions must agree exactly
+          expectClose(g.dW, want.dW);
+          expectClose(g.da, want.da);
+          expectClose(g.db, want.db);
+          expect(Math.max(...want.dW.map(Math.abs))).toBeGreaterThan(1e-3); // not vacuous
+        } finally {
+          rbm.destroy();
+        }
+      });
+    },
+  );
+
+  it("'auto' picks the direct kernels on a CPU adapter and the tiled ones on a GPU; bad names are refused", () => {
     const device = gpu().device;
-    const m = model(units, 23, 18, 7 + k);
-    const low = units === 'ising' ? -1 : 0;
-    const rand = lcg(3);
-    const rows = 20;
-    const data = Array.from({ length: rows }, () =>
-      Array.from({ length: m.nv }, () => (rand() < 0.4 ? 1 : low)),
+    const rbm = new RbmEngine(device, { nv: 8, nh: 4 });
+    try {
+      expect(rbm.matmul).toBe(isSoftwareAdapter(device.adapterInfo) ? 'direct' : 'tiled');
+    } finally {
+      rbm.destroy();
+    }
+    expect(() => new RbmEngine(device, { nv: 8, nh: 4, matmul: 'fast' as 'tiled' })).toThrow(
+      /matmul 'fast' must be 'auto', 'tiled' or 'direct'/,
     );
-    await checked(device, async () => {
-      const rbm = new RbmEngine(device, { nv: m.nv, nh: m.nh, units, seed: 5, parameters: m });
-      try {
-        rbm.setData(data.flat(), rows);
-        rbm.configureTraining({ batch: rows, k, lr: 0.1, shuffle: false });
-        rbm.step({ gradientOnly: true });
-        const g = await rbm.getGradient();
-        const want = replayGradient(m, data, k, 0, seedKey(5));
-        expect(want.close).toBe(0); // no draw within 1e-5 of its threshold: decisions must agree exactly
-        expectClose(g.dW, want.dW);
-        expectClose(g.da, want.da);
-        expectClose(g.db, want.db);
-        expect(Math.max(...want.dW.map(Math.abs))).toBeGreaterThan(1e-3); // not vacuous
-      } finally {
-        rbm.destroy();
-      }
-    });
   });
 
   it('PCD-2 with 12 persistent chains for a batch of 8: gradient and chain persistence', async () => {
