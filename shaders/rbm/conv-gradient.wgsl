@@ -1,7 +1,9 @@
 // CD/PCD gradient of a convolutional RBM (conv.wgsl's geometry), into [dW (F·k²) | da (nv) | db (nh)].
+// Needs: dispatch.
 // Shared weights get the sum over all positions:
 //   dW[f, a, b] = (1/P) Σ_r Σ_{I,J} v⁺[r, site(I, J, a, b)]·h⁺[r, f, I, J] − (1/Q) Σ_r Σ_{I,J} v⁻·h⁻
-// one workgroup per filter weight (strided partial sums, then a fixed-order tree: reproducible).
+// one workgroup per filter weight (each invocation sums its positions over all rows, then a fixed-order
+// tree: reproducible).
 // Biases are tied (one visible bias; one hidden bias per filter) but stored expanded: every copy of a
 // tied bias gets the same gradient, so the element-wise optimiser keeps the copies equal. The tied
 // gradient is the sum over the copies (∂/∂ of a shared parameter), averaged over rows.
@@ -32,34 +34,52 @@ const GROUP: u32 = 64u;
 var<workgroup> partialPositive: array<f32, GROUP>;
 var<workgroup> partialNegative: array<f32, GROUP>;
 
-/// This invocation's strided share of Σ_r Σ_{I,J} v[r, site(I, J, a, b)]·h[r, f, I, J], data or chain side.
+/// This invocation's share of Σ_r Σ_{I,J} v[r, site(I, J, a, b)]·h[r, f, I, J], data or chain side:
+/// positions lid, lid + GROUP, …, each summed over all rows.
 fn correlation(negative: bool, f: u32, a: u32, b: u32, lid: u32) -> f32 {
   let positions = params.side * params.side;
   let rows = select(params.rowsPositive, params.rowsNegative, negative);
   var s = 0.0;
-  for (var t = lid; t < rows * positions; t += GROUP) {
-    let r = t / positions;
-    let I = (t % positions) / params.side;
+  for (var t = lid; t < positions; t += GROUP) {
+    let I = t / params.side;
     let J = t % params.side;
     let p = (params.stride * I + a) % params.lv;
     let q = (params.stride * J + b) % params.lv;
-    let vi = r * params.nv + p * params.lv + q;
-    let hj = r * params.nh + f * positions + I * params.side + J;
-    if (negative) {
-      s += visibleNegative[vi] * hiddenNegative[hj];
-    } else {
-      s += visiblePositive[vi] * hiddenPositive[hj];
+    var vi = p * params.lv + q;
+    var hj = f * positions + t;
+    for (var r = 0u; r < rows; r++) {
+      if (negative) {
+        s += visibleNegative[vi] * hiddenNegative[hj];
+      } else {
+        s += visiblePositive[vi] * hiddenPositive[hj];
+      }
+      vi += params.nv;
+      hj += params.nh;
     }
   }
   return s;
 }
 
+/// Sums partialPositive and partialNegative over the workgroup into element 0 (a fixed-order tree).
+fn reducePartials(lid: u32) {
+  workgroupBarrier();
+  for (var stride = GROUP / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      partialPositive[lid] += partialPositive[lid + stride];
+      partialNegative[lid] += partialNegative[lid + stride];
+    }
+    workgroupBarrier();
+  }
+}
+
 @compute @workgroup_size(GROUP)
 fn weightGradientConv(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let w = workgroupId.x;
+  // F·k² workgroups can exceed one grid dimension (src/gpu/kernel.ts workgroupGrid).
+  let w = linearWorkgroupIndex(workgroupId, numWorkgroups);
   let k2 = params.kernelSize * params.kernelSize;
   if (w >= params.filters * k2) {
     return;
@@ -69,56 +89,55 @@ fn weightGradientConv(
   let b = w % params.kernelSize;
   partialPositive[lid] = correlation(false, f, a, b, lid);
   partialNegative[lid] = correlation(true, f, a, b, lid);
-  workgroupBarrier();
-  for (var stride = GROUP / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      partialPositive[lid] += partialPositive[lid + stride];
-      partialNegative[lid] += partialNegative[lid + stride];
-    }
-    workgroupBarrier();
-  }
+  reducePartials(lid);
   if (lid == 0u) {
     gradient[w] = partialPositive[0] / f32(params.rowsPositive) - partialNegative[0] / f32(params.rowsNegative);
   }
 }
 
-/// Task 0: the tied visible bias (written to all nv copies); task 1 + f: filter f's hidden bias
-/// (written to its side² copies). Serial sums in a fixed order.
-@compute @workgroup_size(64)
-fn biasGradientConv(@builtin(global_invocation_id) id: vec3<u32>) {
-  let task = id.x;
+/// Workgroup 0: the tied visible bias (written to all nv copies); workgroup 1 + f: filter f's hidden bias
+/// (written to its side² copies). Strided partial sums, then the fixed-order tree.
+@compute @workgroup_size(GROUP)
+fn biasGradientConv(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let task = workgroupId.x;
+  if (task > params.filters) {
+    return;
+  }
   let weights = params.filters * params.kernelSize * params.kernelSize;
+  let positions = params.side * params.side;
+  var p = 0.0;
+  var q = 0.0;
   if (task == 0u) {
-    var p = 0.0;
-    var q = 0.0;
-    for (var t = 0u; t < params.rowsPositive * params.nv; t++) {
+    for (var t = lid; t < params.rowsPositive * params.nv; t += GROUP) {
       p += visiblePositive[t];
     }
-    for (var t = 0u; t < params.rowsNegative * params.nv; t++) {
+    for (var t = lid; t < params.rowsNegative * params.nv; t += GROUP) {
       q += visibleNegative[t];
     }
-    let g = select(0.0, p / f32(params.rowsPositive) - q / f32(params.rowsNegative), params.visibleBias != 0u);
-    for (var i = 0u; i < params.nv; i++) {
+  } else {
+    let f = task - 1u;
+    for (var t = lid; t < params.rowsPositive * positions; t += GROUP) {
+      p += hiddenPositive[(t / positions) * params.nh + f * positions + t % positions];
+    }
+    for (var t = lid; t < params.rowsNegative * positions; t += GROUP) {
+      q += hiddenNegative[(t / positions) * params.nh + f * positions + t % positions];
+    }
+  }
+  partialPositive[lid] = p;
+  partialNegative[lid] = q;
+  reducePartials(lid);
+  let on = select(params.hiddenBias, params.visibleBias, task == 0u) != 0u;
+  let g = select(0.0, partialPositive[0] / f32(params.rowsPositive) - partialNegative[0] / f32(params.rowsNegative), on);
+  if (task == 0u) {
+    for (var i = lid; i < params.nv; i += GROUP) {
       gradient[weights + i] = g;
     }
-  } else if (task <= params.filters) {
-    let f = task - 1u;
-    let positions = params.side * params.side;
-    var p = 0.0;
-    var q = 0.0;
-    for (var r = 0u; r < params.rowsPositive; r++) {
-      for (var k = 0u; k < positions; k++) {
-        p += hiddenPositive[r * params.nh + f * positions + k];
-      }
-    }
-    for (var r = 0u; r < params.rowsNegative; r++) {
-      for (var k = 0u; k < positions; k++) {
-        q += hiddenNegative[r * params.nh + f * positions + k];
-      }
-    }
-    let g = select(0.0, p / f32(params.rowsPositive) - q / f32(params.rowsNegative), params.hiddenBias != 0u);
-    for (var k = 0u; k < positions; k++) {
-      gradient[weights + params.nv + f * positions + k] = g;
+  } else {
+    for (var k = lid; k < positions; k += GROUP) {
+      gradient[weights + params.nv + (task - 1u) * positions + k] = g;
     }
   }
 }

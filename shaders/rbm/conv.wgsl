@@ -1,5 +1,5 @@
-// Conditional sampling of a convolutional (translation-invariant) RBM layer, one invocation per
-// (row, unit). Needs: wide-math, philox, dispatch, layer-common.
+// Conditional sampling of a convolutional (translation-invariant) RBM layer, one invocation per row and
+// quad of units 4q … 4q+3 (which share one Philox block, layer-common.wgsl). Needs: wide-math, philox, dispatch, layer-common.
 //
 // Visible: Lv×Lv periodic lattice, site p·Lv + q. Hidden unit j = f·side² + I·side + J (filter f,
 // position I, J; side = Lv / stride). Filter W[f, a, b] (index f·k² + a·k + b) is anchored at the
@@ -14,18 +14,8 @@ fn filterWeight(f: u32, a: u32, b: u32) -> f32 {
   return parameters[(f * params.kernelSize + a) * params.kernelSize + b];
 }
 
-@compute @workgroup_size(workgroupSize)
-fn sampleHiddenConv(
-  @builtin(workgroup_id) workgroupId: vec3<u32>,
-  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
-  if (t >= params.rows * params.units) {
-    return;
-  }
-  let r = t / params.units;
-  let j = t % params.units;
+/// x of hidden unit j of row r, without the beta factor.
+fn hiddenInput(r: u32, j: u32) -> f32 {
   let positions = params.side * params.side;
   let f = j / positions;
   let I = (j % positions) / params.side;
@@ -38,7 +28,58 @@ fn sampleHiddenConv(
       x += filterWeight(f, a, b) * input[r * params.fanIn + p * params.lv + q];
     }
   }
-  writeUnit(r, j, x);
+  return x;
+}
+
+/// x of visible unit i of row r, without the beta factor.
+fn visibleInput(r: u32, i: u32) -> f32 {
+  let p = i / params.lv;
+  let q = i % params.lv;
+  let positions = params.side * params.side;
+  var x = parameters[params.biasOffset + i];
+  // s·I ≡ p − a (mod Lv) needs a ≡ p (mod s) (the stride divides Lv): only those a and b contribute.
+  for (var a = p % params.stride; a < params.kernelSize; a += params.stride) {
+    let I = ((p + params.lv - a % params.lv) % params.lv) / params.stride;
+    for (var b = q % params.stride; b < params.kernelSize; b += params.stride) {
+      let J = ((q + params.lv - b % params.lv) % params.lv) / params.stride;
+      let h = r * params.fanIn + I * params.side + J;
+      for (var f = 0u; f < params.filters; f++) {
+        x += filterWeight(f, a, b) * input[h + f * positions];
+      }
+    }
+  }
+  return x;
+}
+
+/// (row, quad) of this invocation, or rows when it has none.
+fn quadOf(workgroupId: vec3<u32>, numWorkgroups: vec3<u32>, lid: u32) -> vec2<u32> {
+  let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  let quads = (params.units + 3u) / 4u;
+  if (t >= params.rows * quads) {
+    return vec2<u32>(params.rows, 0u);
+  }
+  return vec2<u32>(t / quads, t % quads);
+}
+
+@compute @workgroup_size(workgroupSize)
+fn sampleHiddenConv(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let rq = quadOf(workgroupId, numWorkgroups, lid);
+  if (rq.x >= params.rows) {
+    return;
+  }
+  let last = params.units - 1u;
+  let j0 = 4u * rq.y;
+  let x = vec4<f32>(
+    hiddenInput(rq.x, j0),
+    hiddenInput(rq.x, min(j0 + 1u, last)),
+    hiddenInput(rq.x, min(j0 + 2u, last)),
+    hiddenInput(rq.x, min(j0 + 3u, last)),
+  );
+  writeQuad(rq.x, rq.y, x);
 }
 
 @compute @workgroup_size(workgroupSize)
@@ -47,33 +88,17 @@ fn sampleVisibleConv(
   @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
-  if (t >= params.rows * params.units) {
+  let rq = quadOf(workgroupId, numWorkgroups, lid);
+  if (rq.x >= params.rows) {
     return;
   }
-  let r = t / params.units;
-  let i = t % params.units;
-  let p = i / params.lv;
-  let q = i % params.lv;
-  let positions = params.side * params.side;
-  var x = parameters[params.biasOffset + i];
-  for (var a = 0u; a < params.kernelSize; a++) {
-    // s·I ≡ p − a (mod Lv): a contribution only when that residue is a multiple of the stride.
-    let dp = (p + params.lv - a % params.lv) % params.lv;
-    if (dp % params.stride != 0u) {
-      continue;
-    }
-    let I = dp / params.stride;
-    for (var b = 0u; b < params.kernelSize; b++) {
-      let dq = (q + params.lv - b % params.lv) % params.lv;
-      if (dq % params.stride != 0u) {
-        continue;
-      }
-      let J = dq / params.stride;
-      for (var f = 0u; f < params.filters; f++) {
-        x += filterWeight(f, a, b) * input[r * params.fanIn + f * positions + I * params.side + J];
-      }
-    }
-  }
-  writeUnit(r, i, x);
+  let last = params.units - 1u;
+  let i0 = 4u * rq.y;
+  let x = vec4<f32>(
+    visibleInput(rq.x, i0),
+    visibleInput(rq.x, min(i0 + 1u, last)),
+    visibleInput(rq.x, min(i0 + 2u, last)),
+    visibleInput(rq.x, min(i0 + 3u, last)),
+  );
+  writeQuad(rq.x, rq.y, x);
 }

@@ -44,8 +44,9 @@ fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
 }
 
-/// Writes the mean and (when params.sample is set) the sample of unit j of row r with input beta·x.
-fn writeUnit(r: u32, j: u32, input: f32) {
+/// Writes the mean and (when params.sample is set) the sample of unit j of row r with input beta·x, given
+/// its uniform number u (unused without sampling).
+fn writeUnitWith(r: u32, j: u32, input: f32, u: f32) {
   let i = r * params.units + j;
   if (outputInput) {
     means[i] = input;
@@ -59,7 +60,34 @@ fn writeUnit(r: u32, j: u32, input: f32) {
   }
   if (params.sample != 0u) {
     let p = select(sigmoid(x), sigmoid(2.0 * x), isingUnits);
-    let u = unitFloat(philox4x32(vec4<u32>(j / 4u, r, params.step, params.rngStream), params.key)[j % 4u]);
     samples[i] = select(select(0.0, -1.0, isingUnits), 1.0, u < p);
+  }
+}
+
+/// The Philox block of units 4q … 4q+3 of row r (word j mod 4 belongs to unit j).
+fn unitWords(r: u32, q: u32) -> vec4<u32> {
+  return philox4x32(vec4<u32>(q, r, params.step, params.rngStream), params.key);
+}
+
+/// writeUnitWith for one unit, drawing its word of the Philox block it shares with its 3 neighbours.
+fn writeUnit(r: u32, j: u32, input: f32) {
+  var u = 0.0;
+  if (params.sample != 0u && !outputInput) {
+    u = unitFloat(unitWords(r, j / 4u)[j % 4u]);
+  }
+  writeUnitWith(r, j, input, u);
+}
+
+/// Units 4q … 4q+3 of row r (those below params.units) with inputs x: one Philox block for all four.
+fn writeQuad(r: u32, q: u32, x: vec4<f32>) {
+  var u = vec4<f32>();
+  if (params.sample != 0u && !outputInput) {
+    u = unitFloat4(unitWords(r, q));
+  }
+  for (var b = 0u; b < 4u; b++) {
+    let j = 4u * q + b;
+    if (j < params.units) {
+      writeUnitWith(r, j, x[b], u[b]);
+    }
   }
 }

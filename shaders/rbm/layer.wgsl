@@ -136,13 +136,15 @@ fn sampleLayerDirect(@builtin(global_invocation_id) id: vec3<u32>) {
     return;
   }
   let x = directBlock(r0, j0);
+  let bias = vec4<f32>(
+    parameters[params.biasOffset + min(j0, params.units - 1u)],
+    parameters[params.biasOffset + min(j0 + 1u, params.units - 1u)],
+    parameters[params.biasOffset + min(j0 + 2u, params.units - 1u)],
+    parameters[params.biasOffset + min(j0 + 3u, params.units - 1u)],
+  );
   for (var a = 0u; a < 4u; a++) {
-    let r = r0 + a;
-    for (var b = 0u; b < 4u; b++) {
-      let j = j0 + b;
-      if (r < params.rows && j < params.units) {
-        writeUnit(r, j, x[a][b] + parameters[params.biasOffset + j]);
-      }
+    if (r0 + a < params.rows) {
+      writeQuad(r0 + a, j0 / 4u, x[a] + bias);
     }
   }
 }

@@ -490,7 +490,8 @@ export class RbmEngine {
             workgroupSize: WORKGROUP,
           }),
           bindGroups,
-          workgroups: Math.ceil((rows * units) / WORKGROUP),
+          // One invocation per row and quad of units (shaders/rbm/conv.wgsl).
+          workgroups: Math.ceil((rows * Math.ceil(units / 4)) / WORKGROUP),
         })
       : new Dispatch(this.device, {
           label,
@@ -713,7 +714,8 @@ export class RbmEngine {
         label: c ? 'rbm biasGradientConv' : 'rbm biasGradient',
         pipeline: gradientProgram.pipeline(c ? 'biasGradientConv' : 'biasGradient'),
         bindGroups: [gradientGroup],
-        workgroups: Math.ceil((c ? 1 + c.filters : nv + nh) / 64),
+        // conv: one workgroup per tied bias; dense: one invocation per bias.
+        workgroups: c ? 1 + c.filters : Math.ceil((nv + nh) / 64),
       }),
     );
 

@@ -20,7 +20,7 @@ export const rbmSources = {
   },
   batch: { label: 'rbm-batch', code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, batch) },
   gradient: { label: 'rbm-gradient', code: gradient },
-  convGradient: { label: 'rbm-conv-gradient', code: convGradient },
+  convGradient: { label: 'rbm-conv-gradient', code: composeWgsl(wgsl.dispatch, convGradient) },
   optimizer: { label: 'rbm-optimizer', code: composeWgsl(wgsl.dispatch, optimizer) },
   monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, activation, monitor) },
   ais: { label: 'rbm-ais', code: composeWgsl(activation, ais) },
