@@ -35,6 +35,8 @@ const geometries: [string, ConvGeometry, RbmUnits][] = [
   ['Chung–Kao-like 8×8, k=4, s=2, F=1, ±1', { Lv: 8, filters: 1, k: 4, stride: 2 }, 'ising'],
   ['6×6, k=3, s=3, F=2, {0,1}', { Lv: 6, filters: 2, k: 3, stride: 3 }, 'bernoulli'],
   ['4×4, k=5 > Lv (wrapping filter), s=1, F=1, ±1', { Lv: 4, filters: 1, k: 5, stride: 1 }, 'ising'],
+  // 70,400 filter weights: more weight-gradient workgroups than one grid dimension holds (65,535).
+  ['8×8, k=8, s=8, F=1100, {0,1}', { Lv: 8, filters: 1100, k: 8, stride: 8 }, 'bernoulli'],
 ];
 
 describe('convolutional RBM', () => {
