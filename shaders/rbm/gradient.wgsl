@@ -4,7 +4,7 @@
 // weightGradient: dW[i, j] = (1/P) Σ_r v⁺[r, i]·h⁺[r, j] − (1/Q) Σ_r v⁻[r, i]·h⁻[r, j], batched Vᵀ·H
 // products tiled over the rows and register-blocked (P data rows, Q chains: PCD may use a chain count
 // ≠ the batch size).
-// weightGradientDirect: the same dW without workgroup memory, a 4×4 block per invocation read straight
+// weightGradientDirect: the same dW without workgroup memory, an 8×8 block per invocation read straight
 // from the buffers (for CPU implementations of WebGPU, see layer.wgsl).
 // biasGradient: da[i] = mean_r v⁺[r, i] − mean_r v⁻[r, i], db likewise, one invocation per bias (a serial
 // loop in a fixed order, so results are reproducible).
@@ -104,59 +104,116 @@ fn weightGradient(
   }
 }
 
-/// Σ_r values[r, i]·others[r, j] for i0 … i0+3 (clamped to width − 1) and j0 … j0+3 (clamped to
-/// otherWidth − 1), over `rows` rows, as 4 rows (i) of 4 columns (j).
-fn outerSum(positive: bool, rows: u32, i0: u32, j0: u32) -> array<vec4<f32>, 4> {
+/// Σ_r values[r, i]·others[r, j] for i0 … i0+7 (clamped to nv − 1) and j0 … j0+7 (clamped to nh − 1),
+/// over the data (positive) or chain rows: element 2a holds j0 … j0+3 of row i0 + a, 2a + 1 j0+4 … j0+7.
+/// Written out by hand like layer.wgsl's directBlock (registers on SwiftShader).
+fn outerSum(positive: bool, rows: u32, i0: u32, j0: u32) -> array<vec4<f32>, 16> {
   let lastI = params.nv - 1u;
   let lastJ = params.nh - 1u;
-  let a0 = min(i0, lastI);
-  let a1 = min(i0 + 1u, lastI);
-  let a2 = min(i0 + 2u, lastI);
-  let a3 = min(i0 + 3u, lastI);
-  let b0 = min(j0, lastJ);
-  let b1 = min(j0 + 1u, lastJ);
-  let b2 = min(j0 + 2u, lastJ);
-  let b3 = min(j0 + 3u, lastJ);
+  let x0 = min(i0, lastI);
+  let x1 = min(i0 + 1u, lastI);
+  let x2 = min(i0 + 2u, lastI);
+  let x3 = min(i0 + 3u, lastI);
+  let x4 = min(i0 + 4u, lastI);
+  let x5 = min(i0 + 5u, lastI);
+  let x6 = min(i0 + 6u, lastI);
+  let x7 = min(i0 + 7u, lastI);
+  let y0 = min(j0, lastJ);
+  let y1 = min(j0 + 1u, lastJ);
+  let y2 = min(j0 + 2u, lastJ);
+  let y3 = min(j0 + 3u, lastJ);
+  let y4 = min(j0 + 4u, lastJ);
+  let y5 = min(j0 + 5u, lastJ);
+  let y6 = min(j0 + 6u, lastJ);
+  let y7 = min(j0 + 7u, lastJ);
   var c0 = vec4<f32>();
+  var d0 = vec4<f32>();
   var c1 = vec4<f32>();
+  var d1 = vec4<f32>();
   var c2 = vec4<f32>();
+  var d2 = vec4<f32>();
   var c3 = vec4<f32>();
+  var d3 = vec4<f32>();
+  var c4 = vec4<f32>();
+  var d4 = vec4<f32>();
+  var c5 = vec4<f32>();
+  var d5 = vec4<f32>();
+  var c6 = vec4<f32>();
+  var d6 = vec4<f32>();
+  var c7 = vec4<f32>();
+  var d7 = vec4<f32>();
   for (var r = 0u; r < rows; r++) {
     let vo = r * params.nv;
     let ho = r * params.nh;
-    var v: vec4<f32>;
-    var h: vec4<f32>;
+    var vl: vec4<f32>;
+    var vh: vec4<f32>;
+    var hl: vec4<f32>;
+    var hh: vec4<f32>;
     if (positive) {
-      v = vec4<f32>(visiblePositive[vo + a0], visiblePositive[vo + a1], visiblePositive[vo + a2], visiblePositive[vo + a3]);
-      h = vec4<f32>(hiddenPositive[ho + b0], hiddenPositive[ho + b1], hiddenPositive[ho + b2], hiddenPositive[ho + b3]);
+      vl = vec4<f32>(visiblePositive[vo + x0], visiblePositive[vo + x1], visiblePositive[vo + x2], visiblePositive[vo + x3]);
+      vh = vec4<f32>(visiblePositive[vo + x4], visiblePositive[vo + x5], visiblePositive[vo + x6], visiblePositive[vo + x7]);
+      hl = vec4<f32>(hiddenPositive[ho + y0], hiddenPositive[ho + y1], hiddenPositive[ho + y2], hiddenPositive[ho + y3]);
+      hh = vec4<f32>(hiddenPositive[ho + y4], hiddenPositive[ho + y5], hiddenPositive[ho + y6], hiddenPositive[ho + y7]);
     } else {
-      v = vec4<f32>(visibleNegative[vo + a0], visibleNegative[vo + a1], visibleNegative[vo + a2], visibleNegative[vo + a3]);
-      h = vec4<f32>(hiddenNegative[ho + b0], hiddenNegative[ho + b1], hiddenNegative[ho + b2], hiddenNegative[ho + b3]);
+      vl = vec4<f32>(visibleNegative[vo + x0], visibleNegative[vo + x1], visibleNegative[vo + x2], visibleNegative[vo + x3]);
+      vh = vec4<f32>(visibleNegative[vo + x4], visibleNegative[vo + x5], visibleNegative[vo + x6], visibleNegative[vo + x7]);
+      hl = vec4<f32>(hiddenNegative[ho + y0], hiddenNegative[ho + y1], hiddenNegative[ho + y2], hiddenNegative[ho + y3]);
+      hh = vec4<f32>(hiddenNegative[ho + y4], hiddenNegative[ho + y5], hiddenNegative[ho + y6], hiddenNegative[ho + y7]);
     }
-    c0 += v.x * h;
-    c1 += v.y * h;
-    c2 += v.z * h;
-    c3 += v.w * h;
+    c0 += vl.x * hl;
+    d0 += vl.x * hh;
+    c1 += vl.y * hl;
+    d1 += vl.y * hh;
+    c2 += vl.z * hl;
+    d2 += vl.z * hh;
+    c3 += vl.w * hl;
+    d3 += vl.w * hh;
+    c4 += vh.x * hl;
+    d4 += vh.x * hh;
+    c5 += vh.y * hl;
+    d5 += vh.y * hh;
+    c6 += vh.z * hl;
+    d6 += vh.z * hh;
+    c7 += vh.w * hl;
+    d7 += vh.w * hh;
   }
-  return array<vec4<f32>, 4>(c0, c1, c2, c3);
+  return array<vec4<f32>, 16>(
+    c0,
+    d0,
+    c1,
+    d1,
+    c2,
+    d2,
+    c3,
+    d3,
+    c4,
+    d4,
+    c5,
+    d5,
+    c6,
+    d6,
+    c7,
+    d7,
+  );
 }
 
 @compute @workgroup_size(8, 8)
 fn weightGradientDirect(@builtin(global_invocation_id) id: vec3<u32>) {
-  // id.x: block of 4 hidden units (j), id.y: block of 4 visible units (i).
-  let j0 = id.x * 4u;
-  let i0 = id.y * 4u;
+  // id.x: block of 8 hidden units (j), id.y: block of 8 visible units (i).
+  let j0 = id.x * 8u;
+  let i0 = id.y * 8u;
   if (j0 >= params.nh || i0 >= params.nv) {
     return;
   }
   let positive = outerSum(true, params.rowsPositive, i0, j0);
   let negative = outerSum(false, params.rowsNegative, i0, j0);
-  for (var a = 0u; a < 4u; a++) {
+  for (var a = 0u; a < 8u; a++) {
     let i = i0 + a;
-    for (var b = 0u; b < 4u; b++) {
+    for (var b = 0u; b < 8u; b++) {
       let j = j0 + b;
+      let e = 2u * a + b / 4u;
       if (i < params.nv && j < params.nh) {
-        gradient[i * params.nh + j] = positive[a][b] / f32(params.rowsPositive) - negative[a][b] / f32(params.rowsNegative);
+        gradient[i * params.nh + j] = positive[e][b % 4u] / f32(params.rowsPositive) - negative[e][b % 4u] / f32(params.rowsNegative);
       }
     }
   }

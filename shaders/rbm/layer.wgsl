@@ -10,10 +10,10 @@
 // tx + 16·b (a, b < 4), so its writes are coalesced. K advances 16 at a time through workgroup tiles of
 // input [64 × 16] and W' [16 × 64], each invocation loading 4 + 4 values and doing 16 multiply-adds per k.
 //
-// sampleLayerDirect computes the same x without workgroup memory: each invocation owns a 4×4 block and
+// sampleLayerDirect computes the same x without workgroup memory: each invocation owns an 8×8 block and
 // reads its operands straight from the storage buffers. On a CPU implementation of WebGPU (SwiftShader)
 // workgroup memory is no faster than the buffers and every barrier switches between emulated invocations,
-// so this variant is 4–7× faster there; GPUs use the tiled kernel (src/rbm/engine.ts picks).
+// so this variant is 5–10× faster there; GPUs use the tiled kernel (src/rbm/engine.ts picks).
 
 const BLOCK: u32 = 64u;
 const KSTEP: u32 = 16u;
@@ -91,9 +91,11 @@ fn sampleLayer(
   }
 }
 
-/// The 4×4 register block of x owned by one invocation of sampleLayerDirect: rows r0 … r0+3 and units
-/// j0 … j0+3, clamped to the last row and unit (the clamped duplicates are computed but not written).
-fn directBlock(r0: u32, j0: u32) -> array<vec4<f32>, 4> {
+/// The 8×8 register block of x owned by one invocation of sampleLayerDirect: rows r0 … r0+7 and units
+/// j0 … j0+7, clamped to the last row and unit (the clamped duplicates are computed but not written).
+/// Element 2a holds units j0 … j0+3 of row r0 + a, element 2a + 1 units j0+4 … j0+7. Written out by
+/// hand: SwiftShader keeps named variables in registers but not loop-indexed arrays (3× slower).
+fn directBlock(r0: u32, j0: u32) -> array<vec4<f32>, 16> {
   let lastR = params.rows - 1u;
   let lastJ = params.units - 1u;
   let fanIn = params.fanIn;
@@ -101,6 +103,10 @@ fn directBlock(r0: u32, j0: u32) -> array<vec4<f32>, 4> {
   let i1 = min(r0 + 1u, lastR) * fanIn;
   let i2 = min(r0 + 2u, lastR) * fanIn;
   let i3 = min(r0 + 3u, lastR) * fanIn;
+  let i4 = min(r0 + 4u, lastR) * fanIn;
+  let i5 = min(r0 + 5u, lastR) * fanIn;
+  let i6 = min(r0 + 6u, lastR) * fanIn;
+  let i7 = min(r0 + 7u, lastR) * fanIn;
   // W'(k, j) = parameters[k · kStride + j · jStride].
   var kStride = params.units;
   var jStride = 1u;
@@ -112,39 +118,104 @@ fn directBlock(r0: u32, j0: u32) -> array<vec4<f32>, 4> {
   let w1 = min(j0 + 1u, lastJ) * jStride;
   let w2 = min(j0 + 2u, lastJ) * jStride;
   let w3 = min(j0 + 3u, lastJ) * jStride;
+  let w4 = min(j0 + 4u, lastJ) * jStride;
+  let w5 = min(j0 + 5u, lastJ) * jStride;
+  let w6 = min(j0 + 6u, lastJ) * jStride;
+  let w7 = min(j0 + 7u, lastJ) * jStride;
   var c0 = vec4<f32>();
+  var d0 = vec4<f32>();
   var c1 = vec4<f32>();
+  var d1 = vec4<f32>();
   var c2 = vec4<f32>();
+  var d2 = vec4<f32>();
   var c3 = vec4<f32>();
+  var d3 = vec4<f32>();
+  var c4 = vec4<f32>();
+  var d4 = vec4<f32>();
+  var c5 = vec4<f32>();
+  var d5 = vec4<f32>();
+  var c6 = vec4<f32>();
+  var d6 = vec4<f32>();
+  var c7 = vec4<f32>();
+  var d7 = vec4<f32>();
   for (var k = 0u; k < fanIn; k++) {
     let o = k * kStride;
-    let w = vec4<f32>(parameters[o + w0], parameters[o + w1], parameters[o + w2], parameters[o + w3]);
-    c0 += input[i0 + k] * w;
-    c1 += input[i1 + k] * w;
-    c2 += input[i2 + k] * w;
-    c3 += input[i3 + k] * w;
+    let wl = vec4<f32>(parameters[o + w0], parameters[o + w1], parameters[o + w2], parameters[o + w3]);
+    let wh = vec4<f32>(parameters[o + w4], parameters[o + w5], parameters[o + w6], parameters[o + w7]);
+    let x0 = input[i0 + k];
+    c0 += x0 * wl;
+    d0 += x0 * wh;
+    let x1 = input[i1 + k];
+    c1 += x1 * wl;
+    d1 += x1 * wh;
+    let x2 = input[i2 + k];
+    c2 += x2 * wl;
+    d2 += x2 * wh;
+    let x3 = input[i3 + k];
+    c3 += x3 * wl;
+    d3 += x3 * wh;
+    let x4 = input[i4 + k];
+    c4 += x4 * wl;
+    d4 += x4 * wh;
+    let x5 = input[i5 + k];
+    c5 += x5 * wl;
+    d5 += x5 * wh;
+    let x6 = input[i6 + k];
+    c6 += x6 * wl;
+    d6 += x6 * wh;
+    let x7 = input[i7 + k];
+    c7 += x7 * wl;
+    d7 += x7 * wh;
   }
-  return array<vec4<f32>, 4>(c0, c1, c2, c3);
+  return array<vec4<f32>, 16>(
+    c0,
+    d0,
+    c1,
+    d1,
+    c2,
+    d2,
+    c3,
+    d3,
+    c4,
+    d4,
+    c5,
+    d5,
+    c6,
+    d6,
+    c7,
+    d7,
+  );
+}
+
+/// The bias of units j0 … j0+3 (clamped to the last unit).
+fn biasQuad(j0: u32) -> vec4<f32> {
+  let last = params.units - 1u;
+  let o = params.biasOffset;
+  return vec4<f32>(
+    parameters[o + min(j0, last)],
+    parameters[o + min(j0 + 1u, last)],
+    parameters[o + min(j0 + 2u, last)],
+    parameters[o + min(j0 + 3u, last)],
+  );
 }
 
 @compute @workgroup_size(8, 8)
 fn sampleLayerDirect(@builtin(global_invocation_id) id: vec3<u32>) {
-  // id.x: block of 4 units, id.y: block of 4 rows.
-  let j0 = id.x * 4u;
-  let r0 = id.y * 4u;
+  // id.x: block of 8 units, id.y: block of 8 rows.
+  let j0 = id.x * 8u;
+  let r0 = id.y * 8u;
   if (j0 >= params.units || r0 >= params.rows) {
     return;
   }
   let x = directBlock(r0, j0);
-  let bias = vec4<f32>(
-    parameters[params.biasOffset + min(j0, params.units - 1u)],
-    parameters[params.biasOffset + min(j0 + 1u, params.units - 1u)],
-    parameters[params.biasOffset + min(j0 + 2u, params.units - 1u)],
-    parameters[params.biasOffset + min(j0 + 3u, params.units - 1u)],
-  );
-  for (var a = 0u; a < 4u; a++) {
+  let low = biasQuad(j0);
+  let high = biasQuad(j0 + 4u);
+  for (var a = 0u; a < 8u; a++) {
     if (r0 + a < params.rows) {
-      writeQuad(r0 + a, j0 / 4u, x[a] + bias);
+      writeQuad(r0 + a, j0 / 4u, x[2u * a] + low);
+      if (j0 + 4u < params.units) {
+        writeQuad(r0 + a, j0 / 4u + 1u, x[2u * a + 1u] + high);
+      }
     }
   }
 }

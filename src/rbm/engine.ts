@@ -116,8 +116,8 @@ export interface RbmParameters {
 
 /** Output block (rows × columns) of one dense-product workgroup (shaders/rbm/layer.wgsl, gradient.wgsl). */
 const BLOCK = 64;
-/** The same for the direct kernels: 8×8 invocations of 4×4 outputs. */
-const DIRECT_BLOCK = 32;
+/** The same for the direct kernels: 8×8 invocations of 8×8 outputs. */
+const DIRECT_BLOCK = 64;
 const WORKGROUP = 64;
 
 function positiveInteger(name: string, value: unknown, max = 0xffffffff): number {

@@ -14,7 +14,7 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('RBM conditional sampling kernels', () => {
   const gpu = useGpu();
-  // Both dense kernels; the last sizes span several blocks of either (64 tiled, 32 direct) in every
+  // Both dense kernels; the last sizes span several 64-wide blocks of either in every
   // direction, none a multiple of 4.
   const cases: [RbmUnits, boolean, number, number, number, MatmulKernel][] = [];
   for (const matmul of ['tiled', 'direct'] as const) {

@@ -13,18 +13,18 @@ import { expectClose, lcg, model, replayGradient } from './replay.ts';
 describe('RBM CD-k / PCD-k update vs CPU replay', () => {
   const gpu = useGpu();
 
-  // Both dense kernels; the 70×37 model with 67 rows spans several blocks of either.
+  // Both dense kernels; the 70×75 model with 67 rows spans several 64-wide blocks of either.
   it.each([
     ['bernoulli', 1, 23, 18, 20, 'tiled'],
     ['bernoulli', 3, 23, 18, 20, 'tiled'],
     ['ising', 1, 23, 18, 20, 'tiled'],
     ['ising', 2, 23, 18, 20, 'tiled'],
-    ['bernoulli', 1, 70, 37, 67, 'tiled'],
+    ['bernoulli', 1, 70, 75, 67, 'tiled'],
     ['bernoulli', 1, 23, 18, 20, 'direct'],
     ['bernoulli', 3, 23, 18, 20, 'direct'],
     ['ising', 1, 23, 18, 20, 'direct'],
     ['ising', 2, 23, 18, 20, 'direct'],
-    ['bernoulli', 1, 70, 37, 67, 'direct'],
+    ['bernoulli', 1, 70, 75, 67, 'direct'],
   ] as const)(
     '%s CD-%i gradient, %i×%i, %i rows, %s kernel (batch = all samples, no shuffle)',
     async (units, k, nv, nh, rows, matmul) => {
