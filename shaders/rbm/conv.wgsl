@@ -51,14 +51,32 @@ fn visibleInput(r: u32, i: u32) -> f32 {
   return x;
 }
 
-/// (row, quad) of this invocation, or rows when it has none.
-fn quadOf(workgroupId: vec3<u32>, numWorkgroups: vec3<u32>, lid: u32) -> vec2<u32> {
+/// x of unit j of row r in the hidden or the visible layer.
+fn unitInput(r: u32, j: u32, hidden: bool) -> f32 {
+  if (hidden) {
+    return hiddenInput(r, j);
+  }
+  return visibleInput(r, j);
+}
+
+/// Samples this invocation's row and quad of units 4q … 4q+3 (the last quad clamped to the last unit).
+fn sampleQuad(workgroupId: vec3<u32>, numWorkgroups: vec3<u32>, lid: u32, hidden: bool) {
   let t = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
   let quads = (params.units + 3u) / 4u;
   if (t >= params.rows * quads) {
-    return vec2<u32>(params.rows, 0u);
+    return;
   }
-  return vec2<u32>(t / quads, t % quads);
+  let r = t / quads;
+  let q = t % quads;
+  let last = params.units - 1u;
+  let j0 = 4u * q;
+  let x = vec4<f32>(
+    unitInput(r, j0, hidden),
+    unitInput(r, min(j0 + 1u, last), hidden),
+    unitInput(r, min(j0 + 2u, last), hidden),
+    unitInput(r, min(j0 + 3u, last), hidden),
+  );
+  writeQuad(r, q, x);
 }
 
 @compute @workgroup_size(workgroupSize)
@@ -67,19 +85,7 @@ fn sampleHiddenConv(
   @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let rq = quadOf(workgroupId, numWorkgroups, lid);
-  if (rq.x >= params.rows) {
-    return;
-  }
-  let last = params.units - 1u;
-  let j0 = 4u * rq.y;
-  let x = vec4<f32>(
-    hiddenInput(rq.x, j0),
-    hiddenInput(rq.x, min(j0 + 1u, last)),
-    hiddenInput(rq.x, min(j0 + 2u, last)),
-    hiddenInput(rq.x, min(j0 + 3u, last)),
-  );
-  writeQuad(rq.x, rq.y, x);
+  sampleQuad(workgroupId, numWorkgroups, lid, true);
 }
 
 @compute @workgroup_size(workgroupSize)
@@ -88,17 +94,5 @@ fn sampleVisibleConv(
   @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let rq = quadOf(workgroupId, numWorkgroups, lid);
-  if (rq.x >= params.rows) {
-    return;
-  }
-  let last = params.units - 1u;
-  let i0 = 4u * rq.y;
-  let x = vec4<f32>(
-    visibleInput(rq.x, i0),
-    visibleInput(rq.x, min(i0 + 1u, last)),
-    visibleInput(rq.x, min(i0 + 2u, last)),
-    visibleInput(rq.x, min(i0 + 3u, last)),
-  );
-  writeQuad(rq.x, rq.y, x);
+  sampleQuad(workgroupId, numWorkgroups, lid, false);
 }

@@ -143,9 +143,8 @@ export class GpuContext extends EventTarget {
  */
 export function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
-  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return (
-    fallback ||
+    info.isFallbackAdapter === true ||
     /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(
       `${info.vendor} ${info.architecture} ${info.device} ${info.description}`,
     )
