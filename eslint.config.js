@@ -15,4 +15,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // src/reference/ holds CPU oracles for tests and benchmarks only: library code never imports them.
+    files: ['src/**/*.ts'],
+    ignores: ['src/reference/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/reference/*', '**/reference'],
+              message:
+                'src/reference/ holds CPU oracles for tests and benchmarks; library code must not import it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -53,7 +53,7 @@ export {
   type ReductionResult,
 } from './gpu/reduce.ts';
 export { wgsl } from './gpu/shaders.ts';
-export { philox4x32, unitFloat } from './reference/philox.ts';
+export { philox4x32, unitFloat, philoxUniforms } from './gpu/philox.ts';
 export { estimatePi, MAX_PI_SAMPLES, type EstimatePiOptions, type PiEstimate } from './gpu/pi.ts';
 export {
   IsingEngine,
@@ -70,7 +70,6 @@ export {
   type IsingInit,
 } from './ising/config.ts';
 export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';
-export { IsingReference, cpuMetropolisSweeps } from './reference/ising.ts';
 export {
   IsingRenderer,
   SPIN_PALETTE,
@@ -107,7 +106,7 @@ export {
   type NpyData,
 } from './io/npy.ts';
 export * as stats from './stats/index.ts';
-export * as exact from './reference/exact-ising.ts';
+export * as exact from './exact/ising.ts';
 export {
   RbmEngine,
   RbmDivergedError,
@@ -149,5 +148,14 @@ export {
   type TrainingSource,
 } from './rbm/data.ts';
 export { convertRbm, convertData } from './rbm/convert.ts';
+export {
+  checkRbm,
+  isConvRbm,
+  visibleCount,
+  hiddenCount,
+  type Rbm,
+  type DenseRbm,
+  type ConvRbm,
+} from './rbm/model.ts';
 export { encodeIdx, decodeIdx, IdxFormatError } from './io/idx.ts';
 export { writeDirectoryAtomically, type DirectoryFile } from './io/atomic-dir.ts';

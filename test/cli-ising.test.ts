@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetFileName } from '../src/io/dataset-files.ts';
 import { decodeNpy } from '../src/io/npy.ts';
-import { kaufman, ringCorrelation } from '../src/reference/exact-ising.ts';
+import { kaufman, ringCorrelation } from '../src/exact/ising.ts';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '../bin/blockspin.js');

@@ -6,7 +6,7 @@
  */
 import { writeDirectoryAtomically, type DirectoryFile } from '../io/atomic-dir.ts';
 import { decodeNpy, encodeNpy } from '../io/npy.ts';
-import type { Rbm } from '../reference/rbm.ts';
+import type { Rbm } from './model.ts';
 import type { ConvGeometry, RbmEngine, RbmTrainingState, RbmUnits, TrainingOptions } from './engine.ts';
 import { loadModel, modelFiles, ModelFormatError, type LoadedRbmModel } from './model-files.ts';
 

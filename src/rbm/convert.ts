@@ -7,7 +7,7 @@
  * corresponding states. Their normalisers differ by the constant: ln Z± = ln Z01 + C with
  * C = ΣW − Σa − Σb (the ±1 parameters), and F±(s(v)) = F01(v) − C.
  */
-import { checkRbm, type DenseRbm, type RbmUnits } from '../reference/rbm.ts';
+import { checkRbm, type DenseRbm, type RbmUnits } from './model.ts';
 
 /** The {0,1} RBM equivalent to a ±1 RBM: W01 = 4W, a01 = 2a − 2Σ_j W_ij, b01 = 2b − 2Σ_i W_ij. */
 export function isingToBernoulliRbm(rbm: DenseRbm): DenseRbm {

@@ -11,7 +11,8 @@
 import { decodeIdx } from '../io/idx.ts';
 import { decodeNpy } from '../io/npy.ts';
 import { RngPurpose, streamWord } from '../gpu/rng.ts';
-import { philoxUniforms, type RbmUnits } from '../reference/rbm.ts';
+import { philoxUniforms } from '../gpu/philox.ts';
+import type { RbmUnits } from './model.ts';
 
 /** Thrown for training data whose contents (values, shapes, data-set metadata) are unusable. */
 export class TrainingDataError extends Error {

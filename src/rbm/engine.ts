@@ -27,7 +27,7 @@ import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import type { StructView } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
-import { philox4x32, unitFloat } from '../reference/philox.ts';
+import { philox4x32, unitFloat } from '../gpu/philox.ts';
 import { rbmSources } from './shaders.ts';
 
 export type RbmUnits = 'bernoulli' | 'ising';

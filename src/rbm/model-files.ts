@@ -17,7 +17,7 @@ import {
   type ConvRbm,
   type DenseRbm,
   type Rbm,
-} from '../reference/rbm.ts';
+} from './model.ts';
 
 /** model.json's format tag. */
 export const MODEL_FORMAT = 'blockspin-rbm';

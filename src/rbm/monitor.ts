@@ -5,7 +5,7 @@
 import { createBuffer, createStorageBuffer, createUniformBuffer, readBuffer } from '../gpu/buffers.ts';
 import { Dispatch, Program, submitStep } from '../gpu/kernel.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
-import { philox4x32 } from '../reference/philox.ts';
+import { philox4x32 } from '../gpu/philox.ts';
 import type { RbmEngine } from './engine.ts';
 import { rbmSources } from './shaders.ts';
 

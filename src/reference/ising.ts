@@ -6,7 +6,7 @@
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingConfig, type IsingOptions } from '../ising/config.ts';
 import { replicaTables, TABLE_WORDS } from '../ising/tables.ts';
-import { philox4x32, unitFloat } from './philox.ts';
+import { philox4x32, unitFloat } from '../gpu/philox.ts';
 
 export class IsingReference {
   readonly config: IsingConfig;

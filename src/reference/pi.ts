@@ -1,6 +1,6 @@
 /** CPU oracle of shaders/common/monte-carlo-pi.wgsl: the same points, counted in plain f64. */
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
-import { philox4x32, unitFloat } from './philox.ts';
+import { philox4x32, unitFloat } from '../gpu/philox.ts';
 
 /**
  * How many of the first `samples` Monte Carlo π points fall inside the quarter circle x² + y² < 1.

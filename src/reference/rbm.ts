@@ -17,37 +17,35 @@
  * - A unit is sampled on iff u < P(on) for its uniform u ∈ [0, 1).
  */
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
-import { philox4x32, unitFloat } from './philox.ts';
+import { philox4x32, unitFloat } from '../gpu/philox.ts';
+import {
+  checkLength,
+  checkRbm,
+  positiveInteger,
+  hiddenBiases,
+  hiddenCount,
+  isConvRbm,
+  visibleBiases,
+  visibleCount,
+  type ConvRbm,
+  type DenseRbm,
+  type Rbm,
+  type RbmUnits,
+} from '../rbm/model.ts';
 
-/** Unit values of both layers: 'bernoulli' = {0, 1}, 'ising' = {−1, +1}. */
-export type RbmUnits = 'bernoulli' | 'ising';
-
-/** A dense RBM: W [nv × nh] row-major (W[i·nh + j]), visible bias a [nv], hidden bias b [nh]. */
-export interface DenseRbm {
-  units: RbmUnits;
-  nv: number;
-  nh: number;
-  W: Float64Array;
-  a: Float64Array;
-  b: Float64Array;
-}
-
-/** A convolutional RBM on a periodic Lv×Lv lattice: W [filters·k·k] (W[(f·k + a)·k + b]), tied optional biases. */
-export interface ConvRbm {
-  units: RbmUnits;
-  Lv: number;
-  filters: number;
-  k: number;
-  stride: number;
-  W: Float64Array;
-  /** Tied visible bias (one for all sites); absent = 0 and not trained. */
-  a?: number;
-  /** Tied hidden biases, one per filter [filters]; absent = 0 and not trained. */
-  b?: Float64Array;
-}
-
-/** Either kind of RBM. */
-export type Rbm = DenseRbm | ConvRbm;
+export {
+  checkRbm,
+  hiddenBiases,
+  hiddenCount,
+  isConvRbm,
+  visibleBiases,
+  visibleCount,
+  type ConvRbm,
+  type DenseRbm,
+  type Rbm,
+  type RbmUnits,
+};
+export { philoxUniforms } from '../gpu/philox.ts';
 
 /**
  * A log-likelihood gradient (ascent direction), averaged per sample. Dense: dW [nv·nh], da [nv], db [nh].
@@ -110,63 +108,6 @@ export function unitLogSum(units: RbmUnits, x: number): number {
 /** The "off" value of a unit: 0 for {0,1}, −1 for ±1. */
 export function offValue(units: RbmUnits): number {
   return units === 'ising' ? -1 : 0;
-}
-
-// ------------------------------------------------------------------------------------------- structure
-
-/** True for a convolutional RBM. */
-export function isConvRbm(rbm: Rbm): rbm is ConvRbm {
-  return 'Lv' in rbm;
-}
-
-/** Number of visible units (Lv² for a conv RBM). */
-export function visibleCount(rbm: Rbm): number {
-  return isConvRbm(rbm) ? rbm.Lv * rbm.Lv : rbm.nv;
-}
-
-/** Number of hidden units (filters·(Lv/stride)² for a conv RBM). */
-export function hiddenCount(rbm: Rbm): number {
-  return isConvRbm(rbm) ? rbm.filters * (rbm.Lv / rbm.stride) ** 2 : rbm.nh;
-}
-
-function positiveInteger(value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new RangeError(`${what} ${value} is not a positive integer`);
-}
-
-function checkLength(array: ArrayLike<number> | undefined, expected: number, what: string): void {
-  if (!array || array.length !== expected) {
-    throw new RangeError(`${what} has ${array ? array.length : 'no'} values; expected ${expected}`);
-  }
-}
-
-/** Throws a RangeError naming the first inconsistent field (units, sizes, array lengths, stride). */
-export function checkRbm(rbm: Rbm): void {
-  if (rbm.units !== 'bernoulli' && rbm.units !== 'ising') {
-    throw new RangeError(`RBM units '${String(rbm.units)}' are neither 'bernoulli' nor 'ising'`);
-  }
-  if (isConvRbm(rbm)) {
-    positiveInteger(rbm.Lv, 'conv RBM lattice size Lv');
-    positiveInteger(rbm.filters, 'conv RBM filter count');
-    positiveInteger(rbm.k, 'conv RBM filter size k');
-    positiveInteger(rbm.stride, 'conv RBM stride');
-    if (rbm.Lv % rbm.stride !== 0)
-      throw new RangeError(`conv RBM lattice ${rbm.Lv} is not divisible by stride ${rbm.stride}`);
-    checkLength(
-      rbm.W,
-      rbm.filters * rbm.k * rbm.k,
-      `conv RBM W (${rbm.filters} filters of ${rbm.k}×${rbm.k})`,
-    );
-    if (rbm.b !== undefined) checkLength(rbm.b, rbm.filters, `conv RBM hidden bias b (one per filter)`);
-    if (rbm.a !== undefined && !Number.isFinite(rbm.a))
-      throw new RangeError(`conv RBM visible bias ${rbm.a} is not finite`);
-  } else {
-    positiveInteger(rbm.nv, 'RBM visible count nv');
-    positiveInteger(rbm.nh, 'RBM hidden count nh');
-    checkLength(rbm.W, rbm.nv * rbm.nh, `RBM W [${rbm.nv} × ${rbm.nh}]`);
-    checkLength(rbm.a, rbm.nv, 'RBM visible bias a');
-    checkLength(rbm.b, rbm.nh, 'RBM hidden bias b');
-  }
 }
 
 /** Number of configurations in a flat batch of `length` values of `size` units each. */
@@ -239,21 +180,6 @@ export function toDenseRbm(rbm: Rbm): DenseRbm {
   const b = new Float64Array(nh);
   if (rbm.b) for (let f = 0; f < rbm.filters; f++) b.fill(rbm.b[f]!, f * P2, (f + 1) * P2);
   return { units: rbm.units, nv, nh, W: convToDense(rbm), a: new Float64Array(nv).fill(rbm.a ?? 0), b };
-}
-
-/** The visible biases as [nv]: a dense RBM's own `a` (not a copy), a conv RBM's tied bias repeated (zeros when absent). */
-export function visibleBiases(rbm: Rbm): Float64Array {
-  return isConvRbm(rbm) ? new Float64Array(visibleCount(rbm)).fill(rbm.a ?? 0) : rbm.a;
-}
-
-/** The hidden biases as [nh]: a dense RBM's own `b` (not a copy), a conv RBM's per-filter bias repeated (zeros when absent). */
-export function hiddenBiases(rbm: Rbm): Float64Array {
-  if (!isConvRbm(rbm)) return rbm.b;
-  const nh = hiddenCount(rbm);
-  const P2 = nh / rbm.filters;
-  const b = new Float64Array(nh);
-  if (rbm.b) for (let f = 0; f < rbm.filters; f++) b.fill(rbm.b[f]!, f * P2, (f + 1) * P2);
-  return b;
 }
 
 // ---------------------------------------------------------------------------------------- conditionals
@@ -451,21 +377,6 @@ class UniformReader {
     const i = this.index++;
     return checkUniform(typeof this.source === 'function' ? this.source() : this.source[i]!, i);
   }
-}
-
-/** Consecutive uniforms from philox4x32((n, 0, 0, stream), seedKey(seed)), all four words (unitFloat) per counter. */
-export function philoxUniforms(seed: number | bigint, stream = streamWord(RngPurpose.test, 0)): () => number {
-  const key = seedKey(seed);
-  let block: number[] = [];
-  let n = 0;
-  let i = 4;
-  return () => {
-    if (i === 4) {
-      block = philox4x32([n++, 0, 0, stream], key);
-      i = 0;
-    }
-    return unitFloat(block[i++]!);
-  };
 }
 
 /** Sizes and counter layout of a Gibbs-uniform array. */

@@ -12,7 +12,7 @@ import {
 } from '../../src/gpu/kernel.ts';
 import { RandomFill } from '../../src/gpu/random.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
-import { philox4x32 } from '../../src/reference/philox.ts';
+import { philox4x32 } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();

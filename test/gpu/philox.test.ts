@@ -1,7 +1,7 @@
 /** Philox4x32-10 in WGSL against Random123's known answers and, bit for bit, the TypeScript oracle. */
 import { describe, expect, it } from 'vitest';
 import { evaluatePhiloxOnGpu } from '../../src/gpu/random.ts';
-import { philox4x32, type Counter, type Key } from '../../src/reference/philox.ts';
+import { philox4x32, type Counter, type Key } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();

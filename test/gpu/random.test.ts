@@ -4,7 +4,7 @@ import { createStorageBuffer, readBuffer } from '../../src/gpu/buffers.ts';
 import { submitStep } from '../../src/gpu/kernel.ts';
 import { RandomFill, type RandomFillOptions } from '../../src/gpu/random.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
-import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
+import { philox4x32, unitFloat } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();

@@ -16,7 +16,7 @@ import {
 } from '../../src/io/dataset-files.ts';
 import { decodeNpy } from '../../src/io/npy.ts';
 import { generateDataset, type Dataset, type DatasetOptions } from '../../src/ising/dataset.ts';
-import { kaufman } from '../../src/reference/exact-ising.ts';
+import { kaufman } from '../../src/exact/ising.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const PYTHON = '/usr/bin/python3';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { IsingOptions } from '../../src/ising/config.ts';
 import { IsingEngine } from '../../src/ising/engine.ts';
 import { isingRunEstimates } from '../../src/ising/estimates.ts';
-import { enumerateIsing, kaufman, ringCorrelation, T_C } from '../../src/reference/exact-ising.ts';
+import { enumerateIsing, kaufman, ringCorrelation, T_C } from '../../src/exact/ising.ts';
 import { meanWithError, type Estimate } from '../../src/stats/index.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 

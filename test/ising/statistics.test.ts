@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IsingEngine } from '../../src/ising/engine.ts';
-import { T_C } from '../../src/reference/exact-ising.ts';
+import { T_C } from '../../src/exact/ising.ts';
 import { isingEstimators, type IsingEstimates } from '../../src/stats/index.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 

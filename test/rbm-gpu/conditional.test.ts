@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
 import { RbmEngine, type MatmulKernel, type RbmUnits } from '../../src/rbm/engine.ts';
-import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
+import { philox4x32, unitFloat } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 function lcg(seed: number): () => number {

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { RngPurpose, streamWord } from '../../src/gpu/rng.ts';
 import type { RbmUnits } from '../../src/rbm/engine.ts';
-import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
+import { philox4x32, unitFloat } from '../../src/gpu/philox.ts';
 
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;

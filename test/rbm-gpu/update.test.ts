@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isSoftwareAdapter } from '../../src/gpu/device.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
 import { RbmEngine, type TrainingOptions } from '../../src/rbm/engine.ts';
-import { philox4x32 } from '../../src/reference/philox.ts';
+import { philox4x32 } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 import { expectClose, lcg, model, replayGradient } from './replay.ts';
 

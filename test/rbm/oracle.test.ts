@@ -39,7 +39,7 @@ import {
   type RbmGradient,
   type RbmUnits,
 } from '../../src/reference/rbm.ts';
-import { philox4x32, unitFloat } from '../../src/reference/philox.ts';
+import { philox4x32, unitFloat } from '../../src/gpu/philox.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
 import { allStates, bruteEnergy, bruteLogZ, logSumExp, maxAbsDiff, randomBatch } from './helpers.ts';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isingEstimators, type IsingEstimates } from '../../src/stats/index.ts';
-import { enumerateIsing } from '../../src/reference/exact-ising.ts';
+import { enumerateIsing } from '../../src/exact/ising.ts';
 import { mulberry32 } from '../../src/reference/prng.ts';
 
 const L = 4;

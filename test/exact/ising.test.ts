@@ -13,7 +13,7 @@ import {
   onsagerEnergy,
   onsagerMagnetization,
   ringCorrelation,
-} from '../../src/reference/exact-ising.ts';
+} from '../../src/exact/ising.ts';
 
 /** |a − b| ≤ tol, with both values in the failure message. */
 function expectNear(a: number, b: number, tol: number): void {

@@ -1,6 +1,6 @@
 /** The TypeScript Philox4x32-10 oracle against Random123's known answers, and the host-side RNG helpers. */
 import { describe, expect, it } from 'vitest';
-import { philox4x32, unitFloat, type Counter, type Key } from '../../src/reference/philox.ts';
+import { philox4x32, unitFloat, type Counter, type Key } from '../../src/gpu/philox.ts';
 import { seedKey, streamWord } from '../../src/gpu/rng.ts';
 
 /** Random123's kat_vectors for philox4x32_10 (counter, key → output). */

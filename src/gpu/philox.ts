@@ -1,4 +1,8 @@
-/** CPU oracle of shaders/common/philox.wgsl: Philox4x32-10 and the 24-bit float conversion. */
+/**
+ * Host-side Philox4x32-10 and the 24-bit float conversion, bit-exact with shaders/common/philox.wgsl: the
+ * engines use it for host-side draws (initial weights, shuffles, monitoring subsets), the tests as the oracle.
+ */
+import { RngPurpose, seedKey, streamWord } from './rng.ts';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -39,4 +43,19 @@ export function philox4x32(counter: Counter, key: Key): [number, number, number,
 /** u32 → f32 in [0, 1) from the top 24 bits (exact in f32 and f64; never 1). */
 export function unitFloat(x: number): number {
   return (x >>> 8) * 2 ** -24;
+}
+
+/** Consecutive uniforms from philox4x32((n, 0, 0, stream), seedKey(seed)), all four words (unitFloat) per counter. */
+export function philoxUniforms(seed: number | bigint, stream = streamWord(RngPurpose.test, 0)): () => number {
+  const key = seedKey(seed);
+  let block: number[] = [];
+  let n = 0;
+  let i = 4;
+  return () => {
+    if (i === 4) {
+      block = philox4x32([n++, 0, 0, stream], key);
+      i = 0;
+    }
+    return unitFloat(block[i++]!);
+  };
 }
