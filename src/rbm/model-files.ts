@@ -38,7 +38,10 @@ export interface RbmBiases {
 /** A model with its metadata. */
 export interface RbmModel {
   rbm: Rbm;
-  /** Dense RBMs only (default both true); a conv RBM's flags follow from whether `a` / `b` are present. */
+  /**
+   * Which biases the model has, for both kinds; default: those it carries (dense: both; conv: whether `a` /
+   * `b` are present). A false flag needs that bias all zero (a conv one absent or 0).
+   */
   biases?: RbmBiases;
   /** Training settings (JSON object), e.g. { method: 'CD-3', lr: 1e-3, batch: 32, epochs: 50, seed: 1 }. */
   training?: Record<string, unknown>;
@@ -84,16 +87,22 @@ function checkFinite(values: ArrayLike<number>, what: string, Fail: new (m: stri
   }
 }
 
+/**
+ * The bias flags written to model.json, one rule for both kinds: `model.biases` when given, else the biases
+ * the model carries (dense: both; conv: those present). A flag that is false needs that bias all zero
+ * (checked by the caller on the expanded biases); a conv bias flagged true but absent is a trained bias
+ * that is 0, and loads back as 0.
+ */
 function biasFlags(model: RbmModel): RbmBiases {
-  const { rbm } = model;
-  if (isConvRbm(rbm)) {
-    if (model.biases)
-      throw new RangeError(
-        'a conv RBM takes its bias flags from whether a and b are present; do not pass biases',
-      );
-    return { visible: rbm.a !== undefined, hidden: rbm.b !== undefined };
+  const { rbm, biases } = model;
+  if (biases !== undefined) {
+    if (!isPlainObject(biases) || typeof biases.visible !== 'boolean' || typeof biases.hidden !== 'boolean')
+      throw new RangeError(`biases ${JSON.stringify(biases)} is not { visible: boolean, hidden: boolean }`);
+    return { visible: biases.visible, hidden: biases.hidden };
   }
-  return model.biases ?? { visible: true, hidden: true };
+  return isConvRbm(rbm)
+    ? { visible: rbm.a !== undefined, hidden: rbm.b !== undefined }
+    : { visible: true, hidden: true };
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

@@ -17,6 +17,7 @@ import {
   modelFiles,
   parseModelFiles,
   saveModel,
+  type RbmBiases,
   type RbmModel,
 } from '../../src/rbm/model-files.ts';
 
@@ -61,6 +62,8 @@ describe('save → load round trip', () => {
     ['dense', { rbm: dense, training, history }],
     ['conv with tied biases', { rbm: conv, training, history }],
     ['conv without biases', { rbm: convNoBias }],
+    ['conv with explicit bias flags', { rbm: conv, biases: { visible: true, hidden: true } }],
+    ['conv without biases, explicit flags', { rbm: convNoBias, biases: { visible: false, hidden: false } }],
     [
       'dense without hidden biases',
       { rbm: { ...dense, b: new Float64Array(5) }, biases: { visible: true, hidden: false } },
@@ -75,11 +78,8 @@ describe('save → load round trip', () => {
       expect(loaded.training).toEqual(model.training ?? {});
       expect(loaded.history).toEqual(model.history ?? []);
       expect(loaded.dtype).toBe('float32');
-      // Saving what was loaded reproduces the bytes.
-      const again = modelFiles(
-        { ...loaded, biases: 'Lv' in loaded.rbm ? undefined : loaded.biases },
-        { created: loaded.created },
-      );
+      // Saving what was loaded (bias flags included, for both kinds) reproduces the bytes.
+      const again = modelFiles(loaded, { created: loaded.created });
       for (const f of again) expect(new Uint8Array(await readFile(join(path, f.name)))).toEqual(f.bytes);
     });
   }
@@ -99,6 +99,52 @@ describe('save → load round trip', () => {
       biases: { visible: true, hidden: true },
       dtype: 'float32',
     });
+  });
+});
+
+describe('bias flags: one rule for dense and conv', () => {
+  const flagsOf = (model: RbmModel): unknown =>
+    JSON.parse(new TextDecoder().decode(filesOf(model)['model.json'])).biases;
+
+  it('default to the biases the model carries; given flags are written as they are', () => {
+    expect(flagsOf({ rbm: dense })).toEqual({ visible: true, hidden: true });
+    expect(flagsOf({ rbm: conv })).toEqual({ visible: true, hidden: true });
+    expect(flagsOf({ rbm: convNoBias })).toEqual({ visible: false, hidden: false });
+    const { b: _b, ...visibleOnly } = conv;
+    expect(flagsOf({ rbm: visibleOnly })).toEqual({ visible: true, hidden: false });
+    expect(flagsOf({ rbm: conv, biases: { visible: true, hidden: true } })).toEqual({
+      visible: true,
+      hidden: true,
+    });
+  });
+
+  it('a false flag needs that bias zero, for either kind', () => {
+    expect(() => filesOf({ rbm: conv, biases: { visible: false, hidden: true } })).toThrow(
+      /no visible biases \(biases\.visible false\) but a is not all zero/,
+    );
+    expect(() => filesOf({ rbm: conv, biases: { visible: true, hidden: false } })).toThrow(
+      /no hidden biases \(biases\.hidden false\) but b is not all zero/,
+    );
+    expect(() => filesOf({ rbm: dense, biases: { visible: true, hidden: false } })).toThrow(
+      /b is not all zero/,
+    );
+    // Zero-valued tied biases may be declared absent.
+    const zero: ConvRbm = { ...conv, a: 0, b: new Float64Array(conv.filters) };
+    expect(flagsOf({ rbm: zero, biases: { visible: false, hidden: false } })).toEqual({
+      visible: false,
+      hidden: false,
+    });
+    expect(() =>
+      filesOf({ rbm: dense, biases: { visible: 'yes', hidden: true } as unknown as RbmBiases }),
+    ).toThrow(/biases .* is not \{ visible: boolean, hidden: boolean \}/);
+  });
+
+  it('a conv bias flagged true but absent is a trained bias that is 0', () => {
+    const loaded = parseModelFiles(filesOf({ rbm: convNoBias, biases: { visible: true, hidden: true } }));
+    expect(loaded.biases).toEqual({ visible: true, hidden: true });
+    const r = loaded.rbm as ConvRbm;
+    expect(r.a).toBe(0);
+    expect([...r.b!]).toEqual([0]);
   });
 });
 
