@@ -1,6 +1,6 @@
 /** The `rbm` CLI contract: train/resume/eval/sample, checkpoints, and bad input refused before GPU work. */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -287,6 +287,57 @@ function stripes(dir: string): string {
 }
 
 describe('blockspin rbm --conv', () => {
+  it('refuses a conv geometry that cannot work before training, naming the value and the limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-geometry-'));
+    const data = stripes(dir);
+    const train = (file: string, conv: string): Promise<{ code: number; stderr: string }> =>
+      cli(
+        'rbm',
+        'train',
+        '--data',
+        file,
+        '--conv',
+        conv,
+        '--batch',
+        '4',
+        '--holdout',
+        '0',
+        '--epochs',
+        '1',
+        '--out',
+        join(dir, 'm'),
+      );
+    const cases: [string, RegExp][] = [
+      ['1:7:1', /--conv 1:7:1: filter size k = 7 exceeds the data's 6×6 lattice \(k ≤ Lv = 6/],
+      [
+        '1:5:4',
+        /--conv 1:5:4: stride s = 4 does not divide the data's 6×6 lattice \(Lv = 6\); strides that do and are ≤ k: 1, 2, 3/,
+      ],
+      ['1:2:3', /--conv 1:2:3: stride s = 3 exceeds the filter size k = 2/],
+      ['5000:3:1', /--conv 5000:3:1: F = 5000 filters exceeds the conv engine's limit of 4096/],
+    ];
+    for (const [conv, message] of cases) {
+      const r = await train(data, conv);
+      expect(r.code, conv).not.toBe(0);
+      expect(r.stderr, conv).toMatch(message);
+    }
+    // 36 units per sample but 4×9 samples: not a square lattice.
+    const oblong = join(dir, 'oblong.npy');
+    writeFileSync(oblong, encodeNpy({ dtype: 'uint8', shape: [8, 4, 9], data: new Uint8Array(8 * 36) }));
+    expect((await train(oblong, '1:2:1')).stderr).toMatch(
+      /--conv needs square samples; the data has nv = 36 \(shape \[4,9\]\)/,
+    );
+    // 2048 filters on 32×32: the monitor's dense weights would need 8 GiB, more than any adapter allows per buffer.
+    const big = join(dir, 'big.npy');
+    writeFileSync(big, encodeNpy({ dtype: 'uint8', shape: [8, 32, 32], data: new Uint8Array(8 * 1024) }));
+    const r = await train(big, '2048:3:1');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /the monitor's dense weights nv 1024 × nh = 2097152 hidden units \(F 2048 × \(Lv 32 \/ s 1\)²\) needs 8\.0\d GiB .*; this adapter allows .* per storage buffer/,
+    );
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+  });
+
   for (const biases of [true, false]) {
     it(`trains several epochs ${biases ? 'with' : 'without'} biases, resumes bit-exactly, evaluates and samples`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-conv-'));

@@ -1,11 +1,13 @@
 /** `blockspin rbm train | eval | sample`: RBM training with checkpoints, evaluation and sampling. */
 import { Command, InvalidArgumentError } from 'commander';
+import { checkStorageSize } from '../gpu/buffers.ts';
 import { GpuContext } from '../gpu/device.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { annealedImportanceSampling } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
 import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
 import {
+  CONV_LIMITS,
   learningRate,
   RbmDivergedError,
   RbmEngine,
@@ -51,6 +53,74 @@ function convArg(value: string): Omit<ConvGeometry, 'Lv'> {
   if (filters < 1 || k < 1 || stride < 1)
     throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
   return { filters, k, stride };
+}
+
+/**
+ * The conv geometry of `--conv F:k:s` on data whose samples have `shape` (nv units), checked without a GPU:
+ * square samples, k ≤ Lv (a larger filter wraps around the periodic lattice and sees sites twice), s
+ * dividing Lv, s ≤ k (else some sites are seen by no hidden unit), and the engine's limits. Errors name the
+ * value and the limit.
+ */
+export function convGeometry(
+  conv: Omit<ConvGeometry, 'Lv'>,
+  data: { nv: number; shape: readonly number[] },
+): ConvGeometry {
+  const { filters: F, k, stride: s } = conv;
+  const spec = `--conv ${F}:${k}:${s}`;
+  const dims = data.shape.filter((d) => d !== 1);
+  const Lv = dims.length === 2 ? (dims[0] as number) : Math.round(Math.sqrt(data.nv));
+  if (dims.length > 2 || Lv * Lv !== data.nv || (dims.length === 2 && dims[0] !== dims[1]))
+    throw new Error(`--conv needs square samples; the data has nv = ${data.nv} (shape [${data.shape}])`);
+  const lattice = `the data's ${Lv}×${Lv} lattice`;
+  if (Lv > CONV_LIMITS.Lv)
+    throw new Error(`${spec}: ${lattice} exceeds the conv engine's limit Lv ≤ ${CONV_LIMITS.Lv}`);
+  if (F > CONV_LIMITS.filters)
+    throw new Error(`${spec}: F = ${F} filters exceeds the conv engine's limit of ${CONV_LIMITS.filters}`);
+  if (k > Lv)
+    throw new Error(
+      `${spec}: filter size k = ${k} exceeds ${lattice} (k ≤ Lv = ${Lv}; a larger filter wraps around and sees sites twice)`,
+    );
+  if (Lv % s !== 0) {
+    const divisors = Array.from({ length: Lv }, (_, i) => i + 1).filter((d) => Lv % d === 0 && d <= k);
+    throw new Error(
+      `${spec}: stride s = ${s} does not divide ${lattice} (Lv = ${Lv}); strides that do and are ≤ k: ${divisors.join(', ')}`,
+    );
+  }
+  if (s > k)
+    throw new Error(
+      `${spec}: stride s = ${s} exceeds the filter size k = ${k}, so some sites would be seen by no hidden unit (s ≤ k)`,
+    );
+  return { Lv, filters: F, k, stride: s };
+}
+
+/**
+ * Checks, once the adapter's limits are known and before any buffer is made, that the run's largest
+ * buffers fit: the training batch and chains, the per-epoch monitor's dense copy of the weights (a conv
+ * RBM's filters expanded to nv × nh) and its rows. Errors name the sizes (F for a conv RBM) and the limit.
+ */
+function checkRunFits(
+  device: GPUDevice,
+  shape: { nv: number; nh: number; conv?: ConvGeometry },
+  rows: { batch: number; chains: number; monitor: number },
+): void {
+  const { nv, nh, conv } = shape;
+  const hidden = conv
+    ? `nh = ${nh} hidden units (F ${conv.filters} × (Lv ${conv.Lv} / s ${conv.stride})²)`
+    : `nh = ${nh} hidden units`;
+  const width = Math.max(nv, nh);
+  const widest = nh >= nv ? hidden : `nv = ${nv} visible units`;
+  const checks: [string, number][] = [
+    [`a minibatch of ${rows.batch} rows × ${widest}`, rows.batch * width * 4],
+    [`${rows.chains} chains × ${widest}`, rows.chains * width * 4],
+    [`the monitor's ${rows.monitor} rows × ${widest}`, rows.monitor * width * 4],
+    [`the monitor's dense weights nv ${nv} × ${hidden}`, (nv * nh + nv + nh) * 4],
+  ];
+  // Indices in the kernels are u32: no buffer may hold 2^32 values or more.
+  for (const [what, bytes] of checks) {
+    if (bytes / 4 >= 2 ** 32)
+      throw new RangeError(`${what} is ${bytes / 4} values; the kernels index at most 2^32 − 1`);
+    checkStorageSize(device, what, bytes);
+  }
 }
 
 function binarizeArg(value: string): number {
@@ -182,12 +252,7 @@ async function runTrain(o: TrainCli): Promise<void> {
     );
   }
   let conv: ConvGeometry | undefined = resumed?.meta.engine.conv ?? undefined;
-  if (!resumed && o.conv) {
-    const Lv = Math.round(Math.sqrt(all.nv));
-    if (Lv * Lv !== all.nv)
-      throw new Error(`--conv needs square samples; the data has nv = ${all.nv} (shape [${all.shape}])`);
-    conv = { Lv, ...o.conv };
-  }
+  if (!resumed && o.conv) conv = convGeometry(o.conv, all);
   if (!resumed && !conv && o.hidden === undefined) throw new Error('give --hidden N (dense) or --conv F:k:s');
   const training: TrainingOptions = resumed?.meta.training ?? {
     batch: o.batch,
@@ -205,6 +270,21 @@ async function runTrain(o: TrainCli): Promise<void> {
     throw new Error(`--batch ${training.batch} exceeds the ${train.n} training samples`);
 
   const gpu = await GpuContext.acquire();
+  try {
+    const nh = conv ? conv.filters * (conv.Lv / conv.stride) ** 2 : (resumed?.meta.engine.nh ?? o.hidden!);
+    checkRunFits(
+      gpu.device,
+      { nv: all.nv, nh, ...(conv ? { conv } : {}) },
+      {
+        batch: training.batch,
+        chains: training.pcd || training.batch,
+        monitor: Math.min(MONITOR_ROWS, train.n),
+      },
+    );
+  } catch (err) {
+    gpu.destroy();
+    throw err;
+  }
   const interrupt = interruptSignal();
   const progress = progressBar('updates');
   let rbm: RbmEngine | undefined;

@@ -40,6 +40,9 @@ export type LearningRateSchedule =
   /** lr0 · gamma^epoch. */
   | { kind: 'exponential'; gamma: number };
 
+/** The largest lattice side, filter count and filter size the engine accepts for a conv RBM. */
+export const CONV_LIMITS = { Lv: 4096, filters: 4096, k: 1024 } as const;
+
 /** Translation-invariant weights on a periodic Lv×Lv visible lattice (Chung & Kao: F=1, k=8, s=2). */
 export interface ConvGeometry {
   Lv: number;
@@ -241,9 +244,9 @@ export class RbmEngine {
   ) {
     if (options.conv) {
       const g = options.conv;
-      const Lv = positiveInteger('conv Lv', g.Lv, 4096);
-      const filters = positiveInteger('conv filters', g.filters, 4096);
-      const k = positiveInteger('conv k', g.k, 1024);
+      const Lv = positiveInteger('conv Lv', g.Lv, CONV_LIMITS.Lv);
+      const filters = positiveInteger('conv filters', g.filters, CONV_LIMITS.filters);
+      const k = positiveInteger('conv k', g.k, CONV_LIMITS.k);
       const stride = positiveInteger('conv stride', g.stride, Lv);
       if (Lv % stride !== 0)
         throw new RangeError(`conv stride ${stride} does not tile the ${Lv}×${Lv} lattice (Lv % stride ≠ 0)`);
