@@ -15,6 +15,14 @@ export {
   type DeviceLostDetail,
 } from './gpu/device.ts';
 export {
+  DeviceLostError,
+  deviceLostError,
+  throwIfLost,
+  watchDeviceLoss,
+  whileAlive,
+  workDone,
+} from './gpu/lost.ts';
+export {
   Program,
   Dispatch,
   Copy,

@@ -1,4 +1,5 @@
 /** Buffer helpers: create (with a limit check that names the numbers), upload, read back. */
+import { throwIfLost, whileAlive } from './lost.ts';
 
 export interface BufferOptions {
   label: string;
@@ -77,13 +78,17 @@ export function uploadBuffer(
   else device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Copies `size` bytes of `buffer` from `offset` into a fresh ArrayBuffer (one staging buffer, destroyed after). */
+/**
+ * Copies `size` bytes of `buffer` from `offset` into a fresh ArrayBuffer (one staging buffer, destroyed
+ * after). Rejects with DeviceLostError when the device is or becomes lost.
+ */
 export async function readBuffer(
   device: GPUDevice,
   buffer: GPUBuffer,
   offset = 0,
   size = buffer.size - offset,
 ): Promise<ArrayBuffer> {
+  throwIfLost(device);
   const padded = Math.ceil(size / 4) * 4;
   const staging = device.createBuffer({
     label: `${buffer.label} read-back`,
@@ -94,7 +99,8 @@ export async function readBuffer(
     const encoder = device.createCommandEncoder({ label: `${buffer.label} read-back` });
     encoder.copyBufferToBuffer(buffer, offset, staging, 0, padded);
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    // Rejects with DeviceLostError when the device is lost meanwhile (mapAsync alone gives an AbortError).
+    await whileAlive(device, staging.mapAsync(GPUMapMode.READ));
     return staging.getMappedRange().slice(0, size);
   } finally {
     staging.destroy();

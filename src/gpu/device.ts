@@ -123,6 +123,8 @@ export class GpuContext extends EventTarget {
       requiredFeatures: [...features],
       requiredLimits,
     });
+    const loseAfter = testLossAfter();
+    if (loseAfter !== null) loseDeviceAfterSubmissions(device, loseAfter);
     return new GpuContext(adapter, device, backend);
   }
 
@@ -135,6 +137,38 @@ export class GpuContext extends EventTarget {
   destroy(): void {
     this.device.destroy();
   }
+}
+
+/**
+ * Test hook: `BLOCKSPIN_TEST_LOSE_DEVICE_AFTER=N` (Node only) makes every device acquired here destroy
+ * itself right after its N-th `queue.submit`, so tests of CLI subprocesses can lose the device mid-run.
+ */
+export const TEST_LOSE_DEVICE_ENV = 'BLOCKSPIN_TEST_LOSE_DEVICE_AFTER';
+
+function testLossAfter(): number | null {
+  const value = typeof process !== 'undefined' ? process.env?.[TEST_LOSE_DEVICE_ENV] : undefined;
+  if (value === undefined || value === '') return null;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${TEST_LOSE_DEVICE_ENV}=${value} must be a non-negative integer`);
+  }
+  return n;
+}
+
+/** Destroys `device` right after its `count`-th queue submission (counted from now; 0: at once). */
+export function loseDeviceAfterSubmissions(device: GPUDevice, count: number): void {
+  if (count === 0) {
+    device.destroy();
+    return;
+  }
+  const queue = device.queue;
+  const submit = queue.submit.bind(queue);
+  let submitted = 0;
+  queue.submit = (buffers: Iterable<GPUCommandBuffer>): undefined => {
+    submit(buffers);
+    if (++submitted === count) device.destroy();
+    return undefined;
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
  * sizing, and steps that encode many dispatches into one command encoder submitted once.
  */
 import { reflectShader, StructView, type ShaderLayout } from './reflect.ts';
+import { throwIfLost } from './lost.ts';
 import type { GpuTimer } from './timing.ts';
 
 /** WGSL text plus the name every GPU object made from it is labelled with. */
@@ -220,9 +221,10 @@ export class Copy implements Encodable {
  * Encodes a logical step (any number of dispatches and copies) into one command encoder and submits it
  * once. Consecutive compute items share one compute pass (dispatches in a pass see each other's writes,
  * in order); with a timer, each item gets its own timed pass and the queries are resolved in the same
- * submission.
+ * submission. Throws DeviceLostError once the device is known to be lost.
  */
 export function submitStep(device: GPUDevice, label: string, items: Encodable[], timer?: GpuTimer): void {
+  throwIfLost(device); // a lost device drops submissions silently: fail the step instead
   const encoder = device.createCommandEncoder({ label });
   let pass: GPUComputePassEncoder | null = null;
   for (const item of items) {

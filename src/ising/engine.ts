@@ -13,6 +13,7 @@
  */
 import { createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
+import { DeviceLostError, deviceLostError, throwIfLost, watchDeviceLoss, workDone } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
@@ -113,12 +114,15 @@ export class IsingEngine {
   private destroyed = false;
   /** The tail of the serialised collect() chain. */
   private collecting: Promise<void> = Promise.resolve();
+  /** Measurements that were still on the GPU when the device was lost. */
+  private lostRecords = 0;
 
   constructor(
     readonly device: GPUDevice,
     options: IsingOptions,
   ) {
     this.config = resolveIsingConfig(options, device.limits);
+    watchDeviceLoss(device);
     const c = this.config;
     this.algorithm = c.algorithm;
     const label = `ising ${c.Lx}×${c.Ly}×${c.replicas}`;
@@ -398,8 +402,11 @@ export class IsingEngine {
 
   /**
    * Encodes `sweeps` sweeps (with measurements) into as few submissions as the series capacity and
-   * `sweepsPerSubmit` allow; resolves when the GPU has finished. Measurements are collected to the host
-   * whenever the GPU series would overflow.
+   * `sweepsPerSubmit` allow; resolves when the GPU has finished. New measurements are read back to the
+   * host after every submission: the loop waits for each submission anyway (progress, abort), so the
+   * read-back replaces that wait at the cost of a copy of 8·replicas bytes per measurement, and a lost
+   * device costs only the measurements of the submission in flight. Rejects with DeviceLostError when the
+   * device is lost; what was read back before stays available (series, rawSeries, correlations).
    */
   async run(options: RunOptions): Promise<{ sweepsDone: number; aborted: boolean; gpuMs: number | null }> {
     this.checkAlive();
@@ -415,6 +422,7 @@ export class IsingEngine {
     let gpuMs: number | null = timer ? 0 : null;
     while (done < sweeps) {
       if (signal?.aborted) return { sweepsDone: done, aborted: true, gpuMs };
+      throwIfLost(this.device); // before counting this submission's measurements
       const items: Encodable[] = [];
       let n = 0;
       while (n < perSubmit && done + n < sweeps) {
@@ -436,12 +444,14 @@ export class IsingEngine {
             break;
         }
       }
-      submitStep(this.device, 'ising run', items, timer);
-      done += n;
-      if (this.gpuMeasurements >= c.seriesCapacity || this.gpuCorrelations >= c.correlationCapacity) {
-        await this.collect();
-      } else {
-        await this.device.queue.onSubmittedWorkDone();
+      try {
+        submitStep(this.device, 'ising run', items, timer);
+        done += n;
+        if (this.gpuMeasurements > 0 || this.gpuCorrelations > 0) await this.collect();
+        else await workDone(this.device);
+      } catch (err) {
+        if (err instanceof DeviceLostError) this.dropLostRecords();
+        throw err;
       }
       if (timer) gpuMs = (gpuMs as number) + (await timer.read()).reduce((sum, p) => sum + p.ms, 0);
       onProgress?.(done, sweeps);
@@ -460,8 +470,26 @@ export class IsingEngine {
     return next;
   }
 
+  /**
+   * Measurements that could not be read back because the device was lost (they were recorded on the GPU
+   * after the last read-back). `measurementCount` no longer includes them.
+   */
+  get lostMeasurements(): number {
+    return this.lostRecords;
+  }
+
+  /** After a device loss: forget the records still on the GPU (they cannot be read any more). */
+  private dropLostRecords(): void {
+    this.lostRecords += this.gpuMeasurements;
+    this.measurementsTaken -= this.gpuMeasurements;
+    this.gpuMeasurements = 0;
+    this.gpuCorrelations = 0;
+  }
+
   private async collectNow(): Promise<void> {
     const c = this.config;
+    // A lost device: what was read back is all there is (series() and friends still answer with it).
+    if (deviceLostError(this.device)) this.dropLostRecords();
     const measurements = this.gpuMeasurements;
     const correlations = this.gpuCorrelations;
     // Claim the records before awaiting, so nothing is read twice.
@@ -469,7 +497,15 @@ export class IsingEngine {
     this.gpuCorrelations = 0;
     if (measurements > 0) {
       const bytes = measurements * 2 * c.replicas * 4;
-      this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
+      try {
+        this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
+      } catch (err) {
+        if (err instanceof DeviceLostError) {
+          this.lostRecords += measurements;
+          this.measurementsTaken -= measurements;
+        }
+        throw err;
+      }
     }
     if (correlations > 0) {
       const bytes = correlations * c.replicas * c.distances * 4;
@@ -555,8 +591,14 @@ export class IsingEngine {
   /** The spins as ±1, `replicas × Ly × Lx` row-major. */
   async getSpins(): Promise<Int8Array> {
     this.checkAlive();
-    const c = this.config;
-    const words = new Uint32Array(await readBuffer(this.device, this.spins));
+    return IsingEngine.unpackSpins(this.config, new Uint32Array(await readBuffer(this.device, this.spins)));
+  }
+
+  /** Packed spin words (as in a snapshot) → ±1 values, `replicas × Ly × Lx` row-major. */
+  static unpackSpins(c: IsingConfig, words: Uint32Array): Int8Array {
+    if (words.length !== c.replicas * c.words) {
+      throw new RangeError(`${words.length} spin words; ${c.replicas} replicas need ${c.replicas * c.words}`);
+    }
     const out = new Int8Array(c.replicas * c.sites);
     for (let r = 0; r < c.replicas; r++) {
       for (let i = 0; i < c.sites; i++) {

@@ -23,6 +23,7 @@ import {
 } from '../gpu/buffers.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
+import { watchDeviceLoss } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import type { StructView } from '../gpu/reflect.ts';
@@ -279,6 +280,7 @@ export class RbmEngine {
     }
     this.matmul = matmul === 'auto' ? (isSoftwareAdapter(device.adapterInfo) ? 'direct' : 'tiled') : matmul;
     this.key = seedKey(options.seed ?? 1);
+    watchDeviceLoss(device);
     const count = this.weightCount + this.nv + this.nh;
     const label = `rbm ${this.nv}×${this.nh}${this.conv ? ' conv' : ''}`;
     this.parameters = createStorageBuffer(device, `${label} parameters`, count * 4);
@@ -878,7 +880,8 @@ export class RbmEngine {
   /**
    * Runs `epochs` epochs of updates; resolves when the GPU is done. After every epoch the parameters are
    * checked: non-finite values throw RbmDivergedError naming the epoch (before `onEpoch` sees them, so a
-   * caller that checkpoints in `onEpoch` keeps its last good checkpoint).
+   * caller that checkpoints in `onEpoch` keeps its last good checkpoint). A lost device rejects with
+   * DeviceLostError (at the latest at that check; updates submitted meanwhile are gone with the device).
    */
   async trainEpochs(
     epochs: number,
