@@ -16,12 +16,20 @@ import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts'
 import { DeviceLostError, deviceLostError, throwIfLost, watchDeviceLoss, workDone } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
+import { reflectShader, StructView, type StructLayout } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingAlgorithm, type IsingConfig, type IsingOptions } from './config.ts';
 import { isingSources } from './shaders.ts';
-import { replicaTables } from './tables.ts';
+import { replicaTableLayout, replicaTables } from './tables.ts';
 
 const WORKGROUP = 64;
+
+/** The reflected layout of the GPU-side counters (WGSL `IsingCounters`, shaders/ising/lattice.wgsl). */
+const countersLayout: StructLayout = (() => {
+  const layout = reflectShader(isingSources.counters.code).structs.get('IsingCounters');
+  if (!layout) throw new Error('shaders/ising/lattice.wgsl declares no host-shareable IsingCounters');
+  return layout;
+})();
 
 export interface RunOptions {
   sweeps: number;
@@ -60,6 +68,23 @@ export interface IsingSnapshot {
 function checkCount(name: string, value: number, min = 0): void {
   if (!Number.isInteger(value) || value < min || value > 0xffffffff) {
     throw new RangeError(`${name} ${value} must be an integer in ${min} … 4294967295`);
+  }
+}
+
+/** The largest value of the u32 sweep counter, which is a word of every Philox counter of the updates. */
+export const MAX_SWEEPS = 0xffffffff;
+
+/**
+ * Refuses `sweeps` more sweeps from sweep `done` when the sweep counter would pass MAX_SWEEPS: it would
+ * wrap to 0 and repeat the random numbers of earlier sweeps (same seed, same sites).
+ */
+export function checkSweepCounter(done: number, sweeps: number): void {
+  if (done + sweeps > MAX_SWEEPS) {
+    throw new RangeError(
+      `${sweeps} more sweeps after sweep ${done} would take the sweep counter to ${done + sweeps}, past ` +
+        `${MAX_SWEEPS} (a u32 word of every random-number counter): the random numbers would repeat; ` +
+        'start a new engine with another seed',
+    );
   }
 }
 
@@ -130,8 +155,8 @@ export class IsingEngine {
     this.spins = createStorageBuffer(device, `${label} spins`, spinBytes);
     this.spare =
       c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
-    this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * 64);
-    this.counters = createStorageBuffer(device, `${label} counters`, 16);
+    this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * replicaTableLayout.size);
+    this.counters = createStorageBuffer(device, `${label} counters`, countersLayout.size);
     this.partials = createStorageBuffer(device, `${label} partials`, 2 * c.replicas * c.words * 4);
     this.correlationPartials = createStorageBuffer(
       device,
@@ -332,6 +357,19 @@ export class IsingEngine {
     return items;
   }
 
+  /**
+   * Writes the GPU counters: the sweep counter as the host counts it (every submitted sweep advanced it,
+   * and queue writes follow earlier submissions), the measurement and correlation slots back to 0.
+   */
+  private writeCounters(): void {
+    const view = new StructView(countersLayout).set({
+      sweep: this.sweepCount,
+      measurement: 0,
+      correlation: 0,
+    });
+    uploadBuffer(this.device, this.counters, view.data);
+  }
+
   private uploadTables(): void {
     const c = this.config;
     const z = c.dims === 2 ? 4 : 2;
@@ -418,6 +456,7 @@ export class IsingEngine {
     const perSubmit =
       options.sweepsPerSubmit ?? Math.max(1, Math.min(256, Math.floor(2 ** 22 / (c.replicas * c.sites))));
     checkCount('sweepsPerSubmit', perSubmit, 1);
+    checkSweepCounter(this.sweepCount, sweeps);
     let done = 0;
     let gpuMs: number | null = timer ? 0 : null;
     while (done < sweeps) {
@@ -514,7 +553,7 @@ export class IsingEngine {
       );
     }
     if (measurements > 0 || correlations > 0) {
-      uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+      this.writeCounters();
     }
   }
 
@@ -526,7 +565,7 @@ export class IsingEngine {
     this.gpuMeasurements = 0;
     this.gpuCorrelations = 0;
     this.measurementsTaken = 0;
-    uploadBuffer(this.device, this.counters, new Uint32Array([0, 0]), 4);
+    this.writeCounters();
   }
 
   /** Collected raw sums: per measurement, bonds of replicas 0…R−1 then their magnetisations. */
@@ -688,8 +727,8 @@ export class IsingEngine {
     }
     const engine = new IsingEngine(device, options);
     uploadBuffer(device, engine.spins, snapshot.spins);
-    uploadBuffer(device, engine.counters, new Uint32Array([snapshot.sweep, 0, 0, 0]));
     engine.sweepCount = snapshot.sweep;
+    engine.writeCounters();
     const records = snapshot.bonds.length / c.replicas;
     const interleaved = new Int32Array(2 * snapshot.bonds.length);
     for (let t = 0; t < records; t++) {

@@ -9,10 +9,19 @@
  * probability 1 (½ would double τ_int at T_c); only states with zero field at every site (e.g. the 2×2 torus
  * with a ≠ b, c ≠ d) flip back and forth forever, so use heat-bath on 2×2. Heat-bath sets s' = +1 with
  * probability 1 / (1 + exp(−2β·hLoc)).
+ *
+ * The layout comes from the WGSL struct `ReplicaTable` (shaders/ising/lattice.wgsl) by reflection: no
+ * offset is written by hand here.
  */
+import lattice from '../../shaders/ising/lattice.wgsl?raw';
+import { reflectShader, StructView, type StructLayout } from '../gpu/reflect.ts';
 
-/** f32 words per replica table (matches the WGSL struct ReplicaTable: 10 + 5 + 1 padding). */
-export const TABLE_WORDS = 16;
+/** The reflected layout of one replica's table (WGSL `ReplicaTable`). */
+export const replicaTableLayout: StructLayout = (() => {
+  const layout = reflectShader(lattice).structs.get('ReplicaTable');
+  if (!layout) throw new Error('shaders/ising/lattice.wgsl declares no host-shareable ReplicaTable');
+  return layout;
+})();
 
 export interface ReplicaCouplings {
   beta: number;
@@ -20,23 +29,50 @@ export interface ReplicaCouplings {
   h: number;
 }
 
-/** The table of one replica as 16 f32: metropolis[s·5 + up] (10), heatBath[up] (5), padding. */
-export function replicaTable({ beta, J, h }: ReplicaCouplings, z: number): Float32Array {
-  const t = new Float32Array(TABLE_WORDS);
+/** One replica's acceptance probabilities, as numbers (the f32 values the GPU sees). */
+export interface ReplicaTableValues {
+  /** min(1, exp(−β ΔE)) for flipping spin bit s with `up` up neighbours, at [s · 5 + up]. */
+  metropolis: number[];
+  /** P(s' = +1) with `up` up neighbours, at [up]. */
+  heatBath: number[];
+}
+
+function tableValues({ beta, J, h }: ReplicaCouplings, z: number): ReplicaTableValues {
+  const metropolis = new Array<number>(10).fill(0);
+  const heatBath = new Array<number>(5).fill(0);
   for (let up = 0; up <= z; up++) {
     const hLoc = J * (2 * up - z) + h;
     for (const s of [0, 1]) {
       const spin = s === 1 ? 1 : -1;
-      t[s * 5 + up] = hLoc === 0 && z === 2 ? 0.5 : Math.min(1, Math.exp(-beta * 2 * spin * hLoc));
+      metropolis[s * 5 + up] = hLoc === 0 && z === 2 ? 0.5 : Math.min(1, Math.exp(-beta * 2 * spin * hLoc));
     }
-    t[10 + up] = 1 / (1 + Math.exp(-2 * beta * hLoc));
+    heatBath[up] = 1 / (1 + Math.exp(-2 * beta * hLoc));
   }
-  return t;
+  return { metropolis, heatBath };
 }
 
-/** Tables of all replicas, concatenated. */
+/** The table of one replica, as the bytes of one WGSL `ReplicaTable` viewed as f32. */
+export function replicaTable(couplings: ReplicaCouplings, z: number): Float32Array {
+  return replicaTables([couplings], z);
+}
+
+/** Tables of all replicas, concatenated (an `array<ReplicaTable>`), viewed as f32. */
 export function replicaTables(couplings: ReplicaCouplings[], z: number): Float32Array {
-  const out = new Float32Array(TABLE_WORDS * couplings.length);
-  couplings.forEach((c, r) => out.set(replicaTable(c, z), r * TABLE_WORDS));
-  return out;
+  const size = replicaTableLayout.size;
+  const data = new ArrayBuffer(size * couplings.length);
+  couplings.forEach((c, r) => {
+    const { metropolis, heatBath } = tableValues(c, z);
+    new StructView(replicaTableLayout, data, r * size).set({ metropolis, heatBath });
+  });
+  return new Float32Array(data);
+}
+
+/** Reads replica r's table back from `replicaTables` output (for the CPU oracle). */
+export function readReplicaTable(tables: Float32Array, r: number): ReplicaTableValues {
+  const view = new StructView(
+    replicaTableLayout,
+    tables.buffer as ArrayBuffer,
+    tables.byteOffset + r * replicaTableLayout.size,
+  );
+  return { metropolis: view.get('metropolis') as number[], heatBath: view.get('heatBath') as number[] };
 }

@@ -5,7 +5,7 @@
  */
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingConfig, type IsingOptions } from '../ising/config.ts';
-import { replicaTables, TABLE_WORDS } from '../ising/tables.ts';
+import { readReplicaTable, replicaTables, type ReplicaTableValues } from '../ising/tables.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
 
 export class IsingReference {
@@ -14,7 +14,8 @@ export class IsingReference {
   readonly words: Uint32Array;
   sweep = 0;
   private readonly key: [number, number];
-  private readonly tables: Float32Array;
+  /** Per replica, the f32 acceptance tables the GPU gets (decoded through the reflected struct view). */
+  private readonly tables: ReplicaTableValues[];
 
   constructor(options: IsingOptions) {
     this.config = resolveIsingConfig(options);
@@ -22,10 +23,11 @@ export class IsingReference {
     this.key = seedKey(c.seed);
     this.words = new Uint32Array(c.replicas * c.words);
     const z = c.dims === 2 ? 4 : 2;
-    this.tables = replicaTables(
+    const tables = replicaTables(
       c.T.map((T, r) => ({ beta: 1 / T, J: c.J[r] as number, h: c.h[r] as number })),
       z,
     );
+    this.tables = c.T.map((_, r) => readReplicaTable(tables, r));
     this.init();
   }
 
@@ -68,9 +70,9 @@ export class IsingReference {
   }
 
   private decide(r: number, s: number, up: number, u: number, heatBath: boolean): boolean {
-    const t = r * TABLE_WORDS;
-    if (heatBath) return (u < (this.tables[t + 10 + up] as number) ? 1 : 0) !== s;
-    return u < (this.tables[t + s * 5 + up] as number);
+    const t = this.tables[r] as ReplicaTableValues;
+    if (heatBath) return (u < (t.heatBath[up] as number) ? 1 : 0) !== s;
+    return u < (t.metropolis[s * 5 + up] as number);
   }
 
   /** One sweep (colour 0 then 1) exactly as the GPU kernel `kernel` does it. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { IsingOptions } from '../../src/ising/config.ts';
-import { IsingEngine, type IsingSnapshot } from '../../src/ising/engine.ts';
+import { checkSweepCounter, IsingEngine, MAX_SWEEPS, type IsingSnapshot } from '../../src/ising/engine.ts';
 import { IsingReference } from '../../src/reference/ising.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
@@ -351,6 +351,38 @@ describe('IsingEngine refuses bad input with a RangeError naming the value', () 
         expect((await engine.getSpins()).length).toBe(128);
       } finally {
         engine.destroy();
+      }
+    });
+  });
+
+  // The sweep counter is a u32 word of every Philox counter: a run that would take it past 2^32 − 1 would wrap
+  // it to 0 and repeat the random numbers of sweep 0, 1, …; it is refused before anything is submitted.
+  it('the u32 sweep counter: exact up to 2^32 − 1 (against the oracle), a run past it is refused', async () => {
+    const device = gpu().device;
+    const options: IsingOptions = { L: 8, replicas: 2, T: 2.269, seed: 9 };
+    const start = MAX_SWEEPS - 3;
+    await checked(device, async () => {
+      const source = new IsingEngine(device, options);
+      let engine: IsingEngine | undefined;
+      try {
+        await source.run({ sweeps: 5 });
+        engine = IsingEngine.fromSnapshot(device, { ...(await source.snapshot()), sweep: start });
+        const oracle = new IsingReference(options);
+        oracle.words.set((await source.snapshot()).spins);
+        oracle.sweep = start;
+        await expect(engine.run({ sweeps: 4 })).rejects.toThrow(
+          `4 more sweeps after sweep ${start} would take the sweep counter to 4294967296, past 4294967295`,
+        );
+        expect(engine.sweeps).toBe(start); // nothing was submitted
+        await engine.run({ sweeps: 3 }); // sweeps 2^32 − 4 … 2^32 − 2: the last counter values
+        for (let i = 0; i < 3; i++) oracle.step();
+        expect(engine.sweeps).toBe(MAX_SWEEPS);
+        expect(Array.from((await engine.snapshot()).spins)).toEqual(Array.from(oracle.words));
+        await expect(engine.run({ sweeps: 1 })).rejects.toThrow(/past 4294967295/);
+        expect(() => checkSweepCounter(0, MAX_SWEEPS)).not.toThrow();
+      } finally {
+        source.destroy();
+        engine?.destroy();
       }
     });
   });
