@@ -93,12 +93,10 @@ export function decodeIdx(bytes: Uint8Array, what = 'IDX file'): IdxArray {
     fail(`truncated header: ${ndims} dimensions need ${header} bytes, file has ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
-  let count = 1;
-  for (let d = 0; d < ndims; d++) {
-    const n = view.getUint32(4 + 4 * d, false);
-    shape.push(n);
-    count *= n;
-  }
+  for (let d = 0; d < ndims; d++) shape.push(view.getUint32(4 + 4 * d, false));
+  // A zero size makes the array empty whatever the others are. Multiplying in order instead can overflow to
+  // Infinity first, and Infinity × 0 is NaN, which passes every length comparison.
+  const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
   const expected = count * BYTES[type];
   if (expected > MAX_IDX_BYTES)
     fail(`shape [${shape}] of ${type} needs ${expected} bytes; the limit is ${MAX_IDX_BYTES}`);

@@ -59,11 +59,25 @@ describe('IDX encode/decode', () => {
       encodeHeader(0x0e, [65536, 65536, 2]),
       /needs 68719476736 bytes; the limit is 2147483648/,
     ],
+    // 40 sizes of 2³²−1 overflow the running product to Infinity, and Infinity × 0 = NaN passed every
+    // length check: the reader then threw a RangeError (trailing bytes) or returned 0 values for the shape.
+    [
+      'trailing bytes after an empty array whose other sizes overflow',
+      Uint8Array.of(...encodeHeader(0x08, [...Array<number>(40).fill(0xffffffff), 0]), 1, 2, 3),
+      /3 trailing bytes after the data/,
+    ],
   ];
   it.each(corrupt)('refuses %s', (_name, bytes, message) => {
     expect(() => decodeIdx(bytes, 'test.idx')).toThrow(IdxFormatError);
     expect(() => decodeIdx(bytes, 'test.idx')).toThrow(message);
     expect(() => decodeIdx(bytes, 'test.idx')).toThrow(/^test\.idx: /);
+  });
+
+  it('reads an empty array whose other sizes overflow as empty', () => {
+    const shape = [...Array<number>(40).fill(0xffffffff), 0];
+    const back = decodeIdx(encodeHeader(0x0d, shape));
+    expect(back.shape).toEqual(shape);
+    expect(back.data).toEqual(new Float32Array(0));
   });
 
   it('refuses inconsistent arrays on encode', () => {
