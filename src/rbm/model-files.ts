@@ -6,6 +6,7 @@
  * temporary sibling directory renamed into place) and `loadModel` validates everything.
  */
 import { writeDirectoryAtomically } from '../io/atomic-dir.ts';
+import { brief } from '../io/brief.ts';
 import { decodeNpy, encodeNpy, type NpyArray } from '../io/npy.ts';
 import {
   checkRbm,
@@ -191,38 +192,48 @@ export function parseModelFiles(
     });
   }
   if (!isPlainObject(meta)) return fail('model.json is not an object');
-  if (meta.format !== MODEL_FORMAT)
-    fail(`model.json format ${JSON.stringify(meta.format)} is not '${MODEL_FORMAT}'`);
+  if (meta.format !== MODEL_FORMAT) fail(`model.json format ${brief(meta.format)} is not '${MODEL_FORMAT}'`);
   if (meta.version !== MODEL_VERSION) {
     const v = meta.version;
     fail(
       typeof v === 'number' && Number.isInteger(v) && v > MODEL_VERSION
         ? `model version ${v} is newer than this reader (version ${MODEL_VERSION})`
-        : `model version ${JSON.stringify(v)} is not supported (expected ${MODEL_VERSION})`,
+        : `model version ${brief(v)} is not supported (expected ${MODEL_VERSION})`,
     );
   }
   const units = meta.units;
   if (units !== 'bernoulli' && units !== 'ising')
-    return fail(`units ${JSON.stringify(units)} are neither 'bernoulli' nor 'ising'`);
+    return fail(`units ${brief(units)} are neither 'bernoulli' nor 'ising'`);
   const positive = (x: unknown, name: string): number =>
     Number.isSafeInteger(x) && (x as number) >= 1
       ? (x as number)
-      : fail(`${name} ${JSON.stringify(x)} is not a positive integer`);
+      : fail(`${name} ${brief(x)} is not a positive integer`);
   const nv = positive(meta.nv, 'nv');
   const nh = positive(meta.nh, 'nh');
   const dtype = meta.dtype;
   if (dtype !== 'float32' && dtype !== 'float64')
-    return fail(`dtype ${JSON.stringify(dtype)} is not 'float32' or 'float64'`);
+    return fail(`dtype ${brief(dtype)} is not 'float32' or 'float64'`);
   const biases = meta.biases as RbmBiases | undefined;
   if (!isPlainObject(biases) || typeof biases.visible !== 'boolean' || typeof biases.hidden !== 'boolean') {
-    return fail(`biases ${JSON.stringify(meta.biases)} is not { visible: boolean, hidden: boolean }`);
+    return fail(`biases ${brief(meta.biases)} is not { visible: boolean, hidden: boolean }`);
   }
   if (!isPlainObject(meta.training)) fail('training settings are not a JSON object');
   if (!Array.isArray(meta.history)) fail('metrics history is not an array');
+  for (const [key, label] of [
+    ['training', 'training settings'],
+    ['history', 'metrics history'],
+  ] as const) {
+    // JSON.parse accepts nesting that JSON.stringify cannot write back (a RangeError on saving later).
+    try {
+      JSON.stringify(meta[key]);
+    } catch {
+      fail(`${label} nest too deeply to be written back`);
+    }
+  }
   const weights = meta.weights as Record<string, unknown> | undefined;
   if (!isPlainObject(weights) || (weights.kind !== 'dense' && weights.kind !== 'conv')) {
     return fail(
-      `weights ${JSON.stringify(meta.weights)} is not { kind: 'dense' } or { kind: 'conv', Lv, filters, k, stride }`,
+      `weights ${brief(meta.weights)} is not { kind: 'dense' } or { kind: 'conv', Lv, filters, k, stride }`,
     );
   }
   let wShape: number[];
