@@ -9,6 +9,7 @@
  * or for any other value, the first offending value is named with its index.
  */
 import { decodeIdx } from '../io/idx.ts';
+import { brief } from '../io/brief.ts';
 import { decodeNpy } from '../io/npy.ts';
 import { RngPurpose, streamWord } from '../gpu/rng.ts';
 import { philoxUniforms } from '../gpu/philox.ts';
@@ -225,6 +226,15 @@ interface DatasetEntry {
   samples: number;
 }
 
+/** dataset.json, validated. */
+interface DatasetMeta {
+  Lx: number;
+  rows: number;
+  packed: boolean;
+  complete: boolean;
+  entries: DatasetEntry[];
+}
+
 /** Unpacks numpy.packbits rows (bit 7 first, 1 = +1) into ±1 values, L per row. */
 function unpackRows(packed: ArrayLike<number>, rows: number, rowBytes: number, L: number): Int8Array {
   const out = new Int8Array(rows * L);
@@ -235,91 +245,110 @@ function unpackRows(packed: ArrayLike<number>, rows: number, rowBytes: number, L
   return out;
 }
 
-/** Loads an Ising data-set directory (dataset.json + NPYs), all temperatures or `options.temperatures`. */
-export async function loadIsingDataset(dir: string, options: LoadOptions): Promise<TrainingData> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const fail = (message: string): never => {
-    throw new TrainingDataError(`Ising data set ${dir}: ${message}`);
+function datasetFailure(what: string): (message: string) => never {
+  return (message) => {
+    throw new TrainingDataError(`${what}: ${message}`);
   };
-  const metaPath = path.join(dir, 'dataset.json');
-  const text = await fs.readFile(metaPath, 'utf8').catch((cause: NodeJS.ErrnoException) => {
-    throw new TrainingDataError(
-      `Ising data set ${dir}: cannot read dataset.json (${cause.code ?? cause.message})`,
-      { cause },
-    );
-  });
-  let meta: Record<string, unknown>;
+}
+
+/** Parses and validates dataset.json (format, version, lattice, temperature list). */
+function datasetMeta(bytes: Uint8Array | undefined, what: string): DatasetMeta {
+  const fail = datasetFailure(what);
+  if (!bytes) return fail('dataset.json is missing');
+  let meta: unknown;
   try {
-    meta = JSON.parse(text) as Record<string, unknown>;
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (cause) {
-    throw new TrainingDataError(
-      `Ising data set ${dir}: dataset.json is not JSON (${(cause as Error).message})`,
-      { cause },
-    );
+    throw new TrainingDataError(`${what}: dataset.json is not JSON (${(cause as Error).message})`, {
+      cause,
+    });
   }
-  if (meta === null || typeof meta !== 'object') return fail('dataset.json is not an object');
-  if (meta.format !== 'blockspin-ising-dataset')
-    fail(`dataset.json format ${JSON.stringify(meta.format)} is not 'blockspin-ising-dataset'`);
-  if (meta.version !== 1) fail(`dataset.json version ${JSON.stringify(meta.version)} is not 1`);
-  const model = meta.model as { L?: unknown; Ly?: unknown } | undefined;
-  const L = model?.L;
-  const Ly = model?.Ly;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
+    return fail('dataset.json is not an object');
+  const m = meta as Record<string, unknown>;
+  if (m.format !== 'blockspin-ising-dataset')
+    fail(`dataset.json format ${brief(m.format)} is not 'blockspin-ising-dataset'`);
+  if (m.version !== 1) fail(`dataset.json version ${brief(m.version)} is not 1`);
+  const model = m.model as Record<string, unknown> | null | undefined;
+  const L = typeof model === 'object' ? model?.L : undefined;
+  const Ly = typeof model === 'object' ? model?.Ly : undefined;
   if (!Number.isSafeInteger(L) || (L as number) < 1 || !Number.isSafeInteger(Ly) || (Ly as number) < 1) {
-    fail(
-      `dataset.json model.L ${JSON.stringify(L)} / model.Ly ${JSON.stringify(Ly)} are not positive integers`,
-    );
+    fail(`dataset.json model.L ${brief(L)} / model.Ly ${brief(Ly)} are not positive integers`);
   }
-  const Lx = L as number;
-  const rows = Ly as number;
-  const packed = typeof meta.spins === 'string' && meta.spins.startsWith('uint8 numpy.packbits');
-  if (!Array.isArray(meta.temperatures) || meta.temperatures.length === 0)
+  if (!Array.isArray(m.temperatures) || m.temperatures.length === 0)
     fail('dataset.json lists no temperatures');
-  const entries = (meta.temperatures as unknown[]).map((e, i): DatasetEntry => {
-    const t = e as Partial<DatasetEntry> | null;
-    if (!t || typeof t.T !== 'number' || !Number.isFinite(t.T))
-      return fail(`temperatures[${i}].T ${JSON.stringify(t?.T)} is not a number`);
+  const entries = (m.temperatures as unknown[]).map((e, i): DatasetEntry => {
+    const t = (e !== null && typeof e === 'object' ? e : {}) as Partial<Record<keyof DatasetEntry, unknown>>;
+    if (typeof t.T !== 'number' || !Number.isFinite(t.T))
+      return fail(`temperatures[${i}].T ${brief(t.T)} is not a number`);
     if (typeof t.file !== 'string' || !/^[\w.+-]+\.npy$/.test(t.file) || t.file.startsWith('.')) {
       return fail(
-        `temperatures[${i}].file ${JSON.stringify(t.file)} is not a plain .npy file name in the data-set directory`,
+        `temperatures[${i}].file ${brief(t.file)} is not a plain .npy file name in the data-set directory`,
       );
     }
     if (!Number.isSafeInteger(t.samples) || (t.samples as number) < 1) {
-      return fail(`temperatures[${i}].samples ${JSON.stringify(t.samples)} is not a positive integer`);
+      return fail(`temperatures[${i}].samples ${brief(t.samples)} is not a positive integer`);
     }
     return { T: t.T, file: t.file, samples: t.samples as number };
   });
-  let selected = entries;
-  if (options.temperatures) {
-    selected = options.temperatures.map((T) => {
-      const match = entries.find((e) => Math.abs(e.T - T) <= 1e-6);
-      return (
-        match ??
-        fail(`temperature ${T} is not in the data set (available: ${entries.map((e) => e.T).join(', ')})`)
-      );
-    });
-  }
+  return {
+    Lx: L as number,
+    rows: Ly as number,
+    packed: typeof m.spins === 'string' && m.spins.startsWith('uint8 numpy.packbits'),
+    complete: m.complete !== false,
+    entries,
+  };
+}
+
+function selectTemperatures(meta: DatasetMeta, options: LoadOptions, what: string): DatasetEntry[] {
+  if (!options.temperatures) return meta.entries;
+  return options.temperatures.map((T) => {
+    const match = meta.entries.find((e) => Math.abs(e.T - T) <= 1e-6);
+    return (
+      match ??
+      datasetFailure(what)(
+        `temperature ${T} is not in the data set (available: ${meta.entries.map((e) => e.T).join(', ')})`,
+      )
+    );
+  });
+}
+
+/**
+ * Decodes and checks every selected NPY against dataset.json before allocating the result, so that the
+ * memory used follows the files' actual sizes, never the sample counts dataset.json claims.
+ */
+function assembleDataset(
+  meta: DatasetMeta,
+  selected: DatasetEntry[],
+  files: Record<string, Uint8Array | undefined>,
+  options: LoadOptions,
+  what: string,
+): TrainingData {
+  const fail = datasetFailure(what);
+  const { Lx, rows, packed } = meta;
+  const rowBytes = Math.ceil(Lx / 8);
+  const dtype = packed ? 'uint8' : 'int8';
+  const blocks = selected.map((e) => {
+    const bytes = Object.hasOwn(files, e.file) ? files[e.file] : undefined;
+    if (!bytes) return fail(`${e.file} (temperature ${e.T}) is missing`);
+    const arr = decodeNpy(bytes, `${what}/${e.file}`);
+    const want = packed ? [e.samples, rows, rowBytes] : [e.samples, rows, Lx];
+    if (arr.dtype !== dtype || arr.shape.join() !== want.join())
+      fail(`${e.file} is ${arr.dtype} [${arr.shape}]; dataset.json says ${dtype} [${want}]`);
+    return packed ? unpackRows(arr.data, e.samples * rows, rowBytes, Lx) : (arr.data as Int8Array);
+  });
   const nv = Lx * rows;
   const total = selected.reduce((s, e) => s + e.samples, 0);
   const spins = new Int8Array(total * nv);
   const labels = new Float64Array(total);
   let offset = 0;
-  for (const e of selected) {
-    const arr = decodeNpy(new Uint8Array(await fs.readFile(path.join(dir, e.file))), `${dir}/${e.file}`);
-    const rowBytes = Math.ceil(Lx / 8);
-    const want = packed ? [e.samples, rows, rowBytes] : [e.samples, rows, Lx];
-    const dtype = packed ? 'uint8' : 'int8';
-    if (arr.dtype !== dtype || arr.shape.join() !== want.join()) {
-      fail(`${e.file} is ${arr.dtype} [${arr.shape}]; dataset.json says ${dtype} [${want}]`);
-    }
-    const block = packed ? unpackRows(arr.data, e.samples * rows, rowBytes, Lx) : (arr.data as Int8Array);
-    spins.set(block, offset * nv);
+  selected.forEach((e, i) => {
+    spins.set(blocks[i]!, offset * nv);
     labels.fill(e.T, offset, offset + e.samples);
     offset += e.samples;
-  }
-  const what = `Ising data set ${dir}`;
+  });
   const temps = selected.map((e) => e.T).join(', ');
-  const incomplete = meta.complete === false ? ', incomplete' : '';
+  const incomplete = meta.complete ? '' : ', incomplete';
   return {
     data: trainingValues(spins, nv, 'integer', options, what),
     n: total,
@@ -330,6 +359,46 @@ export async function loadIsingDataset(dir: string, options: LoadOptions): Promi
     labels,
     labelKind: 'temperature',
   };
+}
+
+/**
+ * Parses an Ising data set held in memory (file name → bytes: dataset.json and the NPYs it lists), all
+ * temperatures or `options.temperatures`. Pure (works in the browser); `loadIsingDataset` reads a directory.
+ * Refuses anything malformed with a TrainingDataError (or NpyFormatError for a corrupt NPY).
+ */
+export function parseIsingDataset(
+  files: Record<string, Uint8Array | undefined>,
+  options: LoadOptions,
+  what = 'Ising data set',
+): TrainingData {
+  if (options.units !== 'bernoulli' && options.units !== 'ising') {
+    throw new RangeError(`units '${String(options.units)}' are neither 'bernoulli' nor 'ising'`);
+  }
+  const meta = datasetMeta(Object.hasOwn(files, 'dataset.json') ? files['dataset.json'] : undefined, what);
+  return assembleDataset(meta, selectTemperatures(meta, options, what), files, options, what);
+}
+
+/** Loads an Ising data-set directory (dataset.json + NPYs), all temperatures or `options.temperatures`. */
+export async function loadIsingDataset(dir: string, options: LoadOptions): Promise<TrainingData> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const what = `Ising data set ${dir}`;
+  const read = (name: string, missingOk: boolean): Promise<Uint8Array | undefined> =>
+    fs.readFile(path.join(dir, name)).then(
+      (b) => new Uint8Array(b),
+      (cause: NodeJS.ErrnoException) => {
+        if (missingOk && cause.code === 'ENOENT') return undefined;
+        throw new TrainingDataError(`${what}: cannot read ${name} (${cause.code ?? cause.message})`, {
+          cause,
+        });
+      },
+    );
+  const json = await read('dataset.json', false);
+  const meta = datasetMeta(json, what);
+  const selected = selectTemperatures(meta, options, what);
+  const files: Record<string, Uint8Array | undefined> = { 'dataset.json': json };
+  for (const e of selected) if (!(e.file in files)) files[e.file] = await read(e.file, true);
+  return assembleDataset(meta, selected, files, options, what);
 }
 
 /** Loads module `name` (the default `import`, overridable for tests). */
