@@ -29,6 +29,13 @@ export default tseslint.config(
               message:
                 'src/reference/ holds CPU oracles for tests and benchmarks; library code must not import it.',
             },
+            {
+              // bench/ is not shipped: src/cli/bench.ts imports its types and loads it when a bench runs.
+              group: ['**/bench/*', '**/bench'],
+              allowTypeImports: true,
+              message:
+                'bench/ is not part of the package: import types only and load it lazily (src/cli/bench.ts).',
+            },
           ],
         },
       ],

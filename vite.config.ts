@@ -1,7 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
+
+/**
+ * What the library bundle leaves to `import`: Node built-ins and the package's runtime dependencies, which an
+ * installed blockspin has. Everything else (wgsl_reflect included) is bundled, so an external can never be a
+ * package that a consumer's `npm install` does not bring.
+ */
+const runtimeDependencies = Object.keys(
+  (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { dependencies?: object })
+    .dependencies ?? {},
+);
+const isExternal = (id: string): boolean =>
+  id.startsWith('node:') || runtimeDependencies.some((name) => id === name || id.startsWith(`${name}/`));
 
 /**
  * One config for the demo dev server (`vite`), the library build (`vite build --mode lib`),
@@ -28,7 +41,7 @@ export default defineConfig(({ mode }) => {
           formats: ['es' as const],
         },
         rollupOptions: {
-          external: [/^node:/, 'webgpu', 'commander', 'cli-progress'],
+          external: isExternal,
         },
       },
     };

@@ -2,6 +2,9 @@
  * blockspin: a WebGPU compute engine for 2D Ising Monte Carlo, restricted Boltzmann machines and
  * real-space renormalization group. This is the public API; the demo and the benchmarks use only it.
  */
+// The API speaks WebGPU's types (GPUDevice, …): the emitted index.d.ts keeps this reference, and
+// @webgpu/types is a dependency, so TypeScript consumers need no setup of their own.
+/// <reference types="@webgpu/types" preserve="true" />
 export {
   GpuContext,
   WebGPUUnavailableError,

@@ -1,18 +1,45 @@
 /** `blockspin bench <suite>`: benchmarks against a peer measured in the same run (see bench/README.md). */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { benchIsing } from '../../bench/ising.ts';
-import { benchRandom } from '../../bench/random.ts';
-import { benchReduce } from '../../bench/reduce.ts';
-import {
-  benchRbm,
-  formatRbmReport,
-  RBM_BENCH_MODELS,
-  type RbmBenchModel,
-  type RbmSuiteReport,
-} from '../../bench/rbm.ts';
-import { runBrowserRbm, runSklearnRbm, sklearnUnavailable } from '../../bench/rbm-browser/harness.ts';
+// Types only: bench/ is loaded when a bench command runs (see loadBench), so that every other command works
+// without it, as in the installed package, which does not ship it.
+import type * as IsingBench from '../../bench/ising.ts';
+import type * as RandomBench from '../../bench/random.ts';
+import type * as ReduceBench from '../../bench/reduce.ts';
+import type * as RbmBench from '../../bench/rbm.ts';
+import type * as BrowserHarness from '../../bench/rbm-browser/harness.ts';
 import { GpuContext, type AdapterSummary } from '../gpu/device.ts';
 import { choiceArg, integerArg, integerListArg } from './args.ts';
+
+type RbmBenchModel = RbmBench.RbmBenchModel;
+
+/**
+ * Loads a module of bench/ (TypeScript, run from a source checkout). The benchmarks are development tools:
+ * their CPU peers are the oracles of src/reference/ and the RBM peers need TensorFlow.js, Chromium and
+ * scikit-learn, so the installed package does not ship them; there `bench` says so.
+ */
+async function loadBench<T>(file: string): Promise<T> {
+  // The package root: the nearest folder with a package.json above this module (src/cli/ or dist/lib/).
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const path = join(root, 'bench', file);
+  if (!existsSync(path)) {
+    throw new Error(
+      `'blockspin bench' runs from a source checkout: ${path} is not part of the installed package ` +
+        '(git clone the blockspin repository, npm ci, then node bin/blockspin.js bench …)',
+    );
+  }
+  if (!import.meta.url.endsWith('.ts')) {
+    throw new Error(
+      `'blockspin bench' runs from the TypeScript sources: this is the bundled CLI (${fileURLToPath(import.meta.url)}); ` +
+        'run node bin/blockspin.js bench … in the source checkout',
+    );
+  }
+  // A computed specifier: the bundler must not pull bench/ into dist/.
+  return (await import(/* @vite-ignore */ pathToFileURL(path).href)) as T;
+}
 
 const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
 const parseSizes = integerListArg('--sizes', 1, 2 ** 28);
@@ -47,6 +74,7 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 10)
     .option('--json', 'print one JSON object')
     .action(async (options: { sizes: number[]; repeats: number; json?: boolean }) => {
+      const { benchReduce } = await loadBench<typeof ReduceBench>('reduce.ts');
       await withGpu(async (gpu) => {
         const report = await benchReduce(gpu.device, { sizes: options.sizes, repeats: options.repeats });
         const out = { adapter: gpu.summary, ...report };
@@ -76,6 +104,7 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 10)
     .option('--json', 'print one JSON object')
     .action(async (options: { words: number; repeats: number; json?: boolean }) => {
+      const { benchRandom } = await loadBench<typeof RandomBench>('random.ts');
       await withGpu(async (gpu) => {
         const report = await benchRandom(gpu.device, { words: options.words, repeats: options.repeats });
         const out = { adapter: gpu.summary, ...report };
@@ -105,6 +134,7 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
     .option('--json', 'print one JSON object')
     .action(async (options: { L?: number[]; sweeps?: number; repeats: number; json?: boolean }) => {
+      const { benchIsing } = await loadBench<typeof IsingBench>('ising.ts');
       await withGpu(async (gpu) => {
         const a = gpu.summary;
         const sizes = options.L ?? (a.software ? [256, 512, 1024] : [256, 512, 1024, 2048, 4096]);
@@ -192,6 +222,9 @@ export function registerBench(program: Command): void {
         sklearn: boolean;
         json?: boolean;
       }) => {
+        const { benchRbm, formatRbmReport, RBM_BENCH_MODELS } = await loadBench<typeof RbmBench>('rbm.ts');
+        const { runBrowserRbm, runSklearnRbm, sklearnUnavailable } =
+          await loadBench<typeof BrowserHarness>('rbm-browser/harness.ts');
         const log = (m: string): void => void process.stderr.write(`${m}\n`);
         const notes: string[] = [];
         const { batch, ks, models } = options;
@@ -206,7 +239,7 @@ export function registerBench(program: Command): void {
             ...r,
             runtime: 'node' as const,
           }));
-          const report: RbmSuiteReport = { adapter, results, peers: [], browser: null, notes: [] };
+          const report: RbmBench.RbmSuiteReport = { adapter, results, peers: [], browser: null, notes: [] };
           return { report, steps, warmup };
         });
         const { software } = report.adapter;

@@ -7,6 +7,7 @@ import { generateDataset, resolveDatasetOptions } from '../ising/dataset.ts';
 import { IsingEngine } from '../ising/engine.ts';
 import { isingRunEstimates } from '../ising/estimates.ts';
 import { choiceArg, integerArg, numberArg, temperatureGrid } from './args.ts';
+import { adapterBrief } from './info.ts';
 import { interruptSignal, progressBar } from './progress.ts';
 
 interface IsingCliOptions {
@@ -102,7 +103,7 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
       measurements: series[0]!.energy.length,
       ...estimates,
       flipsPerNs: (config.replicas * config.sites * run.sweepsDone) / (ms * 1e6),
-      adapter: gpu.summary,
+      adapter: adapterBrief(gpu.summary),
       blockspin: VERSION,
     };
     if (options.json) {
@@ -187,7 +188,7 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
     progress.stop();
     const files = datasetFiles(dataset, {
       format: options.format,
-      adapter: gpu.summary,
+      adapter: adapterBrief(gpu.summary),
       command,
       version: VERSION,
     });

@@ -12,13 +12,23 @@ export function createProgram(): Command {
   const program = new Command('blockspin')
     .description('WebGPU engine for 2D Ising Monte Carlo, RBM training and real-space RG')
     .version('0.1.0')
-    .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerInfo(program);
   registerIsing(program);
   registerRbm(program);
   registerBench(program);
+  pointToHelpAfterErrors(program);
   return program;
+}
+
+/**
+ * After a usage error, one line naming the command's `--help` instead of the whole help text, which
+ * would bury the error: `run 'blockspin ising --help' for usage`.
+ */
+function pointToHelpAfterErrors(command: Command, path: string[] = []): void {
+  const names = [...path, command.name()];
+  command.showHelpAfterError(`run '${names.join(' ')} --help' for usage`);
+  for (const sub of command.commands) pointToHelpAfterErrors(sub, names);
 }
 
 /** Runs the CLI; resolves to the process exit code. */

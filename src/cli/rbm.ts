@@ -21,6 +21,7 @@ import { loadModel } from '../rbm/model-files.ts';
 import { MAX_EXACT_UNITS, RbmMonitor } from '../rbm/monitor.ts';
 import { gibbsSample } from '../rbm/sample.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
+import { adapterBrief } from './info.ts';
 import { interruptSignal, progressBar } from './progress.ts';
 
 /** Rows used for per-epoch monitoring of each of the training and held-out sets. */
@@ -315,7 +316,7 @@ async function runTrain(o: TrainCli): Promise<void> {
         seed,
         data: dataInfo,
         history,
-        adapter: gpu.summary,
+        adapter: adapterBrief(gpu.summary),
         settings: { epochsRequested: o.epochs },
       });
     const perEpoch = rbm.batchesPerEpoch;
@@ -431,7 +432,7 @@ async function runEval(o: {
       pseudoLogLikelihood: await monitor.pseudoLogLikelihood(data.data, data.n),
       logZ,
       logLikelihood: -freeEnergy - logZ.value,
-      adapter: gpu.summary,
+      adapter: adapterBrief(gpu.summary),
     };
     if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
