@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { checkStorageSize } from '../gpu/buffers.ts';
 import { GpuContext } from '../gpu/device.ts';
+import { checkOutputFile, writeFileAtomically } from '../io/atomic-file.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { annealedImportanceSampling } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
@@ -453,21 +454,24 @@ async function runEval(o: {
   }
 }
 
-async function runSample(o: { model: string; chains: number; steps: number; out: string }): Promise<void> {
+async function runSample(o: {
+  model: string;
+  chains: number;
+  steps: number;
+  seed: number;
+  out: string;
+  force?: boolean;
+}): Promise<void> {
+  // The output is checked before any GPU work (a directory, a missing parent, an existing file).
+  await checkOutputFile(o.out, { force: o.force, what: '--out' });
   const gpu = await GpuContext.acquire();
   let rbm: RbmEngine | undefined;
   try {
     const m = await modelEngine(o.model, gpu.device);
     rbm = m.rbm;
-    const v = await gibbsSample(rbm, o.chains, o.steps);
+    const v = await gibbsSample(rbm, o.chains, o.steps, { seed: o.seed });
     const bytes = encodeNpy({ dtype: 'int8', shape: [o.chains, ...m.shape], data: Int8Array.from(v) });
-    // Atomic single-file write: a temp file in the same directory, then rename.
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
-    const target = path.resolve(o.out);
-    const tmp = `${target}.tmp-${process.pid}`;
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, target);
+    const target = await writeFileAtomically(o.out, bytes, { force: o.force, what: '--out' });
     process.stderr.write(
       `wrote ${o.chains} samples [${[o.chains, ...m.shape].join(', ')}] (int8, ${rbm.units} values) to ${target}\n`,
     );
@@ -578,6 +582,13 @@ export function registerRbm(program: Command): void {
     .requiredOption('--model <dir>', 'model directory')
     .option('--chains <n>', 'independent chains (one sample each)', integerArg('--chains', 1, 1 << 20), 100)
     .option('--steps <k>', 'Gibbs steps per chain', integerArg('--steps', 0, 10_000_000), 1000)
-    .requiredOption('--out <file>', 'output .npy file')
+    .option(
+      '--seed <n>',
+      'random seed of the chains (the same seed gives the same samples)',
+      integerArg('--seed', 0, Number.MAX_SAFE_INTEGER),
+      1,
+    )
+    .requiredOption('--out <file>', 'output .npy file (an existing file is kept unless --force)')
+    .option('--force', 'replace an existing --out file')
     .action(runSample);
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext, loseDeviceAfterSubmissions } from '../../src/gpu/device.ts';
 import { DeviceLostError, whileAlive, workDone } from '../../src/gpu/lost.ts';
+import { generateDataset, type Dataset, type DatasetOptions } from '../../src/ising/dataset.ts';
 import { IsingEngine } from '../../src/ising/engine.ts';
 import { RbmEngine, type RbmOptions } from '../../src/rbm/engine.ts';
 
@@ -133,4 +134,118 @@ describe('device loss', () => {
       rbm.destroy();
     },
   );
+
+  describe('generateDataset', () => {
+    const options: DatasetOptions = {
+      L: 8,
+      temperatures: [2, 3],
+      samples: 12,
+      chains: 3,
+      therm: 20,
+      tauSweeps: 40,
+      every: 3,
+      seed: 21,
+    };
+    let full: Dataset;
+    const spinsOf = (d: Dataset): number[][] => d.temperatures.map((t) => Array.from(t.spins));
+
+    it('uninterrupted reference', async () => {
+      const gpu = await acquire();
+      full = await generateDataset(gpu.device, options);
+      gpu.destroy();
+      expect(full.complete).toBe(true);
+      expect(full.resume).toBeNull();
+    });
+
+    it('lost while sampling: the samples of the last save are kept; resuming completes the set bit-exactly', async () => {
+      const gpu = await acquire();
+      let saves = 0;
+      const partial = await generateDataset(gpu.device, {
+        ...options,
+        onProgress: (phase) => {
+          if (phase === 'sample' && ++saves === 3) gpu.destroy(); // the 3rd save's read-back fails
+        },
+      });
+      expect(partial.deviceLost).toBeInstanceOf(DeviceLostError);
+      expect(partial.complete).toBe(false);
+      const taken = partial.temperatures.map((t) => t.samples);
+      expect(taken.reduce((a, b) => a + b)).toBeGreaterThan(0);
+      expect(taken.some((n, i) => n < full.temperatures[i]!.samples)).toBe(true);
+      // What was kept is the start of the uninterrupted data set.
+      partial.temperatures.forEach((t, i) =>
+        expect(Array.from(t.spins)).toEqual(
+          Array.from(full.temperatures[i]!.spins.subarray(0, t.spins.length)),
+        ),
+      );
+      expect(partial.resume).not.toBeNull();
+      const again = await acquire();
+      const resumed = await generateDataset(again.device, { ...options, resume: partial.resume! });
+      again.destroy();
+      expect(resumed.complete).toBe(true);
+      expect(resumed.deviceLost).toBeNull();
+      expect(spinsOf(resumed)).toEqual(spinsOf(full));
+      expect(resumed.temperatures.map((t) => t.interval)).toEqual(full.temperatures.map((t) => t.interval));
+      expect(resumed.sampleSweeps).toBe(full.sampleSweeps);
+    });
+
+    it('lost before sampling: nothing kept, no resume state (a rerun gives the same set)', async () => {
+      const gpu = await acquire();
+      const partial = await generateDataset(gpu.device, {
+        ...options,
+        onProgress: (phase) => {
+          if (phase === 'thermalise') gpu.destroy();
+        },
+      });
+      expect(partial.deviceLost).toBeInstanceOf(DeviceLostError);
+      expect(partial.complete).toBe(false);
+      expect(partial.temperatures).toEqual([]);
+      expect(partial.resume).toBeNull();
+    });
+
+    it('aborted while sampling: resuming from the state where it stopped completes the set bit-exactly', async () => {
+      const gpu = await acquire();
+      const controller = new AbortController();
+      let saves = 0;
+      const partial = await generateDataset(gpu.device, {
+        ...options,
+        signal: controller.signal,
+        onProgress: (phase) => {
+          if (phase === 'sample' && ++saves === 2) controller.abort();
+        },
+      });
+      expect(partial.complete).toBe(false);
+      expect(partial.deviceLost).toBeNull();
+      expect(partial.resume!.sampleSweep).toBeLessThan(full.sampleSweeps);
+      const again = await generateDataset(gpu.device, { ...options, resume: partial.resume! });
+      gpu.destroy();
+      expect(again.complete).toBe(true);
+      expect(spinsOf(again)).toEqual(spinsOf(full));
+    });
+
+    it('a resume state that does not fit the options is refused before any GPU work', async () => {
+      const gpu = await acquire();
+      let saves = 0;
+      const partial = await generateDataset(gpu.device, {
+        ...options,
+        onProgress: (phase) => {
+          if (phase === 'sample' && ++saves === 2) gpu.destroy();
+        },
+      });
+      const state = partial.resume!;
+      const other = await acquire();
+      await expect(generateDataset(other.device, { ...options, seed: 22, resume: state })).rejects.toThrow(
+        /seed 21, expected 22/,
+      );
+      await expect(generateDataset(other.device, { ...options, every: 50, resume: state })).rejects.toThrow(
+        /interval/,
+      );
+      await expect(
+        generateDataset(other.device, {
+          ...options,
+          resume: { ...state, sampleSweep: state.sampleSweep + 1 },
+        }),
+      ).rejects.toThrow(/snapshot is at sweep/);
+      other.destroy();
+    });
+  });
 });
