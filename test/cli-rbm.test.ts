@@ -1,12 +1,14 @@
 /** The `rbm` CLI contract: train/resume/eval/sample, checkpoints, and bad input refused before GPU work. */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../src/io/npy.ts';
 import { loadCheckpoint } from '../src/rbm/checkpoint.ts';
+import { saveModel } from '../src/rbm/model-files.ts';
+import { randomDenseRbm } from '../src/reference/rbm.ts';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
@@ -441,4 +443,37 @@ describe('blockspin rbm --conv', () => {
       expect([...s.data].every((x) => x === 1 || x === -1)).toBe(true);
     });
   }
+});
+
+describe('blockspin rbm sample --out', () => {
+  it('refuses a directory, a missing parent and an existing file (unless --force) before sampling; no temporary file is left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-sample-out-'));
+    const model = join(dir, 'model');
+    await saveModel(model, { rbm: randomDenseRbm('bernoulli', 12, 4, { seed: 1 }) });
+    const sample = (out: string, ...extra: string[]): Promise<{ code: number; stderr: string }> =>
+      cli('rbm', 'sample', '--model', model, '--chains', '3', '--steps', '2', '--out', out, ...extra);
+    const leftovers = (): string[] => readdirSync(dir).filter((e) => e.includes('.tmp'));
+
+    mkdirSync(join(dir, 'adir'));
+    const toDir = await sample(join(dir, 'adir'));
+    expect(toDir.code).not.toBe(0);
+    expect(toDir.stderr).toMatch(/--out .*adir is a directory; give a file name/);
+    expect(readdirSync(join(dir, 'adir'))).toEqual([]);
+
+    const missing = await sample(join(dir, 'nowhere', 's.npy'));
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/--out .*s\.npy: its directory .*nowhere does not exist/);
+
+    const file = join(dir, 's.npy');
+    writeFileSync(file, 'keep me');
+    const existing = await sample(file);
+    expect(existing.code).not.toBe(0);
+    expect(existing.stderr).toMatch(/--out .*s\.npy exists; use --force to replace it/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+
+    const forced = await sample(file, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(decodeNpy(new Uint8Array(readFileSync(file))).shape).toEqual([3, 12]);
+    expect(leftovers()).toEqual([]);
+  });
 });
