@@ -4,10 +4,13 @@
  * never to stdout; computing commands' JSON carries a compact adapter summary.
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, progressInterval, progressLines } from '../src/cli/progress.ts';
+import { encodeNpy } from '../src/io/npy.ts';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
@@ -114,6 +117,38 @@ describe('blockspin CLI', () => {
     );
     expect(json.adapter.maxStorageBufferBindingSize).toBeGreaterThan(0);
     expect(stdout.split('\n').length).toBeLessThan(120);
+  });
+
+  it('rbm eval shows AIS progress on a piped stderr; stdout stays one JSON object', async () => {
+    // 24 visible × 24 hidden units: beyond exact enumeration, so eval estimates ln Z by AIS.
+    const dir = await mkdtemp(join(tmpdir(), 'blockspin-cli-'));
+    try {
+      const data = join(dir, 'data.npy');
+      const bits = Uint8Array.from({ length: 64 * 24 }, (_, i) => (i * 2654435761) >>> 31);
+      await writeFile(data, encodeNpy({ dtype: 'uint8', shape: [64, 24], data: bits }));
+      const model = join(dir, 'model');
+      const train = await cli(
+        'rbm',
+        'train',
+        '--data',
+        data,
+        '--hidden',
+        '24',
+        '--epochs',
+        '1',
+        '--out',
+        model,
+      );
+      expect(train.code, train.stderr).toBe(0);
+      const env = { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' };
+      const args = ['--model', model, '--data', data, '--ais-runs', '4', '--ais-steps', '200', '--json'];
+      const { code, stdout, stderr } = await cliWith(env, 'rbm', 'eval', ...args);
+      expect(code, stderr).toBe(0);
+      expect((JSON.parse(stdout) as { logZ: { method: string } }).logZ.method).toBe('ais');
+      expect(stderr).toMatch(/^blockspin: ais \d+\/\d+ β steps/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bad BLOCKSPIN_PROGRESS_INTERVAL_MS is refused, naming the value', () => {

@@ -403,6 +403,7 @@ async function runEval(o: {
   json?: boolean;
 }): Promise<void> {
   const gpu = await GpuContext.acquire();
+  const progress = progressBar('β steps');
   let rbm: RbmEngine | undefined;
   try {
     rbm = (await modelEngine(o.model, gpu.device)).rbm;
@@ -416,7 +417,11 @@ async function runEval(o: {
     const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
     const logZ = exact
       ? { method: 'exact', value: await monitor.logPartition(), err: 0 }
-      : await annealedImportanceSampling(rbm, { runs: o.aisRuns, steps: o.aisSteps }).then((a) => ({
+      : await annealedImportanceSampling(rbm, {
+          runs: o.aisRuns,
+          steps: o.aisSteps,
+          onProgress: (d, n) => progress.update('ais', d, n),
+        }).then((a) => ({
           method: 'ais',
           value: a.logZ,
           err: a.err,
@@ -449,6 +454,7 @@ async function runEval(o: {
       );
     }
   } finally {
+    progress.stop();
     rbm?.destroy();
     gpu.destroy();
   }
