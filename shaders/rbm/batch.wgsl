@@ -3,10 +3,11 @@
 // stacked RBM) with gatherBatchReal. Needs: wide-math, philox, dispatch.
 //
 // Sample order: each epoch uses a fresh pseudo-random permutation π_e of 0 … n−1, a 4-round Feistel
-// network over the smallest even number of bits covering n, with Philox(right half, round, epoch,
-// rngStream) as round function, cycle-walked until the value falls below n (a bijection, computed per
-// index on the GPU: no sort, no host round trip). Batch row r of batch index q reads sample
-// π_e(q·rows + r) when `shuffle` is 1, sample q·rows + r otherwise.
+// network F over the domain [0, D), D = 2^(2·halfBits) the smallest power of 4 ≥ max(n, 4), with
+// Philox(right half, round, epoch, rngStream) as round function, cycle-walked until the value falls below n
+// (a bijection, computed per index on the GPU: no sort, no host round trip). Batch row r of batch index q
+// reads sample π_e(q·rows + r) when `shuffle` is 1, sample q·rows + r otherwise. CPU oracle:
+// src/reference/shuffle.ts (bit-exact); halfBits from feistelHalfBits (src/rbm/shuffle.ts).
 
 struct BatchParams {
   key: vec2<u32>,
@@ -44,10 +45,18 @@ fn feistel(x: u32) -> u32 {
   return (left << params.halfBits) | right;
 }
 
-/// π_e(i): cycle-walks the Feistel permutation of [0, 2^(2·halfBits)) until it lands below `samples`.
+/// π_e(i) for i < samples: cycle-walks the Feistel permutation F of [0, D) until it lands below `samples`.
+/// The walk always ends below `samples`, and the loop bound can never stop it early: F is a bijection, so
+/// the orbit F(i), F²(i), … returns to i < samples, and before it does it meets at most D − samples
+/// distinct values ≥ samples; hence some F^m(i) < samples with m ≤ D − samples + 1, and the loop (which
+/// leaves at the first value below samples) runs at most D − samples < bound times. The bound only keeps
+/// the loop's termination evident to the compiler. Expected walk: D / samples < 4 applications.
 fn permute(i: u32) -> u32 {
+  // D − 1 (2^32 − 1 when halfBits = 16: the shift wraps to 0); bound = D − samples + 1.
+  let domainMax = ((1u << params.halfBits) << params.halfBits) - 1u;
+  let bound = domainMax - params.samples + 2u;
   var x = feistel(i);
-  for (var guard = 0u; x >= params.samples && guard < 4096u; guard++) {
+  for (var walked = 0u; x >= params.samples && walked < bound; walked++) {
     x = feistel(x);
   }
   return x;

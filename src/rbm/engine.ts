@@ -30,6 +30,7 @@ import type { StructView } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
 import { rbmSources } from './shaders.ts';
+import { feistelHalfBits } from './shuffle.ts';
 
 export type RbmUnits = 'bernoulli' | 'ising';
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
@@ -612,7 +613,7 @@ export class RbmEngine {
     const layers: LayerDispatch[] = [];
 
     const batchProgram = Program.get(device, rbmSources.batch);
-    const halfBits = Math.max(1, Math.ceil(Math.ceil(Math.log2(Math.max(2, this.samples))) / 2));
+    const halfBits = feistelHalfBits(this.samples);
     const batchView = batchProgram.structView('BatchParams');
     batchView.set({
       key: this.key,
