@@ -138,6 +138,10 @@ export { gibbsSample } from './rbm/sample.ts';
 export {
   saveCheckpoint,
   loadCheckpoint,
+  checkpointFiles,
+  parseCheckpointFiles,
+  CheckpointFormatError,
+  CHECKPOINT_FILES,
   fingerprint,
   type CheckpointMeta,
   type LoadedCheckpoint,
@@ -153,6 +157,7 @@ export {
 } from './rbm/model-files.ts';
 export {
   loadTrainingData,
+  parseIsingDataset,
   splitHoldout,
   TrainingDataError,
   type TrainingData,
@@ -168,5 +173,13 @@ export {
   type DenseRbm,
   type ConvRbm,
 } from './rbm/model.ts';
-export { encodeIdx, decodeIdx, IdxFormatError } from './io/idx.ts';
+export {
+  encodeIdx,
+  decodeIdx,
+  IdxFormatError,
+  MAX_IDX_BYTES,
+  type IdxArray,
+  type IdxType,
+  type IdxData,
+} from './io/idx.ts';
 export { writeDirectoryAtomically, type DirectoryFile } from './io/atomic-dir.ts';

@@ -5,13 +5,43 @@
  * mismatched checkpoint is refused. Resuming from one continues bit-identically on the same adapter.
  */
 import { writeDirectoryAtomically, type DirectoryFile } from '../io/atomic-dir.ts';
-import { decodeNpy, encodeNpy } from '../io/npy.ts';
+import { brief } from '../io/brief.ts';
+import { decodeNpy, encodeNpy, type NpyArray } from '../io/npy.ts';
 import type { Rbm } from './model.ts';
-import type { ConvGeometry, RbmEngine, RbmTrainingState, RbmUnits, TrainingOptions } from './engine.ts';
-import { loadModel, modelFiles, ModelFormatError, type LoadedRbmModel } from './model-files.ts';
+import type {
+  ConvGeometry,
+  RbmEngine,
+  RbmTrainingState,
+  RbmUnits,
+  TrainingOptions,
+  VisibleBiasInit,
+} from './engine.ts';
+import {
+  MODEL_FILES,
+  modelFiles,
+  ModelFormatError,
+  parseModelFiles,
+  type LoadedRbmModel,
+  type RbmModel,
+} from './model-files.ts';
 
 export const CHECKPOINT_FORMAT = 'blockspin-rbm-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+
+/** File names of a checkpoint directory beyond the model's. */
+export const CHECKPOINT_FILES = {
+  json: 'checkpoint.json',
+  optimizer: 'optimizer.npy',
+  chains: 'chains.npy',
+} as const;
+
+/**
+ * Thrown for a checkpoint directory that is missing, corrupt or inconsistent (a ModelFormatError, so code
+ * that catches those for models catches these too; its model files throw ModelFormatError, NpyFormatError).
+ */
+export class CheckpointFormatError extends ModelFormatError {
+  override name = 'CheckpointFormatError';
+}
 
 /** What identifies the training data a checkpoint belongs to. */
 export interface CheckpointData {
@@ -34,6 +64,8 @@ export interface CheckpointMeta {
     conv: ConvGeometry | null;
     visibleBias: boolean;
     hiddenBias: boolean;
+    /** How the visible biases started (absent in older checkpoints: 'zero'); resuming restores the parameters. */
+    visibleBiasInit?: VisibleBiasInit;
     seed: string;
   };
   training: TrainingOptions;
@@ -90,6 +122,42 @@ export function engineParameters(model: LoadedRbmModel): Float32Array {
   return out;
 }
 
+/**
+ * The files of a checkpoint (pure): the model directory's files, checkpoint.json, optimizer.npy (the two
+ * moment buffers as float32 [2, parameters]) and, when there are PCD chains, chains.npy [chains, nv].
+ */
+export function checkpointFiles(
+  meta: CheckpointMeta,
+  model: RbmModel,
+  state: Pick<RbmTrainingState, 'firstMoment' | 'secondMoment' | 'chains'>,
+): DirectoryFile[] {
+  const count = state.firstMoment.length;
+  if (state.secondMoment.length !== count)
+    throw new RangeError(`moments of ${count} and ${state.secondMoment.length} values differ in length`);
+  const moments = new Float32Array(2 * count);
+  moments.set(state.firstMoment, 0);
+  moments.set(state.secondMoment, count);
+  const { nv } = meta.engine;
+  const files: DirectoryFile[] = [
+    ...modelFiles(model),
+    {
+      name: CHECKPOINT_FILES.json,
+      bytes: new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`),
+    },
+    {
+      name: CHECKPOINT_FILES.optimizer,
+      bytes: encodeNpy({ dtype: 'float32', shape: [2, count], data: moments }),
+    },
+  ];
+  if (state.chains.length > 0) {
+    files.push({
+      name: CHECKPOINT_FILES.chains,
+      bytes: encodeNpy({ dtype: 'float32', shape: [state.chains.length / nv, nv], data: state.chains }),
+    });
+  }
+  return files;
+}
+
 /** Writes a checkpoint of `rbm` (after configureTraining) into `dir`, replacing an older one atomically. */
 export async function saveCheckpoint(
   dir: string,
@@ -117,6 +185,7 @@ export async function saveCheckpoint(
         : null,
       visibleBias: rbm.visibleBias,
       hiddenBias: rbm.hiddenBias,
+      visibleBiasInit: rbm.visibleBiasInit,
       seed: String(info.seed),
     },
     training: { ...training },
@@ -126,12 +195,9 @@ export async function saveCheckpoint(
     adapter: info.adapter,
     created: new Date().toISOString(),
   };
-  const count = state.parameters.length;
-  const moments = new Float32Array(2 * count);
-  moments.set(state.firstMoment, 0);
-  moments.set(state.secondMoment, count);
-  const files: DirectoryFile[] = [
-    ...modelFiles({
+  const files = checkpointFiles(
+    meta,
+    {
       rbm: referenceModel(rbm, state.parameters),
       biases: { visible: rbm.visibleBias, hidden: rbm.hiddenBias },
       training: {
@@ -142,17 +208,9 @@ export async function saveCheckpoint(
         epochs: state.epochs,
       },
       history: info.history,
-    }),
-    { name: 'checkpoint.json', bytes: new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`) },
-    { name: 'optimizer.npy', bytes: encodeNpy({ dtype: 'float32', shape: [2, count], data: moments }) },
-  ];
-  if (state.chains.length > 0) {
-    const chains = state.chains.length / rbm.nv;
-    files.push({
-      name: 'chains.npy',
-      bytes: encodeNpy({ dtype: 'float32', shape: [chains, rbm.nv], data: state.chains }),
-    });
-  }
+    },
+    state,
+  );
   return writeDirectoryAtomically(dir, files, { force: true, what: 'checkpoint directory' });
 }
 
@@ -163,74 +221,200 @@ export interface LoadedCheckpoint {
   state: RbmTrainingState;
 }
 
-/** Loads and validates a checkpoint directory; anything missing, corrupt or inconsistent is refused. */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const fail = (message: string): never => {
-    throw new ModelFormatError(`checkpoint ${dir}: ${message}`);
-  };
-  const read = async (name: string): Promise<Uint8Array | null> =>
-    fs.readFile(path.join(dir, name)).then(
-      (b) => new Uint8Array(b),
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
-    );
-  const metaBytes = await read('checkpoint.json');
-  if (!metaBytes) return fail('checkpoint.json is missing (not a checkpoint directory?)');
-  let meta: CheckpointMeta;
-  try {
-    meta = JSON.parse(new TextDecoder().decode(metaBytes)) as CheckpointMeta;
-  } catch (cause) {
-    throw new ModelFormatError(`checkpoint ${dir}: checkpoint.json is not valid JSON`, { cause });
-  }
-  if (meta?.format !== CHECKPOINT_FORMAT || meta.version !== CHECKPOINT_VERSION) {
+type Json = Record<string, unknown>;
+
+function isObject(x: unknown): x is Json {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** Validates checkpoint.json's fields (types and ranges); consistency with the files is checked after. */
+function checkMeta(meta: unknown, fail: (message: string) => never): CheckpointMeta {
+  if (!isObject(meta)) return fail(`checkpoint.json is ${brief(meta)}, not an object`);
+  if (meta.format !== CHECKPOINT_FORMAT || meta.version !== CHECKPOINT_VERSION) {
     fail(
-      `format ${String(meta?.format)} version ${String(meta?.version)}; expected ${CHECKPOINT_FORMAT} ${CHECKPOINT_VERSION}`,
+      `format ${brief(meta.format)} version ${brief(meta.version)}; expected ${CHECKPOINT_FORMAT} ${CHECKPOINT_VERSION}`,
     );
   }
-  for (const [name, v] of [
-    ['updates', meta.updates],
-    ['epochs', meta.epochs],
-  ] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) fail(`${name} ${String(v)} is not a non-negative integer`);
-  }
-  const model = await loadModel(dir);
-  const parameters = engineParameters(model);
+  const integer = (x: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number =>
+    Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= max
+      ? (x as number)
+      : fail(`${name} ${brief(x)} is not an integer in ${min} … ${max}`);
+  const number = (x: unknown, name: string, min: number, max: number, open: boolean): number =>
+    typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max && !(open && (x === min || x === max))
+      ? x
+      : fail(`${name} ${brief(x)} is not a number in ${open ? '(' : '['}${min}, ${max}${open ? ')' : ']'}`);
+  const boolean = (x: unknown, name: string): boolean =>
+    typeof x === 'boolean' ? x : fail(`${name} ${brief(x)} is not true or false`);
+  integer(meta.updates, 'updates', 0);
+  integer(meta.epochs, 'epochs', 0);
+
   const e = meta.engine;
-  const nv = 'nv' in model.rbm ? model.rbm.nv : model.rbm.Lv ** 2;
-  if (nv !== e.nv) fail(`model nv ${nv} does not match checkpoint.json's ${e.nv}`);
-  const optimizerBytes = await read('optimizer.npy');
-  if (!optimizerBytes) return fail('optimizer.npy is missing');
-  const moments = decodeNpy(optimizerBytes, `${dir}/optimizer.npy`);
-  if (
-    moments.dtype !== 'float32' ||
-    moments.shape.length !== 2 ||
-    moments.shape[0] !== 2 ||
-    moments.shape[1] !== parameters.length
-  ) {
-    fail(`optimizer.npy is ${moments.dtype} [${moments.shape}]; expected float32 [2, ${parameters.length}]`);
+  if (!isObject(e)) return fail(`engine ${brief(e)} is not an object`);
+  if (e.units !== 'bernoulli' && e.units !== 'ising')
+    fail(`engine.units ${brief(e.units)} are neither 'bernoulli' nor 'ising'`);
+  integer(e.nv, 'engine.nv', 1);
+  integer(e.nh, 'engine.nh', 1);
+  if (e.conv !== null) {
+    if (!isObject(e.conv))
+      return fail(`engine.conv ${brief(e.conv)} is neither null nor { Lv, filters, k, stride }`);
+    for (const key of ['Lv', 'filters', 'k', 'stride']) integer(e.conv[key], `engine.conv.${key}`, 1);
   }
-  const m = moments.data as Float32Array;
-  const chainsBytes = await read('chains.npy');
-  let chains: Float32Array = new Float32Array(0);
-  if ((meta.training.pcd ?? 0) > 0) {
-    if (!chainsBytes) return fail('chains.npy is missing for a PCD run');
-    const c = decodeNpy(chainsBytes, `${dir}/chains.npy`);
-    if (c.dtype !== 'float32' || c.shape[0] !== meta.training.pcd || c.shape[1] !== e.nv) {
-      fail(`chains.npy is ${c.dtype} [${c.shape}]; expected float32 [${meta.training.pcd}, ${e.nv}]`);
+  boolean(e.visibleBias, 'engine.visibleBias');
+  boolean(e.hiddenBias, 'engine.hiddenBias');
+  if (typeof e.seed !== 'string' || !/^\d{1,20}$/.test(e.seed) || BigInt(e.seed) >= 1n << 64n)
+    fail(`engine.seed ${brief(e.seed)} is not a decimal integer in 0 … 2^64 − 1`);
+
+  const t = meta.training;
+  if (!isObject(t)) return fail(`training ${brief(t)} is not an object`);
+  integer(t.batch, 'training.batch', 1, 0xffffffff);
+  if (t.k !== undefined) integer(t.k, 'training.k', 1, 1000);
+  if (t.pcd !== undefined) integer(t.pcd, 'training.pcd', 0, 0xffffffff);
+  for (const key of ['meanFieldFinal', 'shuffle'])
+    if (t[key] !== undefined) boolean(t[key], `training.${key}`);
+  if (
+    t.optimizer !== undefined &&
+    t.optimizer !== 'sgd' &&
+    t.optimizer !== 'momentum' &&
+    t.optimizer !== 'adam'
+  )
+    fail(`training.optimizer ${brief(t.optimizer)} is not sgd, momentum or adam`);
+  number(t.lr, 'training.lr', 0, Number.MAX_VALUE, true);
+  for (const key of ['momentum', 'beta1', 'beta2'])
+    if (t[key] !== undefined) number(t[key], `training.${key}`, 0, 1, false);
+  for (const key of ['momentum', 'beta1', 'beta2'])
+    if (t[key] === 1) fail(`training.${key} 1 is not below 1`);
+  if (t.epsilon !== undefined) number(t.epsilon, 'training.epsilon', 0, Number.MAX_VALUE, true);
+  for (const key of ['l1', 'l2'])
+    if (t[key] !== undefined) number(t[key], `training.${key}`, 0, Number.MAX_VALUE, false);
+  if (t.schedule !== undefined) {
+    const s = t.schedule;
+    if (!isObject(s)) return fail(`training.schedule ${brief(s)} is not an object`);
+    if (s.kind === 'sqrt') {
+      number(s.final, 'training.schedule.final', 0, Number.MAX_VALUE, true);
+      number(s.decayEpochs, 'training.schedule.decayEpochs', 0, Number.MAX_VALUE, true);
+    } else if (s.kind === 'exponential') {
+      number(s.gamma, 'training.schedule.gamma', 0, Number.MAX_VALUE, true);
+    } else if (s.kind !== 'constant') {
+      fail(`training.schedule.kind ${brief(s.kind)} is not constant, sqrt or exponential`);
     }
-    chains = c.data as Float32Array;
+  }
+
+  const d = meta.data;
+  if (!isObject(d)) return fail(`data ${brief(d)} is not an object`);
+  if (typeof d.source !== 'string') fail(`data.source ${brief(d.source)} is not a string`);
+  integer(d.n, 'data.n', 1);
+  integer(d.nv, 'data.nv', 1);
+  if (!Array.isArray(d.shape) || d.shape.length === 0)
+    return fail(`data.shape ${brief(d.shape)} is not a list of sizes`);
+  d.shape.forEach((n, i) => integer(n, `data.shape[${i}]`, 1));
+  const product = (d.shape as number[]).reduce((a, b) => a * b, 1);
+  if (product !== d.nv)
+    fail(`data.shape ${brief(d.shape)} holds ${product} units; data.nv is ${brief(d.nv)}`);
+  if (typeof d.fingerprint !== 'string' || !/^[0-9a-f]{8}$/.test(d.fingerprint))
+    fail(`data.fingerprint ${brief(d.fingerprint)} is not 8 hex digits`);
+  number(d.holdout, 'data.holdout', 0, 1, false);
+  if (d.holdout === 1) fail('data.holdout 1 leaves no training data');
+  return meta as unknown as CheckpointMeta;
+}
+
+/**
+ * Parses and validates the files of a checkpoint (name → bytes: the model's files, checkpoint.json,
+ * optimizer.npy, chains.npy for PCD). Pure; `loadCheckpoint` reads a directory. Anything missing, corrupt or
+ * inconsistent is refused: CheckpointFormatError (ModelFormatError / NpyFormatError for the model's files).
+ */
+export function parseCheckpointFiles(
+  files: Record<string, Uint8Array | undefined>,
+  what = 'checkpoint',
+): LoadedCheckpoint {
+  const fail = (message: string): never => {
+    throw new CheckpointFormatError(`${what}: ${message}`);
+  };
+  const file = (name: string): Uint8Array | undefined =>
+    Object.hasOwn(files, name) ? files[name] : undefined;
+  const metaBytes = file(CHECKPOINT_FILES.json);
+  if (!metaBytes) return fail('checkpoint.json is missing (not a checkpoint directory?)');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(metaBytes));
+  } catch (cause) {
+    throw new CheckpointFormatError(
+      `${what}: checkpoint.json is not valid JSON (${(cause as Error).message})`,
+      { cause },
+    );
+  }
+  const meta = checkMeta(parsed, fail);
+  const model = parseModelFiles(files, what);
+  const e = meta.engine;
+  const r = model.rbm;
+  const nv = 'nv' in r ? r.nv : r.Lv ** 2;
+  const nh = 'nv' in r ? r.nh : r.filters * (r.Lv / r.stride) ** 2;
+  if (r.units !== e.units) fail(`model units ${r.units} differ from checkpoint.json's ${e.units}`);
+  if (nv !== e.nv || nh !== e.nh)
+    fail(`model nv ${nv}, nh ${nh} differ from checkpoint.json's nv ${e.nv}, nh ${e.nh}`);
+  const geometry = 'Lv' in r ? [r.Lv, r.filters, r.k, r.stride].join() : 'dense';
+  const claimed = e.conv ? [e.conv.Lv, e.conv.filters, e.conv.k, e.conv.stride].join() : 'dense';
+  if (geometry !== claimed)
+    fail(`model geometry (${geometry}) differs from checkpoint.json's engine.conv (${claimed})`);
+  if (model.biases.visible !== e.visibleBias || model.biases.hidden !== e.hiddenBias) {
+    fail(
+      `model bias flags (visible ${model.biases.visible}, hidden ${model.biases.hidden}) differ from checkpoint.json's (${e.visibleBias}, ${e.hiddenBias})`,
+    );
+  }
+  if (meta.data.nv !== e.nv) fail(`data.nv ${meta.data.nv} differs from engine.nv ${e.nv}`);
+  const parameters = engineParameters(model);
+  const float32 = (name: string, shape: number[]): Float32Array => {
+    const bytes = file(name);
+    if (!bytes) return fail(`${name} is missing`);
+    const arr: NpyArray = decodeNpy(bytes, `${what}/${name}`);
+    if (arr.dtype !== 'float32' || arr.shape.join() !== shape.join())
+      fail(`${name} is ${arr.dtype} [${arr.shape}]; expected float32 [${shape}]`);
+    const data = arr.data as Float32Array;
+    const bad = data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(`${name}[${bad}] = ${data[bad]} is not finite`);
+    return data;
+  };
+  const p = parameters.length;
+  const m = float32(CHECKPOINT_FILES.optimizer, [2, p]);
+  const firstMoment = m.slice(0, p);
+  const secondMoment = m.slice(p);
+  if (meta.training.optimizer === 'adam') {
+    const i = secondMoment.findIndex((x) => x < 0);
+    if (i >= 0) fail(`optimizer.npy second moment [${i}] = ${secondMoment[i]} is negative (Adam)`);
+  }
+  let chains: Float32Array = new Float32Array(0);
+  const pcd = meta.training.pcd ?? 0;
+  if (pcd > 0) {
+    chains = float32(CHECKPOINT_FILES.chains, [pcd, e.nv]);
+    const low = e.units === 'ising' ? -1 : 0;
+    const i = chains.findIndex((x) => x !== 1 && x !== low);
+    if (i >= 0)
+      fail(`chains.npy[${i}] = ${chains[i]} is not a unit value (${low} or 1 for ${e.units} units)`);
   }
   return {
     meta,
     model,
-    state: {
-      parameters,
-      firstMoment: m.slice(0, parameters.length),
-      secondMoment: m.slice(parameters.length),
-      chains,
-      updates: meta.updates,
-      epochs: meta.epochs,
-    },
+    state: { parameters, firstMoment, secondMoment, chains, updates: meta.updates, epochs: meta.epochs },
   };
+}
+
+/** Loads and validates a checkpoint directory (see `parseCheckpointFiles`); unreadable files are named. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const files: Record<string, Uint8Array | undefined> = {};
+  for (const name of [...Object.values(MODEL_FILES), ...Object.values(CHECKPOINT_FILES)]) {
+    try {
+      files[name] = new Uint8Array(await fs.readFile(path.join(dir, name)));
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      throw new CheckpointFormatError(
+        `checkpoint ${dir}: cannot read ${name} (${code ?? (cause as Error).message})`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+  return parseCheckpointFiles(files, `checkpoint ${dir}`);
 }

@@ -6,9 +6,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withAllocationLimit } from '../../bench/fuzz-targets.ts';
+import { withAllocationLimit } from '../../bench/allocation-limit.ts';
 import { datasetFiles } from '../../src/io/dataset-files.ts';
 import type { Dataset } from '../../src/ising/dataset.ts';
+import { encodeNpy } from '../../src/io/npy.ts';
+import { loadCheckpoint } from '../../src/rbm/checkpoint.ts';
 import { loadIsingDataset, parseIsingDataset, TrainingDataError } from '../../src/rbm/data.ts';
 import { modelFiles, ModelFormatError, parseModelFiles } from '../../src/rbm/model-files.ts';
 
@@ -135,5 +137,109 @@ describe('Ising data-set directories', () => {
   it.each(['format', 'version'])('refuses a deeply nested %s by name (a RangeError escaped)', async (key) => {
     const path = await writeDirectory(`deep-${key}`, withField(key, deep));
     await expect(loadIsingDataset(path, { units: 'ising' })).rejects.toThrow(TrainingDataError);
+  });
+});
+
+describe('checkpoints', () => {
+  // Written by hand (not with checkpointFiles) so that this test runs against older readers too.
+  const rbm = {
+    units: 'ising' as const,
+    nv: 2,
+    nh: 1,
+    W: Float64Array.of(0.5, -0.5),
+    a: Float64Array.of(0, 1),
+    b: Float64Array.of(2),
+  };
+  const meta = {
+    format: 'blockspin-rbm-checkpoint',
+    version: 1,
+    engine: { units: 'ising', nv: 2, nh: 1, conv: null, visibleBias: true, hiddenBias: true, seed: '7' },
+    training: { batch: 1, k: 1, pcd: 2, optimizer: 'adam', lr: 0.01 },
+    updates: 4,
+    epochs: 2,
+    data: { source: 'test', n: 4, nv: 2, shape: [2], fingerprint: '0badf00d', holdout: 0 },
+    created: '2026-01-01T00:00:00Z',
+  };
+  const json = (m: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(m));
+  const files: Record<string, Uint8Array> = {
+    ...Object.fromEntries(modelFiles({ rbm }).map((f) => [f.name, f.bytes])),
+    'checkpoint.json': json(meta),
+    'optimizer.npy': encodeNpy({ dtype: 'float32', shape: [2, 5], data: new Float32Array(10).fill(0.25) }),
+    'chains.npy': encodeNpy({ dtype: 'float32', shape: [2, 2], data: Float32Array.of(1, -1, -1, 1) }),
+  };
+  let count = 0;
+  const load = async (changed: Record<string, Uint8Array>): Promise<unknown> =>
+    loadCheckpoint(await writeDirectory(`checkpoint-${count++}`, { ...files, ...changed }));
+  const without = (key: string): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(meta).filter(([k]) => k !== key));
+
+  it('loads the unchanged checkpoint', async () => {
+    await expect(load({})).resolves.toMatchObject({ meta: { updates: 4 }, state: { updates: 4, epochs: 2 } });
+  });
+
+  const broken: [string, Record<string, Uint8Array>, RegExp][] = [
+    // TypeErrors from the reader itself.
+    [
+      'no engine (TypeError: reading nv)',
+      { 'checkpoint.json': json(without('engine')) },
+      /engine undefined is not an object/,
+    ],
+    [
+      'no training (TypeError: reading pcd)',
+      { 'checkpoint.json': json(without('training')) },
+      /training undefined is not an object/,
+    ],
+    // Loaded, then failed in `rbm train --resume` with an untyped error.
+    [
+      'a seed that is not a decimal integer (SyntaxError in BigInt)',
+      { 'checkpoint.json': json({ ...meta, engine: { ...meta.engine, seed: '0x' } }) },
+      /engine.seed "0x" is not a decimal integer/,
+    ],
+    [
+      'no data (TypeError: reading holdout)',
+      { 'checkpoint.json': json(without('data')) },
+      /data undefined is not an object/,
+    ],
+    [
+      'a geometry unlike the model’s',
+      {
+        'checkpoint.json': json({
+          ...meta,
+          engine: { ...meta.engine, conv: { Lv: 2, filters: 1, k: 1, stride: 1 } },
+        }),
+      },
+      /differs from checkpoint.json's engine.conv/,
+    ],
+    [
+      'NaN in the optimizer moments',
+      {
+        'optimizer.npy': encodeNpy({ dtype: 'float32', shape: [2, 5], data: new Float32Array(10).fill(NaN) }),
+      },
+      /optimizer.npy\[0\] = NaN is not finite/,
+    ],
+    [
+      'chains that are not unit values',
+      { 'chains.npy': encodeNpy({ dtype: 'float32', shape: [2, 2], data: Float32Array.of(1, 0.5, -1, 1) }) },
+      /chains.npy\[1\] = 0.5 is not a unit value \(-1 or 1 for ising units\)/,
+    ],
+    // A RangeError from String() of a deeply nested value in the message.
+    [
+      'a deeply nested format',
+      {
+        'checkpoint.json': new TextEncoder().encode(
+          JSON.stringify(meta).replace('"blockspin-rbm-checkpoint"', deep),
+        ),
+      },
+      /format \[…\] version 1/,
+    ],
+  ];
+  it.each(broken)('refuses %s with a CheckpointFormatError', async (_name, changed, message) => {
+    const error = await load(changed).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.name).toBe('CheckpointFormatError');
+    expect(error).toBeInstanceOf(ModelFormatError);
+    expect(error?.message).toMatch(message);
   });
 });
