@@ -24,6 +24,8 @@ import { gibbsSample } from '../rbm/sample.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
 import { adapterBrief } from './info.ts';
 import { interruptSignal, progressBar } from './progress.ts';
+import { DeviceLostError } from '../gpu/lost.ts';
+import { reportDeviceLoss } from './device-loss.ts';
 
 /** Rows used for per-epoch monitoring of each of the training and held-out sets. */
 const MONITOR_ROWS = 1000;
@@ -290,6 +292,8 @@ async function runTrain(o: TrainCli): Promise<void> {
   const interrupt = interruptSignal();
   const progress = progressBar('updates');
   let rbm: RbmEngine | undefined;
+  // The epoch the checkpoint on disk holds (what a lost device leaves to resume from).
+  let savedEpoch: number | null = resumed ? resumed.meta.epochs : null;
   try {
     rbm = new RbmEngine(gpu.device, {
       ...(conv ? { conv } : { nv: all.nv, nh: resumed?.meta.engine.nh ?? o.hidden }),
@@ -343,6 +347,7 @@ async function runTrain(o: TrainCli): Promise<void> {
       history.push(metrics);
       if (o.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
       await save();
+      savedEpoch = rbm.epochCount;
     }
     progress.stop();
     const dir = await save();
@@ -362,6 +367,17 @@ async function runTrain(o: TrainCli): Promise<void> {
   } catch (err) {
     if (err instanceof RbmDivergedError) {
       throw new Error(`${err.message}; the checkpoint in ${o.out} holds the last good epoch`, { cause: err });
+    }
+    if (err instanceof DeviceLostError) {
+      // Nothing can be read from a lost device: the checkpoint written after the last epoch stands.
+      progress.stop();
+      reportDeviceLoss(
+        err,
+        savedEpoch === null
+          ? `no epoch had finished: nothing was saved in ${o.out}`
+          : `the checkpoint in ${o.out} holds epoch ${savedEpoch}; continue bit-exactly with --resume ${o.out}`,
+      );
+      return;
     }
     throw err;
   } finally {

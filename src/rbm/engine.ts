@@ -42,6 +42,12 @@ export type LearningRateSchedule =
   /** lr0 · gamma^epoch. */
   | { kind: 'exponential'; gamma: number };
 
+/**
+ * Updates one run may make: the update index 0 … 2^32 − 1 is the step word (u32) of the Philox counters,
+ * so a longer run would repeat random streams. Runs that would pass it are refused before they start.
+ */
+export const MAX_UPDATES = 2 ** 32;
+
 /** The largest lattice side, filter count and filter size the engine accepts for a conv RBM. */
 export const CONV_LIMITS = { Lv: 4096, filters: 4096, k: 1024 } as const;
 
@@ -818,6 +824,11 @@ export class RbmEngine {
         `state counters updates ${state.updates} / epochs ${state.epochs} must be non-negative integers`,
       );
     }
+    if (state.updates > MAX_UPDATES) {
+      throw new RangeError(
+        `state has ${state.updates} updates; the random-number step counter is u32 (at most ${MAX_UPDATES} updates per run)`,
+      );
+    }
     uploadBuffer(this.device, this.parameters, state.parameters);
     uploadBuffer(this.device, this.firstMoment, state.firstMoment);
     uploadBuffer(this.device, this.secondMoment, state.secondMoment);
@@ -840,6 +851,10 @@ export class RbmEngine {
     this.checkAlive();
     const t = this.training;
     if (!t) throw new Error('call configureTraining first');
+    if (this.updates >= MAX_UPDATES)
+      throw new RangeError(
+        `update ${this.updates + 1} would wrap the u32 random-number step counter (at most ${MAX_UPDATES} updates per run)`,
+      );
     const perEpoch = this.batchesPerEpoch;
     const epoch = Math.floor(this.updates / perEpoch);
     const batchIndex = this.updates % perEpoch;
@@ -890,6 +905,12 @@ export class RbmEngine {
   ): Promise<{ epochsDone: number; aborted: boolean }> {
     positiveInteger('epochs', epochs);
     const perEpoch = this.batchesPerEpoch;
+    if (this.updates + epochs * perEpoch > MAX_UPDATES) {
+      throw new RangeError(
+        `${epochs} epochs of ${perEpoch} updates after ${this.updates} would make ${this.updates + epochs * perEpoch} updates; ` +
+          `the random-number step counter is u32 (at most ${MAX_UPDATES} updates per run)`,
+      );
+    }
     for (let e = 0; e < epochs; e++) {
       for (let q = 0; q < perEpoch; q++) {
         if (options.signal?.aborted) return { epochsDone: e, aborted: true };
@@ -914,6 +935,10 @@ export class RbmEngine {
   ): Promise<{ means: Float32Array; samples: Float32Array }> {
     this.checkAlive();
     positiveInteger('rows', rows);
+    if (!Number.isInteger(step) || step < 0 || step > 0xffffffff)
+      throw new RangeError(
+        `step ${step} must be an integer in 0 … 4294967295 (a u32 random-number counter word)`,
+      );
     const fanIn = hidden ? this.nv : this.nh;
     const units = hidden ? this.nh : this.nv;
     if (input.length !== rows * fanIn) {
