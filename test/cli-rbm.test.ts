@@ -477,3 +477,28 @@ describe('blockspin rbm sample --out', () => {
     expect(leftovers()).toEqual([]);
   });
 });
+
+describe('blockspin rbm train and the u32 random-number counters', () => {
+  it('refuses a run of more than 2^32 updates before it starts, naming the limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-counters-'));
+    const r = await cli(
+      'rbm',
+      'train',
+      '--data',
+      dataset(dir),
+      '--hidden',
+      '3',
+      '--batch',
+      '20',
+      '--epochs',
+      '2000000000',
+      '--out',
+      join(dir, 'm'),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /--epochs 2000000000 × 4 updates per epoch = 8000000000 updates; the random-number step counter is u32 \(at most 4294967296 updates per run\)/,
+    );
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+  });
+});
