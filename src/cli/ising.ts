@@ -9,6 +9,8 @@ import { isingRunEstimates } from '../ising/estimates.ts';
 import { choiceArg, integerArg, numberArg, temperatureGrid } from './args.ts';
 import { adapterBrief } from './info.ts';
 import { interruptSignal, progressBar } from './progress.ts';
+import { deviceLossCatcher, reportDeviceLoss } from './device-loss.ts';
+import { loadPartialDataset, resumeFiles, type PartialDataset } from '../io/dataset-resume.ts';
 
 interface IsingCliOptions {
   L: number;
@@ -55,24 +57,43 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
   try {
     engine = new IsingEngine(gpu.device, engineOptions);
     const corrEvery = options.corrEvery ?? Math.max(1, Math.ceil(config.distances / 4));
-    await engine.run({
-      sweeps: options.therm,
-      signal: interrupt.signal,
-      onProgress: (d, n) => progress.update('thermalise', d, n),
-    });
+    // A lost device ends the run like an interruption: what was read back is reported (exit status 75).
+    const loss = deviceLossCatcher();
+    await engine
+      .run({
+        sweeps: options.therm,
+        signal: interrupt.signal,
+        onProgress: (d, n) => progress.update('thermalise', d, n),
+      })
+      .catch(loss.keep);
+    const thermLoss = loss.lost();
+    if (thermLoss) {
+      progress.stop();
+      reportDeviceLoss(thermLoss, 'it was lost while thermalising: nothing was measured');
+      return;
+    }
     engine.clearMeasurements();
     const t0 = performance.now();
-    const run = await engine.run({
-      sweeps: interrupt.signal.aborted ? 0 : options.sweeps,
-      measureEvery: 1,
-      correlationEvery: corrEvery,
-      signal: interrupt.signal,
-      onProgress: (d, n) => progress.update('measure', d, n),
-    });
+    const run = await engine
+      .run({
+        sweeps: interrupt.signal.aborted ? 0 : options.sweeps,
+        measureEvery: 1,
+        correlationEvery: corrEvery,
+        signal: interrupt.signal,
+        onProgress: (d, n) => progress.update('measure', d, n),
+      })
+      .catch(loss.keep);
     const ms = performance.now() - t0;
     progress.stop();
+    // After a loss these answer from what was read back (nothing is asked of the GPU).
     const series = await Promise.all(Array.from({ length: config.replicas }, (_, r) => engine!.series(r)));
     const correlations = await engine.correlations();
+    const measured = series[0]!.energy.length;
+    const lost = loss.lost();
+    if (lost && measured < 2) {
+      reportDeviceLoss(lost, `${measured} measurement(s) were read back before it: nothing to report`);
+      return;
+    }
     if (series[0]!.energy.length < 2) {
       throw new Error(
         `only ${series[0]!.energy.length} measurement(s) before the interruption; nothing to report`,
@@ -95,26 +116,30 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
       h: options.h,
       replicas: config.replicas,
       therm: options.therm,
-      sweeps: run.sweepsDone,
-      interrupted: run.aborted || interrupt.signal.aborted,
+      // measureEvery 1: after a loss, the sweeps measured are the measurements read back.
+      sweeps: run?.sweepsDone ?? measured,
+      interrupted: lost !== null || run?.aborted === true || interrupt.signal.aborted,
+      deviceLost: lost?.message ?? null,
       algo: config.algorithm,
       kernel: config.kernel,
       seed: options.seed,
       measurements: series[0]!.energy.length,
       ...estimates,
-      flipsPerNs: (config.replicas * config.sites * run.sweepsDone) / (ms * 1e6),
+      flipsPerNs: (config.replicas * config.sites * (run?.sweepsDone ?? measured)) / (ms * 1e6),
       adapter: adapterBrief(gpu.summary),
       blockspin: VERSION,
     };
+    const kept = `printed what the ${result.sweeps} sweeps measured before it`;
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (lost) reportDeviceLoss(lost, kept);
       return;
     }
     const a = gpu.summary;
     const lines = [
       `Ising ${config.dims === 1 ? `ring N=${config.Lx}` : `${config.Lx}×${config.Ly}`}, T=${options.T}, h=${options.h}, ` +
-        `${config.replicas} replica(s), ${run.sweepsDone} sweeps after ${options.therm} (${config.algorithm}, ${config.kernel})` +
-        (result.interrupted ? ' — INTERRUPTED' : ''),
+        `${config.replicas} replica(s), ${result.sweeps} sweeps after ${options.therm} (${config.algorithm}, ${config.kernel})` +
+        (lost ? ' — DEVICE LOST' : result.interrupted ? ' — INTERRUPTED' : ''),
       `energy/spin        ${fmt(estimates.energy)}`,
       `|m|                ${fmt(estimates.absMagnetization)}`,
       `m²                 ${fmt(estimates.m2)}`,
@@ -127,6 +152,7 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
       `speed              ${result.flipsPerNs.toFixed(4)} spin updates/ns on ${a.vendor} ${a.architecture}${a.software ? ' (software)' : ''}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (lost) reportDeviceLoss(lost, kept);
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -150,9 +176,73 @@ interface GenerateCliOptions {
   out: string;
   force?: boolean;
   json?: boolean;
+  resume?: string;
 }
 
-async function runGenerate(options: GenerateCliOptions, command: string): Promise<void> {
+/** The options `generate --resume` takes from the partial set (refused on the command line). */
+const RESUMED_OPTIONS = [
+  'L',
+  'Ly',
+  'T',
+  'samples',
+  'every',
+  'therm',
+  'chains',
+  'algo',
+  'kernel',
+  'init',
+  'seed',
+  'format',
+];
+
+/**
+ * `generate --resume DIR.partial`: fills `options` from the partial set (its generation options and spin
+ * format) and returns it; the output defaults to DIR (DIR.partial without the suffix).
+ */
+async function resumeOptions(options: GenerateCliOptions, cmd: Command): Promise<PartialDataset> {
+  const given = RESUMED_OPTIONS.filter((name) => cmd.getOptionValueSource(name) === 'cli');
+  if (given.length > 0) {
+    throw new Error(
+      `--resume continues a data set with the settings it was started with; drop ${given.map((n) => `--${n}`).join(', ')}`,
+    );
+  }
+  const partial = await loadPartialDataset(options.resume as string);
+  const o = partial.options;
+  Object.assign(options, {
+    L: o.L,
+    Ly: o.Ly,
+    T: o.temperatures,
+    samples: o.samples,
+    every: o.every,
+    therm: o.therm,
+    chains: o.chains,
+    algo: o.algorithm,
+    kernel: o.kernel,
+    seed: o.seed,
+    format: partial.format,
+    ...('init' in o ? { init: o.init } : {}),
+  });
+  if (options.out === undefined) {
+    const m = /^(.*[^/])\.partial\/?$/.exec(options.resume as string);
+    if (!m)
+      throw new Error(
+        `--resume ${options.resume} does not end in .partial; give --out DIR for the finished set`,
+      );
+    options.out = m[1] as string;
+  }
+  return partial;
+}
+
+async function runGenerate(options: GenerateCliOptions, command: string, cmd: Command): Promise<void> {
+  const partial = options.resume ? await resumeOptions(options, cmd) : null;
+  const missing = ['L', 'T', 'samples', 'out'].filter(
+    (k) => (options as unknown as Record<string, unknown>)[k] === undefined,
+  );
+  if (missing.length > 0) {
+    throw new Error(
+      `give ${missing.map((k) => `--${k}`).join(', ')} (or --resume DIR.partial to finish a partial data set)`,
+    );
+  }
   const datasetOptions = {
     L: options.L,
     Ly: options.Ly,
@@ -182,6 +272,7 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
   try {
     const dataset = await generateDataset(gpu.device, {
       ...datasetOptions,
+      ...(partial?.resume ? { resume: partial.resume } : {}),
       signal: interrupt.signal,
       onProgress: (phase, d, n) => progress.update(phase, d, n),
     });
@@ -192,7 +283,16 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
       command,
       version: VERSION,
     });
-    const dir = await writeDataset(options.out, files, dataset.complete, options.force);
+    // A partial set also carries what `generate --resume` needs to finish it.
+    if (!dataset.complete) files.push(...resumeFiles(dataset, resolved, options.format));
+    const { resolve } = await import('node:path');
+    const partialDir = options.resume ? resolve(options.resume) : null;
+    // Resuming rewrites the partial set it started from (when stopped again).
+    const replacesPartial = !dataset.complete && partialDir === resolve(`${options.out}.partial`);
+    const dir = await writeDataset(options.out, files, dataset.complete, options.force || replacesPartial);
+    if (dataset.complete && partialDir && partialDir !== dir) {
+      await (await import('node:fs/promises')).rm(partialDir, { recursive: true, force: true });
+    }
     const summary = {
       out: dir,
       complete: dataset.complete,
@@ -217,7 +317,14 @@ async function runGenerate(options: GenerateCliOptions, command: string): Promis
           '\n',
       );
     }
-    if (!dataset.complete) process.exitCode = 130;
+    if (dataset.deviceLost) {
+      reportDeviceLoss(
+        dataset.deviceLost,
+        dataset.resume
+          ? `wrote the samples saved before it to ${dir}; finish them with generate --resume ${dir}`
+          : `it was lost before sampling; generate --resume ${dir} starts over with the same settings`,
+      );
+    } else if (!dataset.complete) process.exitCode = 130;
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -274,14 +381,14 @@ export function registerIsing(program: Command): void {
   program
     .command('generate')
     .description('write equilibrated configurations over a temperature grid (NPY + dataset.json)')
-    .requiredOption('--L <n>', 'lattice width; even, ≥ 2', integerArg('--L', 2))
+    .option('--L <n>', 'lattice width; even, ≥ 2 (required unless --resume)', integerArg('--L', 2))
     .option('--Ly <n>', 'lattice height (default L)', integerArg('--Ly', 2))
-    .requiredOption(
-      '--T <grid>',
-      'temperatures: start:stop:step, a comma list, or one value',
-      temperatureGrid,
+    .option('--T <grid>', 'temperatures: start:stop:step, a comma list, or one value', temperatureGrid)
+    .option(
+      '--samples <n>',
+      'configurations per temperature (required unless --resume)',
+      integerArg('--samples', 1),
     )
-    .requiredOption('--samples <n>', 'configurations per temperature', integerArg('--samples', 1))
     .option(
       '--every <n>',
       'least sweeps between samples of a chain (the τ_int-based interval wins if larger)',
@@ -303,10 +410,14 @@ export function registerIsing(program: Command): void {
       choiceArg('--format', ['int8', 'packed'] as const),
       'int8',
     )
-    .requiredOption('--out <dir>', 'output directory (created; must be absent or empty)')
+    .option('--out <dir>', 'output directory (created; must be absent or empty; required unless --resume)')
     .option('--force', 'replace a non-empty output directory')
+    .option(
+      '--resume <dir>',
+      'finish the partial data set DIR.partial that an interrupted run or a lost GPU left, with its settings (bit-exact on the same adapter); writes DIR unless --out',
+    )
     .option('--json', 'print a JSON summary')
-    .action((options: GenerateCliOptions) =>
-      runGenerate(options, `blockspin ${process.argv.slice(2).join(' ')}`),
+    .action((options: GenerateCliOptions, cmd: Command) =>
+      runGenerate(options, `blockspin ${process.argv.slice(2).join(' ')}`, cmd),
     );
 }
