@@ -97,6 +97,7 @@ export {
   type Dataset,
   type DatasetOptions,
   type DatasetTemperature,
+  type DatasetResume,
 } from './ising/dataset.ts';
 export {
   datasetFiles,
@@ -107,6 +108,13 @@ export {
   type DatasetContext,
   type SpinFormat,
 } from './io/dataset-files.ts';
+export {
+  resumeFiles,
+  loadPartialDataset,
+  PartialDatasetError,
+  type PartialDataset,
+  type GenerationOptions,
+} from './io/dataset-resume.ts';
 export {
   encodeNpy,
   decodeNpy,
