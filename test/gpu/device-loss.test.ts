@@ -8,7 +8,10 @@ import { GpuContext, loseDeviceAfterSubmissions } from '../../src/gpu/device.ts'
 import { DeviceLostError, whileAlive, workDone } from '../../src/gpu/lost.ts';
 import { generateDataset, type Dataset, type DatasetOptions } from '../../src/ising/dataset.ts';
 import { IsingEngine } from '../../src/ising/engine.ts';
+import { annealedImportanceSampling } from '../../src/rbm/ais.ts';
 import { RbmEngine, type RbmOptions } from '../../src/rbm/engine.ts';
+import { RbmMonitor } from '../../src/rbm/monitor.ts';
+import { gibbsSample } from '../../src/rbm/sample.ts';
 
 const acquire = (): Promise<GpuContext> => GpuContext.acquire({ log: () => {} });
 
@@ -134,6 +137,18 @@ describe('device loss', () => {
       rbm.destroy();
     },
   );
+
+  it('RBM samplers and monitors (Gibbs sampling, AIS, free energies) reject when the device is lost', async () => {
+    const gpu = await acquire();
+    const rbm = new RbmEngine(gpu.device, { nv: 12, nh: 6, seed: 2 });
+    loseDeviceAfterSubmissions(gpu.device, 3); // mid-way through the sampling; the others start lost
+    expect(await outcome(gibbsSample(rbm, 8, 20))).toBe('DeviceLostError');
+    expect(await outcome(annealedImportanceSampling(rbm, { runs: 4, steps: 50 }))).toBe('DeviceLostError');
+    expect(await outcome(new RbmMonitor(rbm).meanFreeEnergy(new Float32Array(12), 1))).toBe(
+      'DeviceLostError',
+    );
+    rbm.destroy();
+  });
 
   describe('generateDataset', () => {
     const options: DatasetOptions = {
