@@ -77,43 +77,33 @@ export function decodeNpy(bytes: Uint8Array, what = 'NPY file'): NpyArray {
   if (bytes.length < 10) fail(`only ${bytes.length} bytes; an NPY file has at least 10`);
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) fail('wrong magic (not an NPY file)');
   const major = bytes[6] as number;
+  if (major < 1 || major > 3 || bytes[7] !== 0)
+    fail(`unsupported NPY version ${major}.${bytes[7]} (known: 1.0, 2.0, 3.0)`);
   let headerLength: number;
   let start: number;
   if (major === 1) {
     headerLength = (bytes[8] as number) | ((bytes[9] as number) << 8);
     start = 10;
-  } else if (major === 2 || major === 3) {
+  } else {
     if (bytes.length < 12) fail('truncated header length');
     headerLength = new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true);
     start = 12;
-  } else {
-    return fail(`unsupported NPY version ${major}.${bytes[7]}`);
   }
   if (start + headerLength > bytes.length)
     fail(`header of ${headerLength} bytes runs past the end of the file`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
     bytes.subarray(start, start + headerLength),
   );
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined)
-    fail(`unreadable header ${JSON.stringify(header.trim())}`);
-  if (fortran === 'True') fail('Fortran-ordered arrays are not supported (save with C order)');
+  const { descr, fortran, shape } = parseHeader(header, fail);
+  if (fortran) fail('Fortran-ordered arrays are not supported (save with C order)');
   const dtype = (Object.keys(DESCR) as NpyDtype[]).find(
-    (d) => DESCR[d] === descr || (BYTES[d] === 1 && DESCR[d].slice(1) === (descr as string).slice(1)),
+    (d) =>
+      DESCR[d] === descr ||
+      (BYTES[d] === 1 && /^[|<>=]?$/.test(descr.slice(0, -2)) && descr.slice(-2) === DESCR[d].slice(1)),
   );
   if (!dtype) return fail(`unsupported dtype '${descr}' (supported: ${Object.values(DESCR).join(', ')})`);
-  const shape = (shapeText as string)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const n = Number(s.replace(/L$/, ''));
-      if (!Number.isSafeInteger(n) || n < 0) fail(`shape entry '${s}' is not a non-negative integer`);
-      return n;
-    });
-  const count = shape.reduce((a, b) => a * b, 1);
+  // A zero size empties the array whatever the others are (multiplying them first may overflow, and ∞ × 0 is NaN).
+  const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count) || count * BYTES[dtype] > 2 ** 31)
     fail(`shape [${shape}] is absurdly large`);
   const dataStart = start + headerLength;
@@ -139,6 +129,96 @@ export function decodeNpy(bytes: Uint8Array, what = 'NPY file'): NpyArray {
               ? new Float32Array(raw)
               : new Float64Array(raw);
   return { dtype, shape, data };
+}
+
+/**
+ * Parses the header dictionary exactly as numpy writes it, `{'descr': '<f4', 'fortran_order': False,
+ * 'shape': (2, 3), }` padded with spaces and a newline: each of the three keys once and no other (numpy keeps
+ * the last of a repeated key; a regular expression would take the first), a string, True/False and a tuple of
+ * decimal integers (Python 2's `3L` included; `(3)` is not a tuple, `3.0`, `1e3`, `0x3` are not integers).
+ */
+function parseHeader(
+  text: string,
+  fail: (message: string) => never,
+): { descr: string; fortran: boolean; shape: number[] } {
+  let i = 0;
+  const shown = JSON.stringify(text.trim().slice(0, 120));
+  const bad = (what: string): never => fail(`unreadable header ${shown}: ${what} at character ${i}`);
+  const space = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  };
+  const expect = (c: string): void => {
+    space();
+    if (text[i] !== c) bad(`expected '${c}'`);
+    i++;
+  };
+  const string = (): string => {
+    space();
+    const quote = text[i];
+    if (quote !== "'" && quote !== '"') return bad('expected a quoted string');
+    const end = text.indexOf(quote, i + 1);
+    if (end < 0) return bad('unterminated string');
+    const value = text.slice(i + 1, end);
+    if (value.includes('\\')) return bad('escape sequence in a string');
+    i = end + 1;
+    return value;
+  };
+  const tuple = (): number[] => {
+    space();
+    if (text[i] !== '(') return bad("shape is not a tuple: expected '('");
+    i++;
+    const out: number[] = [];
+    let comma = false;
+    for (;;) {
+      space();
+      if (text[i] === ')') break;
+      const token = /^[^,)\s]*/.exec(text.slice(i))![0];
+      if (!/^\d+L?$/.test(token) || /^0\d/.test(token))
+        fail(`shape entry '${token}' is not a non-negative integer`);
+      const n = Number(token.replace(/L$/, ''));
+      if (!Number.isSafeInteger(n)) fail(`shape entry '${token}' is not a non-negative integer`);
+      out.push(n);
+      i += token.length;
+      space();
+      comma = text[i] === ',';
+      if (comma) i++;
+      else if (text[i] !== ')') return bad("expected ',' or ')' in the shape");
+    }
+    i++;
+    if (out.length === 1 && !comma)
+      bad(`shape (${out[0]}) is not a tuple (a 1-tuple is written (${out[0]},))`);
+    return out;
+  };
+  const seen = new Map<string, unknown>();
+  expect('{');
+  for (;;) {
+    space();
+    if (text[i] === '}') break;
+    const key = string();
+    if (seen.has(key)) bad(`key '${key}' appears twice`);
+    expect(':');
+    space();
+    if (key === 'descr') seen.set(key, string());
+    else if (key === 'shape') seen.set(key, tuple());
+    else if (key === 'fortran_order') {
+      const word = /^(True|False)\b/.exec(text.slice(i))?.[1];
+      if (!word) bad('fortran_order is not True or False');
+      seen.set(key, word === 'True');
+      i += (word as string).length;
+    } else return bad(`unknown key '${key}' (an NPY header has descr, fortran_order and shape)`);
+    space();
+    if (text[i] === ',') i++;
+    else if (text[i] !== '}') bad("expected ',' or '}'");
+  }
+  i++;
+  space();
+  if (i < text.length) bad('text after the header dictionary');
+  for (const key of ['descr', 'fortran_order', 'shape']) if (!seen.has(key)) bad(`key '${key}' is missing`);
+  return {
+    descr: seen.get('descr') as string,
+    fortran: seen.get('fortran_order') as boolean,
+    shape: seen.get('shape') as number[],
+  };
 }
 
 /** Packs ±1 spins (or 0/1) into bytes like numpy.packbits (big bit order: first value → bit 7). */
