@@ -171,10 +171,21 @@ function isNpy(bytes: Uint8Array): boolean {
   return bytes.length >= 6 && bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY';
 }
 
-async function maybeGunzip(bytes: Uint8Array): Promise<Uint8Array> {
+/** Largest decompressed training file: the NPY and IDX readers' 2 GiB of data plus room for a header. */
+const MAX_GUNZIPPED = 2 ** 31 + 2 ** 20;
+
+async function maybeGunzip(bytes: Uint8Array, source: string): Promise<Uint8Array> {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   const zlib = await import('node:zlib');
-  return new Uint8Array(zlib.gunzipSync(bytes));
+  try {
+    // Bounded, so that a small file cannot expand into all of memory before the readers check it.
+    return new Uint8Array(zlib.gunzipSync(bytes, { maxOutputLength: MAX_GUNZIPPED }));
+  } catch (cause) {
+    throw new TrainingDataError(
+      `${source}: gzip data cannot be decompressed within ${MAX_GUNZIPPED} bytes (${(cause as Error).message})`,
+      { cause },
+    );
+  }
 }
 
 function fromNpyBytes(bytes: Uint8Array, options: LoadOptions, source: string): TrainingData {
@@ -196,10 +207,14 @@ export async function loadTrainingData(source: TrainingSource, options: LoadOpti
     throw new RangeError(`units '${String(options.units)}' are neither 'bernoulli' nor 'ising'`);
   }
   if (typeof source === 'string') return loadPath(source, options);
-  if ('npy' in source)
-    return fromNpyBytes(await maybeGunzip(source.npy), options, source.name ?? 'NPY bytes');
-  if ('idx' in source)
-    return fromIdxBytes(await maybeGunzip(source.idx), options, source.name ?? 'IDX bytes');
+  if ('npy' in source) {
+    const name = source.name ?? 'NPY bytes';
+    return fromNpyBytes(await maybeGunzip(source.npy, name), options, name);
+  }
+  if ('idx' in source) {
+    const name = source.name ?? 'IDX bytes';
+    return fromIdxBytes(await maybeGunzip(source.idx, name), options, name);
+  }
   if ('dataset' in source) return loadIsingDataset(source.dataset, options);
   if ('mnist' in source) return loadMnist(source.mnist, options);
   throw new TrainingDataError(`unknown training source ${JSON.stringify(source)}`);
@@ -213,7 +228,10 @@ async function loadPath(file: string, options: LoadOptions): Promise<TrainingDat
     });
   });
   if (stat.isDirectory()) return loadIsingDataset(file, options);
-  const bytes = await maybeGunzip(new Uint8Array(await fs.readFile(file)));
+  const raw = await fs.readFile(file).catch((cause: NodeJS.ErrnoException) => {
+    throw new TrainingDataError(`training data ${file} cannot be read: ${cause.message}`, { cause });
+  });
+  const bytes = await maybeGunzip(new Uint8Array(raw), file);
   if (isNpy(bytes)) return fromNpyBytes(bytes, options, file);
   if (bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0) return fromIdxBytes(bytes, options, file);
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');

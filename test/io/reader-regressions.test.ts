@@ -4,6 +4,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAllocationLimit } from '../../bench/allocation-limit.ts';
@@ -11,7 +12,12 @@ import { datasetFiles } from '../../src/io/dataset-files.ts';
 import type { Dataset } from '../../src/ising/dataset.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
 import { loadCheckpoint } from '../../src/rbm/checkpoint.ts';
-import { loadIsingDataset, parseIsingDataset, TrainingDataError } from '../../src/rbm/data.ts';
+import {
+  loadIsingDataset,
+  loadTrainingData,
+  parseIsingDataset,
+  TrainingDataError,
+} from '../../src/rbm/data.ts';
 import { modelFiles, ModelFormatError, parseModelFiles } from '../../src/rbm/model-files.ts';
 
 let dir: string;
@@ -241,5 +247,27 @@ describe('checkpoints', () => {
     expect(error?.name).toBe('CheckpointFormatError');
     expect(error).toBeInstanceOf(ModelFormatError);
     expect(error?.message).toMatch(message);
+  });
+});
+
+describe('gzipped training files', () => {
+  const gz = gzipSync(encodeNpy({ dtype: 'int8', shape: [2, 2], data: Int8Array.of(1, -1, -1, 1) }));
+
+  it('reads a gzipped NPY', async () => {
+    await expect(loadTrainingData({ npy: gz, name: 'x.npy.gz' }, { units: 'ising' })).resolves.toMatchObject({
+      n: 2,
+      nv: 2,
+    });
+  });
+
+  it('refuses a truncated or damaged gzip stream by name (a zlib Error escaped)', async () => {
+    for (const bytes of [gz.subarray(0, gz.length - 12), Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3)]) {
+      const error = await loadTrainingData({ npy: bytes, name: 'x.npy.gz' }, { units: 'ising' }).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(TrainingDataError);
+      expect(error?.message).toMatch(/^x\.npy\.gz: gzip data cannot be decompressed/);
+    }
   });
 });
