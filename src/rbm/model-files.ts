@@ -293,6 +293,12 @@ export function parseModelFiles(
   } else {
     rbm = { units, nv, nh, W, a, b } satisfies DenseRbm;
   }
+  try {
+    // The model type's own rules, whatever they grow to (the writer applies them too).
+    checkRbm(rbm);
+  } catch (cause) {
+    throw new ModelFormatError(`${what}: ${(cause as Error).message}`, { cause });
+  }
   const loaded: LoadedRbmModel = {
     rbm,
     biases: { visible: biases.visible, hidden: biases.hidden },
