@@ -140,9 +140,16 @@ export {
   type RbmTrainingState,
 } from './rbm/engine.ts';
 export { RbmMonitor, denseModel, MAX_EXACT_UNITS } from './rbm/monitor.ts';
-export { annealedImportanceSampling, defaultBetas, type AisOptions, type AisResult } from './rbm/ais.ts';
+export {
+  annealedImportanceSampling,
+  baseRateBiases,
+  defaultBetas,
+  AIS_PROGRESS_STEPS,
+  type AisOptions,
+  type AisResult,
+} from './rbm/ais.ts';
 export { trainDbn, propagateUp, type Dbn, type DbnLayer, type DbnOptions } from './rbm/dbn.ts';
-export { gibbsSample } from './rbm/sample.ts';
+export { gibbsSample, type GibbsSampleOptions } from './rbm/sample.ts';
 export {
   saveCheckpoint,
   loadCheckpoint,

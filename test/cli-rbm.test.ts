@@ -402,27 +402,42 @@ describe('blockspin rbm --conv', () => {
       expect(a?.a === undefined).toBe(!biases);
       expect(b?.b === undefined).toBe(!biases);
 
-      // 36 visible and 36 hidden units: ln Z by AIS.
-      const evaluated = await cli(
-        'rbm',
-        'eval',
-        '--model',
-        join(dir, 'full'),
-        '--data',
-        data,
-        '--ais-runs',
-        '16',
-        '--ais-steps',
-        '200',
-        '--json',
+      // 36 visible and 36 hidden units: ln Z by AIS; progress lines on stderr (not a terminal here), stdout
+      // only the JSON.
+      const evaluated = await run(
+        process.execPath,
+        [
+          bin,
+          'rbm',
+          'eval',
+          '--model',
+          join(dir, 'full'),
+          '--data',
+          data,
+          '--ais-runs',
+          '8',
+          '--ais-steps',
+          '300',
+          '--json',
+        ],
+        { env: { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' }, timeout: 300_000 },
       );
-      expect(evaluated.code, evaluated.stderr).toBe(0);
       const e = JSON.parse(evaluated.stdout) as {
-        logZ: { method: string; value: number };
+        logZ: {
+          method: string;
+          value: number;
+          err: number;
+          runs: number;
+          steps: number;
+          effectiveRuns: number;
+        };
         logLikelihood: number;
       };
-      expect(e.logZ.method).toBe('ais');
+      expect(e.logZ).toMatchObject({ method: 'ais', runs: 8, steps: 300, base: 'data base rates' });
+      expect(e.logZ.err).toBeGreaterThan(0);
+      expect(e.logZ.effectiveRuns).toBeGreaterThan(1);
       expect(Number.isFinite(e.logLikelihood)).toBe(true);
+      expect(evaluated.stderr).toMatch(/ais 200\/300 β steps/);
 
       const out = join(dir, 'samples.npy');
       const sampled = await cli(

@@ -4,7 +4,7 @@ import { checkStorageSize } from '../gpu/buffers.ts';
 import { GpuContext } from '../gpu/device.ts';
 import { checkOutputFile, writeFileAtomically } from '../io/atomic-file.ts';
 import { encodeNpy } from '../io/npy.ts';
-import { annealedImportanceSampling } from '../rbm/ais.ts';
+import { annealedImportanceSampling, baseRateBiases } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
 import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
 import {
@@ -410,6 +410,20 @@ async function modelEngine(dir: string, device: GPUDevice): Promise<{ rbm: RbmEn
   return { rbm, shape: valid ? (shape as number[]) : 'nv' in r ? [r.nv] : [r.Lv, r.Lv] };
 }
 
+/** `rbm eval`'s AIS defaults: runs × steps, annealing from the evaluated data's base rates. */
+export const AIS_DEFAULTS = { runs: 16, steps: 2000 } as const;
+
+const AIS_HELP = `
+ln Z: exact when the smaller layer has ≤ ${MAX_EXACT_UNITS} units, else annealed importance sampling
+(Salakhutdinov & Murray 2008) from the data's base rates, reported with its standard error (ln Z's error is
+the log-likelihood's). The defaults (${AIS_DEFAULTS.runs} runs × ${AIS_DEFAULTS.steps} steps) cost runs × steps
+Gibbs steps of the model: under a second on a GPU, about 15 s on a CPU adapter (SwiftShader) for
+784 × 64 units, where they land within about 0.3 nats of a 32 × 20,000-step estimate. For more precision
+raise --ais-steps first (less bias: AIS underestimates ln Z when few runs carry the weight; a warning says
+so), then --ais-runs; the paper's --ais-runs 100 --ais-steps 14500 takes seconds on a GPU and ~10 min on
+SwiftShader.
+`;
+
 async function runEval(o: {
   model: string;
   data: TrainingSource;
@@ -436,14 +450,27 @@ async function runEval(o: {
       : await annealedImportanceSampling(rbm, {
           runs: o.aisRuns,
           steps: o.aisSteps,
+          // Salakhutdinov & Murray's base model: the evaluated data's base rates (far fewer steps than uniform).
+          baseVisibleBias: baseRateBiases(data.data, data.n, data.nv, rbm.units),
           onProgress: (d, n) => progress.update('ais', d, n),
         }).then((a) => ({
           method: 'ais',
           value: a.logZ,
           err: a.err,
+          lower: a.lower,
+          upper: a.upper,
           runs: a.runs,
           steps: a.steps,
+          effectiveRuns: a.effectiveRuns,
+          base: 'data base rates',
         }));
+    progress.stop();
+    if (logZ.method === 'ais' && 'effectiveRuns' in logZ && logZ.effectiveRuns < logZ.runs / 4) {
+      process.stderr.write(
+        `blockspin: warning: the AIS weights rest on ${logZ.effectiveRuns.toFixed(1)} of ${logZ.runs} runs, so ln Z is ` +
+          `probably underestimated beyond its error bar; raise --ais-steps (then --ais-runs)\n`,
+      );
+    }
     const freeEnergy = await monitor.meanFreeEnergy(data.data, data.n);
     const result = {
       model: o.model,
@@ -465,7 +492,7 @@ async function runEval(o: {
           `free energy            ${freeEnergy.toFixed(4)} nats/sample`,
           `pseudo-log-likelihood  ${result.pseudoLogLikelihood.toFixed(4)}`,
           `ln Z (${logZ.method})${' '.repeat(logZ.method === 'ais' ? 11 : 9)}${logZ.value.toFixed(4)}${logZ.err ? ` ± ${logZ.err.toFixed(4)}` : ''}`,
-          `log-likelihood         ${result.logLikelihood.toFixed(4)} nats/sample`,
+          `log-likelihood         ${result.logLikelihood.toFixed(4)}${logZ.err ? ` ± ${logZ.err.toFixed(4)}` : ''} nats/sample`,
         ].join('\n') + '\n',
       );
     }
@@ -585,17 +612,18 @@ export function registerRbm(program: Command): void {
     )
     .option(
       '--ais-runs <n>',
-      'AIS runs when ln Z cannot be enumerated',
+      'AIS runs when ln Z cannot be enumerated (the error falls as 1/√runs)',
       integerArg('--ais-runs', 2, 1 << 20),
-      100,
+      AIS_DEFAULTS.runs,
     )
     .option(
       '--ais-steps <n>',
-      'AIS intermediate distributions',
+      'AIS intermediate distributions (more steps: less bias, more effective runs)',
       integerArg('--ais-steps', 3, 10_000_000),
-      14500,
+      AIS_DEFAULTS.steps,
     )
     .option('--json', 'print one JSON object')
+    .addHelpText('after', AIS_HELP)
     .action(runEval);
 
   rbm

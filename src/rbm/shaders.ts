@@ -23,5 +23,5 @@ export const rbmSources = {
   convGradient: { label: 'rbm-conv-gradient', code: composeWgsl(wgsl.dispatch, convGradient) },
   optimizer: { label: 'rbm-optimizer', code: composeWgsl(wgsl.dispatch, optimizer) },
   monitor: { label: 'rbm-monitor', code: composeWgsl(wgsl.dispatch, activation, monitor) },
-  ais: { label: 'rbm-ais', code: composeWgsl(activation, ais) },
+  ais: { label: 'rbm-ais', code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, activation, ais) },
 } satisfies Record<string, KernelSource>;
