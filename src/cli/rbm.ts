@@ -514,17 +514,23 @@ async function runSample(o: {
   // The output is checked before any GPU work (a directory, a missing parent, an existing file).
   await checkOutputFile(o.out, { force: o.force, what: '--out' });
   const gpu = await GpuContext.acquire();
+  const progress = progressBar('Gibbs steps');
   let rbm: RbmEngine | undefined;
   try {
     const m = await modelEngine(o.model, gpu.device);
     rbm = m.rbm;
-    const v = await gibbsSample(rbm, o.chains, o.steps, { seed: o.seed });
+    const v = await gibbsSample(rbm, o.chains, o.steps, {
+      seed: o.seed,
+      onProgress: (done) => progress.update('sample', done, o.steps),
+    });
+    progress.stop();
     const bytes = encodeNpy({ dtype: 'int8', shape: [o.chains, ...m.shape], data: Int8Array.from(v) });
     const target = await writeFileAtomically(o.out, bytes, { force: o.force, what: '--out' });
     process.stderr.write(
       `wrote ${o.chains} samples [${[o.chains, ...m.shape].join(', ')}] (int8, ${rbm.units} values) to ${target}\n`,
     );
   } finally {
+    progress.stop();
     rbm?.destroy();
     gpu.destroy();
   }
