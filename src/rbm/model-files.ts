@@ -256,7 +256,7 @@ export function parseModelFiles(
     if (arr.dtype !== dtype) fail(`${name} has dtype ${arr.dtype}; model.json says ${dtype}`);
     if (arr.shape.join() !== shape.join())
       fail(`${name} has shape [${arr.shape}]; model.json implies [${shape}]`);
-    checkFinite(arr.data, name, ModelFormatError);
+    checkFinite(arr.data, `${what}: ${name}`, ModelFormatError);
     return Float64Array.from(arr.data);
   };
   const W = tensor('W', wShape);
