@@ -37,6 +37,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** A reader under test. */
 export interface FuzzTarget<T> {
+  /** The reader's name, also passed to it as the file's name (every message must start with it). */
   name: string;
   /** Unmutated valid inputs; each must read without error (checks that the generators start from valid files). */
   valid: T[];
@@ -58,15 +59,21 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new FuzzViolation(message);
 }
 
-/** A message with its numbers, quoted strings and bracketed lists blanked: one string per error branch. */
+/**
+ * The check an error comes from: its message with every value blanked to '…' (quoted strings, including
+ * ones `brief` cut short, lists, objects, numbers, null/undefined/true/false), so that one check refusing
+ * different values counts once.
+ */
 export function errorBranch(error: Error): string {
   const message = error.message
-    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
-    .replace(/'[^']*'/g, "'…'")
-    .replace(/\[[^\]]*\]/g, '[…]')
+    .replace(/"(?:[^"\\]|\\.)*(?:"|…)/g, '…')
+    .replace(/'[^']*'/g, '…')
+    .replace(/\[[^\]]*(?:\]|…)/g, '…')
+    .replace(/\{[^{}]*(?:\}|…)/g, '…')
     .replace(/\([^()]*\)/g, '(…)')
-    .replace(/0x[0-9a-f]+/gi, '#')
-    .replace(/-?Infinity|NaN|-?\d+(\.\d+)?(e[+-]?\d+)?/g, '#');
+    .replace(/0x[0-9a-f]+/gi, '…')
+    .replace(/-?Infinity|NaN|-?\d+(\.\d+)?(e[+-]?\d+)?/g, '…')
+    .replace(/\b(undefined|null|true|false)\b/g, '…');
   return `${error.name}: ${message.slice(0, 110)}`;
 }
 
@@ -86,6 +93,11 @@ export function outcome<T>(target: FuzzTarget<T>, input: T): string {
     check(
       typeof e.message === 'string' && e.message.length > 0,
       `${target.name}: ${e.name} without a message`,
+    );
+    // Every reader is given the target's name as the file's name, and every message must start with it.
+    check(
+      e.message.startsWith(target.name),
+      `${target.name}: a message that does not name the file: ${e.message}`,
     );
     return errorBranch(e);
   }

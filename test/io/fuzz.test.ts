@@ -44,14 +44,21 @@ describe('the fuzz property', () => {
     arbitrary: fc.uint8Array({ maxLength: 4 }),
     errors: [NpyFormatError],
     size: (b) => b.length,
-    read: (b) => void decodeNpy(b),
+    read: (b) => void decodeNpy(b, 'test'),
   };
 
   it('passes typed errors and names their branch', () => {
     expect(outcome(bytes, Uint8Array.of(1, 2))).toBe(
-      'NpyFormatError: NPY file: only # bytes; an NPY file has at least #',
+      'NpyFormatError: test: only … bytes; an NPY file has at least …',
     );
-    expect(errorBranch(new RangeError("x 'a' [1,2] (3) 0x1f 2.5e3"))).toBe("RangeError: x '…' […] (…) # #");
+    expect(errorBranch(new RangeError('x \'a\' [1,2] (3) 0x1f 2.5e3 null {"k": 1} "ab…'))).toBe(
+      'RangeError: x … … (…) … … … … …',
+    );
+  });
+
+  it('fails on a message that does not name the file', () => {
+    const target = { ...bytes, read: (b: Uint8Array) => void decodeNpy(b, 'other') };
+    expect(() => outcome(target, new Uint8Array(0))).toThrow(/does not name the file/);
   });
 
   it('fails on an untyped exception', () => {
