@@ -109,6 +109,10 @@ function expectContract(json: Record<string, unknown>, L: number, Ly: number, di
   }
   expect(json.flipsPerNs).toBeGreaterThan(0);
   expect(json.interrupted).toBe(false);
+  // Healthy runs never report disagreeing replicas (with one replica there is nothing to compare).
+  if ((json.replicas as number) > 1)
+    expect(json.replicaAgreement).toMatchObject({ agree: true, warning: null });
+  else expect(json.replicaAgreement).toBeNull();
 }
 
 let dir: string;
@@ -240,6 +244,49 @@ describe('blockspin ising', () => {
     expect(stdout).toMatch(/^energy\/spin\s+-?\d\.\d+ ± \d\.\d+/m);
   });
 
+  // Below T_c a random start can stay in a stripe state (two domain walls across the torus). With seed 2,
+  // replica 1 of 32² at T = 1.5 is in one after 200 sweeps (|m| ≈ 0.3 against 0.986) for much of the next 400.
+  const stripe = ['ising', '--L', '32', '--T', '1.5', '--replicas', '4', '--therm', '200', '--sweeps', '400'];
+  interface Agreement {
+    agree: boolean;
+    checked: boolean;
+    threshold: number;
+    worst: { replica: number; mean: number; z: number };
+    median: { mean: number };
+    warning: string | null;
+  }
+
+  it('warns when a replica is stuck in a stripe state (random start below T_c)', async () => {
+    const { code, stdout, stderr } = await cli([...stripe, '--seed', '2', '--json']);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as { replicaAgreement: Agreement };
+    const a = json.replicaAgreement;
+    expect(a).toMatchObject({ agree: false, checked: true, worst: { replica: 1 } });
+    expect(a.worst.mean).toBeLessThan(0.95); // ⟨|m|⟩ over the 400 sweeps: the stripe lives for part of them
+    expect(a.median.mean).toBeGreaterThan(0.98);
+    expect(a.worst.z).toBeGreaterThan(10 * a.threshold);
+    expect(stderr).toMatch(/^blockspin: warning: replicas disagree: replica 1 has ⟨\|m\|⟩ = 0\.\d+/m);
+    expect(stderr).toContain('--init up');
+  });
+
+  it('--init up: the same run starts ordered and does not warn; --init down is its mirror image', async () => {
+    type Run = { replicaAgreement: Agreement; absMagnetization: { mean: number }; energy: unknown };
+    const parsed: Run[] = [];
+    for (const r of await Promise.all(
+      ['up', 'down'].map((init) => cli([...stripe, '--seed', '2', '--init', init, '--json'])),
+    )) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/warning/);
+      parsed.push(JSON.parse(r.stdout) as Run);
+    }
+    const [u, d] = parsed as [Run, Run];
+    expect(u.replicaAgreement).toMatchObject({ agree: true, checked: true, warning: null });
+    expect(u.absMagnetization.mean).toBeGreaterThan(0.98); // M(T = 1.5) = 0.9865 (Onsager)
+    // At h = 0 flipping every spin maps the Metropolis decisions onto themselves: same energies, same |m|.
+    expect(d.energy).toEqual(u.energy);
+    expect(d.absMagnetization).toEqual(u.absMagnetization);
+  });
+
   // VK_ICD_FILENAMES pointing nowhere makes any GPU acquisition fail with a different message ("Dawn found no
   // WebGPU adapter"): these must be refused before that.
   const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
@@ -256,6 +303,17 @@ describe('blockspin ising', () => {
       '--dims 1 --kernel packed',
       ['--dims', '1', '--L', '32', '--T', '2', '--kernel', 'packed'],
       /'packed' is 2D only/,
+    ],
+    [
+      '--init sideways',
+      ['--L', '8', '--T', '2', '--init', 'sideways'],
+      /--init 'sideways' must be one of random, up, down/,
+    ],
+    // The series stay in host memory: 4·10^9 sweeps × 16 replicas would need terabytes.
+    [
+      '--sweeps 4000000000',
+      ['--L', '8', '--T', '2', '--sweeps', '4000000000'],
+      /--sweeps 4000000000 × --replicas 16 needs \d+\.\d GiB of host memory; this machine has \d+\.\d GiB/,
     ],
   ];
   it.concurrent.for(bad)('refuses %s before any GPU work', async ([, args, message], { expect }) => {
@@ -338,6 +396,58 @@ describe('blockspin generate', () => {
     expect(stderr).toContain(`output directory ${out} exists and is not empty`);
     expect(await readdir(out)).toEqual(['keep.txt']);
   });
+
+  // The stripe of the `ising` test above: generate runs the chains of a temperature as replicas of one engine
+  // with the same streams, so chain 1 of T = 1.5 (seed 2) is stuck too; the τ_int stretch shows it.
+  it('warns when chains of one temperature disagree; --init up starts ordered and records it', async () => {
+    const base = ['generate', '--L', '32', '--T', '1.5', '--samples', '4', '--therm', '200', '--seed', '2'];
+    const [hot, cold] = await Promise.all([
+      cli([...base, '--out', join(dir, 'hot'), '--json']),
+      cli([...base, '--init', 'up', '--out', join(dir, 'cold'), '--json']),
+    ]);
+    expect(hot.code, hot.stderr).toBe(0);
+    expect(hot.stderr).toMatch(/^blockspin: warning: T=1\.5: chains disagree: chain 1 has ⟨\|m\|⟩ = 0\.\d+/m);
+    const summary = JSON.parse(hot.stdout) as { temperatures: { agreement: { agree: boolean } }[] };
+    expect(summary.temperatures[0]?.agreement).toMatchObject({ agree: false, checked: true });
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.stderr).not.toMatch(/warning/);
+    const coldSummary = JSON.parse(cold.stdout) as { temperatures: { agreement: { agree: boolean } }[] };
+    expect(coldSummary.temperatures[0]?.agreement).toMatchObject({ agree: true, checked: true });
+    const meta = JSON.parse(await readFile(join(dir, 'cold', 'dataset.json'), 'utf8')) as { init: string };
+    expect(meta.init).toBe('up');
+  });
+
+  // Regression: --samples 100000000 ran for 19 s, then failed with a raw RangeError (Invalid typed array length).
+  const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
+  const tooBig: [string, string[], RegExp][] = [
+    [
+      "--samples 100000000 (one temperature's spins past the 4 GiB typed-array limit)",
+      ['--L', '32', '--T', '2', '--samples', '100000000'],
+      /samples 100000000 × 32×32 spins need 102400000000 bytes per temperature; at most 4294901760/,
+    ],
+    [
+      '--samples 3000000 × 41 temperatures (host memory)',
+      ['--L', '32', '--T', '1:3:0.05', '--samples', '3000000'],
+      /--samples 3000000 × 41 temperature\(s\) × 32×32 spins needs \d+\.\d GiB of host memory; this machine has/,
+    ],
+    [
+      '--therm 4294967295 (the u32 sweep counter)',
+      ['--L', '8', '--T', '2', '--samples', '8', '--therm', '4294967295'],
+      /= 8589934591 sweeps at least, past 4294967295 \(the u32 sweep counter/,
+    ],
+  ];
+  it.concurrent.for(tooBig)(
+    'refuses %s at once, before any GPU work',
+    async ([, args, message], { expect }) => {
+      const out = join(dir, 'never');
+      const { code, stdout, stderr } = await cli(['generate', ...args, '--out', out], noGpu);
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(message);
+      expect(stderr).not.toMatch(/Dawn|adapter|Invalid typed array length/);
+      expect(stdout).toBe('');
+      await expect(stat(out)).rejects.toThrow(/ENOENT/);
+    },
+  );
 
   it('SIGINT while sampling: DIR.partial with complete: false, and no DIR', async () => {
     const out = join(dir, 'interrupted');

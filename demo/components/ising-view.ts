@@ -8,23 +8,22 @@ import {
   type IsingAlgorithm,
   type IsingKernel,
 } from '../../src/index.ts';
+import {
+  DEFAULT_SETTINGS,
+  H_RANGE,
+  SWEEPS_RANGE,
+  T_RANGE,
+  settingsFromQuery,
+  type IsingViewSettings,
+} from './ising-settings.ts';
+
+export { DEFAULT_SETTINGS, settingsFromQuery, type IsingViewSettings } from './ising-settings.ts';
 
 /** Where the view is: reflected on the host as `data-status` (tests wait for `running`, `paused` or `error`). */
 export type IsingViewStatus = 'waiting' | 'starting' | 'running' | 'paused' | 'error';
 
 /** Why the view stopped: reflected on the host as `data-error` while `data-status` is `error`. */
 export type IsingViewErrorKind = 'params' | 'lost' | 'failed';
-
-/** Everything that defines the simulation shown. */
-export interface IsingViewSettings {
-  L: number;
-  kernel: IsingKernel;
-  T: number;
-  h: number;
-  algorithm: IsingAlgorithm;
-  sweepsPerFrame: number;
-  seed: number;
-}
 
 /** The latest readout, taken from `IsingEngine.observables()` about every READOUT_MS. */
 export interface IsingReadout {
@@ -41,52 +40,10 @@ export interface IsingReadout {
 /** Onsager's critical temperature of the square lattice (J = 1, k_B = 1): 2 / ln(1 + √2). */
 export const T_CRITICAL = 2 / Math.log(1 + Math.SQRT2);
 
-export const DEFAULT_SETTINGS: Readonly<IsingViewSettings> = Object.freeze({
-  L: 512,
-  kernel: 'packed',
-  T: 2.269,
-  h: 0,
-  algorithm: 'metropolis',
-  sweepsPerFrame: 4,
-  seed: 1,
-});
-
-const T_RANGE = [0.5, 5] as const;
-const H_RANGE = [-1, 1] as const;
-const SWEEPS_RANGE = [1, 32] as const;
-const L_RANGE = [4, 8192] as const;
 const L_CHOICES = [64, 128, 256, 512, 1024, 2048];
 const READOUT_MS = 250;
 /** Letterbox colour: the panel's white, so the lattice reads as a square on the card. */
 const PANEL = '#ffffff';
-
-/** Reads `?L=`, `?T=` and `?kernel=`; every bad value is named with its allowed range. */
-function settingsFromQuery(search: string): { settings: IsingViewSettings; problems: string[] } {
-  const query = new URLSearchParams(search);
-  const settings: IsingViewSettings = { ...DEFAULT_SETTINGS };
-  const problems: string[] = [];
-  const L = query.get('L');
-  if (L !== null) {
-    const n = Number(L);
-    if (L.trim() === '' || !Number.isInteger(n) || n < L_RANGE[0] || n > L_RANGE[1]) {
-      problems.push(`?L=${L}: L must be an integer in ${L_RANGE[0]} … ${L_RANGE[1]}`);
-    } else settings.L = n;
-  }
-  const T = query.get('T');
-  if (T !== null) {
-    const x = Number(T);
-    if (T.trim() === '' || !Number.isFinite(x) || x < T_RANGE[0] || x > T_RANGE[1]) {
-      problems.push(`?T=${T}: T must be a number in ${T_RANGE[0]} … ${T_RANGE[1]}`);
-    } else settings.T = x;
-  }
-  const kernel = query.get('kernel');
-  if (kernel !== null) {
-    if (kernel !== 'packed' && kernel !== 'simple') {
-      problems.push(`?kernel=${kernel}: kernel must be 'packed' or 'simple'`);
-    } else settings.kernel = kernel;
-  }
-  return { settings, problems };
-}
 
 function clamp(x: number, [lo, hi]: readonly [number, number]): number {
   return Math.min(hi, Math.max(lo, x));

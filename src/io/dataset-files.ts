@@ -57,6 +57,7 @@ export function datasetFiles(dataset: Dataset, context: DatasetContext): Dataset
     sampleOrder: 'sample k is chain k mod chains at that chain’s ⌊k/chains⌋+1-th save',
     algorithm: dataset.algorithm,
     kernel: dataset.kernel,
+    init: dataset.init ?? 'random',
     seed: dataset.seed,
     chains: dataset.chains,
     sweeps: { therm: dataset.therm, tauEstimate: dataset.tauSweeps, sampling: dataset.sampleSweeps },

@@ -662,11 +662,19 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await page.close();
       }
 
+      // ?L=100 is an integer in range but not a lattice the default packed kernel takes: a URL problem
+      // ('params', naming the parameter), found before any engine is built.
       ({ page, log } = await openPage('/?L=100'));
       try {
         await waitForView(page, ['error'], log);
+        expect(
+          await page.evaluate(
+            () =>
+              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
+          ),
+        ).toBe('params');
         expect(field(await viewFields(page), 'ising-error-message').text).toContain(
-          "kernel 'packed' needs L a multiple of 32; got L = 100",
+          "?L=100: kernel 'packed' needs L a multiple of 32; got L = 100",
         );
         await setControl(page, 'ising-kernel', 'simple', 'change');
         await waitForView(page, ['running'], log);
