@@ -71,10 +71,20 @@ export interface RbmOptions {
   visibleBias?: boolean;
   hiddenBias?: boolean;
   seed?: number | bigint;
-  /** Initial weights ~ N(0, initScale²) (default 0.01), biases 0; or explicit parameters. */
+  /** Initial weights ~ N(0, initScale²) (default 0.01), hidden biases 0 (visible: visibleBiasInit); or explicit parameters. */
   initScale?: number;
   /** 'normal' (default) N(0, initScale²), or 'uniform' in ±initScale (Chung & Kao: ±1e-5). */
   initDistribution?: 'normal' | 'uniform';
+  /**
+   * Initial visible biases: 'log-odds' (default; Hinton's practical guide, §8) sets them from the training
+   * data at setData — a_i = ln(p_i / (1 − p_i)) for {0,1} units, a_i = atanh(2p_i − 1) = ½ ln(p_i / (1 − p_i))
+   * for ±1 units, with p_i the fraction of samples with unit i on (the mean for real-valued data) clipped to
+   * [1e-3, 1 − 1e-3]; one tied value from all sites for a conv RBM — so the chains start at the data's
+   * marginals instead of spending the first epochs learning them. 'zero' keeps a = 0. It applies while no
+   * update has run; explicit `parameters`, setParameters and restoreTrainingState take precedence, and it
+   * does nothing for an RBM without visible biases.
+   */
+  visibleBiasInit?: VisibleBiasInit;
   /** W: [nv × nh] dense or [F·k·k] conv; a [nv], b [nh] (tied copies equal for conv). */
   parameters?: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> };
   /**
@@ -87,6 +97,18 @@ export interface RbmOptions {
 }
 
 export type MatmulKernel = 'tiled' | 'direct';
+
+export type VisibleBiasInit = 'log-odds' | 'zero';
+
+/** Clip of the data's on-fraction p for the log-odds visible-bias initialisation: |a| ≤ ln 999 ≈ 6.9. */
+export const LOG_ODDS_CLIP = 1e-3;
+
+/** a = ln(p/(1 − p)) ({0,1} units) or ½ ln(p/(1 − p)) = atanh(2p − 1) (±1), p clipped to [LOG_ODDS_CLIP, 1 − LOG_ODDS_CLIP]. */
+export function logOddsBias(units: RbmUnits, p: number): number {
+  const q = Math.min(1 - LOG_ODDS_CLIP, Math.max(LOG_ODDS_CLIP, p));
+  const logit = Math.log(q / (1 - q));
+  return units === 'ising' ? logit / 2 : logit;
+}
 
 export interface TrainingOptions {
   batch: number;
@@ -227,6 +249,8 @@ export class RbmEngine {
   readonly units: RbmUnits;
   readonly visibleBias: boolean;
   readonly hiddenBias: boolean;
+  /** How the visible biases start (RbmOptions.visibleBiasInit; 'zero' when there are none). */
+  readonly visibleBiasInit: VisibleBiasInit;
   /** The dense products' kernels (RbmOptions.matmul, 'auto' resolved for this device's adapter). */
   readonly matmul: MatmulKernel;
   /** [W | a | b], f32. */
@@ -245,6 +269,8 @@ export class RbmEngine {
   private epochsDone = 0;
   private destroyed = false;
   private finiteCheck: SegmentedReduction | null = null;
+  /** True while setData should set the visible biases from the data (log-odds, untouched parameters). */
+  private visibleBiasFromData = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -281,6 +307,11 @@ export class RbmEngine {
     }
     this.visibleBias = options.visibleBias ?? true;
     this.hiddenBias = options.hiddenBias ?? true;
+    const biasInit = options.visibleBiasInit ?? 'log-odds';
+    if (biasInit !== 'log-odds' && biasInit !== 'zero') {
+      throw new RangeError(`visibleBiasInit '${String(biasInit)}' must be 'log-odds' or 'zero'`);
+    }
+    this.visibleBiasInit = this.visibleBias ? biasInit : 'zero';
     const matmul = options.matmul ?? 'auto';
     if (matmul !== 'auto' && matmul !== 'tiled' && matmul !== 'direct') {
       throw new RangeError(`matmul '${String(matmul)}' must be 'auto', 'tiled' or 'direct'`);
@@ -296,7 +327,10 @@ export class RbmEngine {
     this.secondMoment = createStorageBuffer(device, `${label} optimiser moment 2`, count * 4);
     try {
       if (options.parameters) this.setParameters(options.parameters);
-      else this.initialise(options);
+      else {
+        this.initialise(options);
+        this.visibleBiasFromData = this.visibleBiasInit === 'log-odds';
+      }
     } catch (err) {
       this.destroy(); // nothing allocated survives a rejected option
       throw err;
@@ -340,6 +374,7 @@ export class RbmEngine {
   /** Replaces the parameters (biases default to 0; a disabled bias must be all zero). */
   setParameters(p: { W: ArrayLike<number>; a?: ArrayLike<number>; b?: ArrayLike<number> }): void {
     this.checkAlive();
+    this.visibleBiasFromData = false;
     const { nv, nh } = this;
     const wc = this.weightCount;
     const all = new Float32Array(wc + nv + nh);
@@ -443,11 +478,35 @@ export class RbmEngine {
         }
       }
     }
+    if (this.visibleBiasFromData && this.updates === 0) this.setVisibleBiasFromData(rows, n);
     this.data?.destroy();
     this.data = createStorageBuffer(this.device, `rbm data ${n}×${this.nv}`, words.byteLength, words);
     this.samples = n;
     this.realData = options.realValued ?? false;
     if (this.training) this.configureTraining({ ...this.training.options });
+  }
+
+  /** Visible biases from the data's per-unit on-fractions (RbmOptions.visibleBiasInit 'log-odds'). */
+  private setVisibleBiasFromData(rows: ArrayLike<number>, n: number): void {
+    const { nv } = this;
+    const sums = new Float64Array(nv);
+    for (let s = 0; s < n; s++) for (let i = 0; i < nv; i++) sums[i]! += rows[s * nv + i] as number;
+    // Fraction on: the mean for {0,1}; (mean + 1)/2 for ±1.
+    const fraction = (sum: number, count: number): number =>
+      this.units === 'ising' ? (sum / count + 1) / 2 : sum / count;
+    const a = new Float32Array(nv);
+    if (this.conv)
+      a.fill(
+        logOddsBias(
+          this.units,
+          fraction(
+            sums.reduce((x, y) => x + y, 0),
+            n * nv,
+          ),
+        ),
+      );
+    else for (let i = 0; i < nv; i++) a[i] = logOddsBias(this.units, fraction(sums[i]!, n));
+    uploadBuffer(this.device, this.parameters, a, this.weightCount * 4);
   }
 
   private layer(
@@ -829,6 +888,7 @@ export class RbmEngine {
         `state has ${state.updates} updates; the random-number step counter is u32 (at most ${MAX_UPDATES} updates per run)`,
       );
     }
+    this.visibleBiasFromData = false;
     uploadBuffer(this.device, this.parameters, state.parameters);
     uploadBuffer(this.device, this.firstMoment, state.firstMoment);
     uploadBuffer(this.device, this.secondMoment, state.secondMoment);

@@ -1,20 +1,33 @@
 /** Free-running Gibbs chains of an RBM on the GPU (for `rbm sample`): uniform start, then v → h → v. */
 import { createStorageBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
 import { submitStep } from '../gpu/kernel.ts';
-import { RngPurpose, streamWord } from '../gpu/rng.ts';
+import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import type { RbmEngine } from './engine.ts';
+
+export interface GibbsSampleOptions {
+  /** Key of the chains' random numbers (default: the engine's seed); the same seed gives the same samples. */
+  seed?: number | bigint;
+  /** Called every 200 steps with the steps done. */
+  onProgress?: (done: number) => void;
+}
 
 /**
  * Runs `chains` independent chains for `steps` Gibbs steps from uniformly random visible states and
  * returns the final visible samples [chains × nv] (0/1 or ±1). Counters: (unit, chain, step,
- * streamWord(rbmVisible|rbmHidden, 0x8000)) — a sub-stream no training step uses.
+ * streamWord(rbmVisible|rbmHidden, 0x8000)) — a sub-stream no training step uses — under the key of
+ * `options.seed` (or the engine's seed). A bare function as the fourth argument is `onProgress`.
+ *
+ * @example
+ * const v = await gibbsSample(rbm, 100, 1000, { seed: 7 }); // [100 × nv], deterministic in the seed
  */
 export async function gibbsSample(
   rbm: RbmEngine,
   chains: number,
   steps: number,
-  onProgress?: (done: number) => void,
+  options: GibbsSampleOptions | ((done: number) => void) = {},
 ): Promise<Float32Array> {
+  const { seed, onProgress } =
+    typeof options === 'function' ? { seed: undefined, onProgress: options } : options;
   if (!Number.isInteger(chains) || chains < 1 || chains > 1 << 20)
     throw new RangeError(`chains ${chains} must be an integer in 1 … 1048576`);
   if (!Number.isInteger(steps) || steps < 0 || steps > 1e7)
@@ -45,6 +58,11 @@ export async function gibbsSample(
     hidden: false,
     stream: streamWord(RngPurpose.rbmVisible, 0x8000),
   });
+  if (seed !== undefined) {
+    const key = seedKey(seed);
+    hidden.view.set({ key });
+    visible.view.set({ key });
+  }
   try {
     uploadBuffer(device, visible.uniforms, visible.view.set({ step: 0, beta: 0 }).data); // β = 0: fair coins
     submitStep(device, 'rbm gibbs start', [visible.dispatch]);
