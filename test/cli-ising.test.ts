@@ -287,6 +287,27 @@ describe('blockspin ising', () => {
     expect(d.absMagnetization).toEqual(u.absMagnetization);
   });
 
+  // Regression: the README's `ising --L 16 --T 2.269 --json` ran 64 replicas × 11,000 sweeps (1.8·10^8 spin
+  // updates, 101 s on SwiftShader). A software adapter does about 5·10^6 measured spin updates per second
+  // (2 cores), so the README example must stay within 2^25 ≈ 3.4·10^7 (under ~10 s of work there).
+  it("the README's ising example, with the defaults from --help, stays within 2^25 spin updates", async () => {
+    const readme = await readFile(resolve(import.meta.dirname, '../README.md'), 'utf8');
+    const example = /^npx blockspin (ising [^#\n]*)/m.exec(readme)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(example).toContain('--L');
+    const { code, stdout } = await cli(['ising', '--help']);
+    expect(code).toBe(0);
+    const value = (name: string): number => {
+      const given = example.indexOf(`--${name}`);
+      if (given >= 0) return Number(example[given + 1]);
+      const m = new RegExp(`--${name} <n>.*?\\(default: (\\d+)\\)`, 's').exec(stdout);
+      expect(m, `default of --${name} in --help`).not.toBeNull();
+      return Number(m?.[1]);
+    };
+    const L = value('L');
+    const work = value('replicas') * (value('therm') + value('sweeps')) * L * L;
+    expect(work).toBeLessThanOrEqual(2 ** 25);
+  });
+
   // VK_ICD_FILENAMES pointing nowhere makes any GPU acquisition fail with a different message ("Dawn found no
   // WebGPU adapter"): these must be refused before that.
   const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
