@@ -10,6 +10,7 @@ import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource 
 import {
   CONV_LIMITS,
   learningRate,
+  MAX_UPDATES,
   RbmDivergedError,
   RbmEngine,
   type ConvGeometry,
@@ -272,6 +273,13 @@ async function runTrain(o: TrainCli): Promise<void> {
   };
   if (training.batch > train.n)
     throw new Error(`--batch ${training.batch} exceeds the ${train.n} training samples`);
+  const updatesPerEpoch = Math.floor(train.n / training.batch);
+  if (o.epochs * updatesPerEpoch > MAX_UPDATES) {
+    throw new Error(
+      `--epochs ${o.epochs} × ${updatesPerEpoch} updates per epoch = ${o.epochs * updatesPerEpoch} updates; ` +
+        `the random-number step counter is u32 (at most ${MAX_UPDATES} updates per run)`,
+    );
+  }
 
   const gpu = await GpuContext.acquire();
   try {
