@@ -68,6 +68,7 @@ export { philox4x32, unitFloat, philoxUniforms } from './gpu/philox.ts';
 export { estimatePi, MAX_PI_SAMPLES, type EstimatePiOptions, type PiEstimate } from './gpu/pi.ts';
 export {
   IsingEngine,
+  MAX_SWEEPS,
   type RunOptions as IsingRunOptions,
   type ReplicaSeries,
   type IsingSnapshot,
@@ -90,10 +91,19 @@ export {
   type SpinViewPlacement,
   type SpinViewScaling,
 } from './ising/view.ts';
-export { isingRunEstimates, type IsingRunInput, type IsingRunEstimates } from './ising/estimates.ts';
+export {
+  isingRunEstimates,
+  replicaAgreement,
+  REPLICA_AGREEMENT_Z,
+  REPLICA_AGREEMENT_TAUS,
+  type IsingRunInput,
+  type IsingRunEstimates,
+  type ReplicaAgreement,
+} from './ising/estimates.ts';
 export {
   generateDataset,
   resolveDatasetOptions,
+  MAX_SAMPLE_BYTES,
   type Dataset,
   type DatasetOptions,
   type DatasetTemperature,
