@@ -16,6 +16,9 @@
 
 // True when lx is a multiple of 32 (rows start at word boundaries): word-parallel bond counts.
 override alignedRows: bool = false;
+// True (2D) when lx < 32 divides 32 and the replica fills whole words (sites a multiple of 32): each word then
+// holds 32 / lx whole rows, and bond counts are word-parallel too.
+override wholeRows: bool = false;
 
 fn bit(r: u32, site: u32) -> u32 {
   return (spins[r * params.words + site / 32u] >> (site % 32u)) & 1u;
@@ -55,6 +58,19 @@ fn measureWords(
       let down = spins[base + ((y + 1u) % params.ly) * rowWords + wx];
       bonds += 32 - 2 * i32(countOneBits(c ^ down));
     }
+  } else if (wholeRows) {
+    // Right neighbours: shift by one within each row, the first column rotated into the last.
+    var lastColumn = 0u;
+    for (var b = params.lx - 1u; b < 32u; b += params.lx) {
+      lastColumn |= 1u << b;
+    }
+    let right = ((c >> 1u) & ~lastColumn) | ((c << (params.lx - 1u)) & lastColumn);
+    bonds = 32 - 2 * i32(countOneBits(c ^ right));
+    // Down neighbours: lx bits on, the rows below the word's last row coming from the next word (row 0 after
+    // the replica's last word).
+    let next = spins[r * params.words + (w + 1u) % params.words];
+    let down = (c >> params.lx) | (next << (32u - params.lx));
+    bonds += 32 - 2 * i32(countOneBits(c ^ down));
   } else {
     for (var b = 0u; b < validBits; b++) {
       let site = 32u * w + b;

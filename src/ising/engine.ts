@@ -204,7 +204,11 @@ export class IsingEngine {
     for (const a of ['metropolis', 'heatbath'] as const) this.sweepItems[a].push(advance('advanceSweep'));
 
     // Measurement: per-word partials → per-replica sums → append to the series.
-    const measureConstants = { ...common, alignedRows: c.Lx % 32 === 0 };
+    const measureConstants = {
+      ...common,
+      alignedRows: c.Lx % 32 === 0,
+      wholeRows: c.dims === 2 && c.Lx < 32 && 32 % c.Lx === 0 && c.sites % 32 === 0,
+    };
     this.reduction = new SegmentedReduction(device, this.partials, {
       type: 'i32',
       length: c.words,

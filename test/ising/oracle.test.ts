@@ -14,6 +14,9 @@ const cases: [string, IsingOptions][] = [
   ['simple 2×2 (doubled bonds)', { L: 2, replicas: 4, T: 1.0, seed: 13 }],
   ['simple 1D ring N=10', { L: 10, dims: 1, replicas: 3, T: 0.8, h: 0.2, seed: 14 }],
   ['simple 10×6 (rows cross words)', { L: 10, Ly: 6, replicas: 2, T: 2.5, J: [1, -1], seed: 15 }],
+  // Whole rows per word (lx < 32 divides 32): the word-parallel bond count of measureWords.
+  ['simple 16×6 (two rows per word)', { L: 16, Ly: 6, replicas: 3, T: [1.8, 2.269, 3], h: 0.2, seed: 18 }],
+  ['simple 4×8 (the replica in one word)', { L: 4, Ly: 8, replicas: 2, T: 2.269, J: [1, -1], seed: 19 }],
   [
     'packed metropolis 32×4',
     { L: 32, Ly: 4, replicas: 2, T: [2.0, 3.0], h: [0, 0.5], kernel: 'packed', seed: 16 },
