@@ -442,7 +442,7 @@ export function registerIsing(program: Command): void {
       `
 Defaults: 16 replicas × (1000 thermalisation + 4000 measured) sweeps, sized for a first answer in
 seconds: at --L 16 --T 2.269 they give E/N to ±0.002, ⟨|m|⟩ to ±0.003, U4 to ±0.002 and C to ±1 % in
-about 15 s of CPU time on a software (SwiftShader) adapter, where the cost grows with replicas × sweeps ×
+about 20 s of CPU time on a software (SwiftShader) adapter, where the cost grows with replicas × sweeps ×
 L². Error bars shrink as 1/√(replicas × sweeps): raise --sweeps or --replicas for more digits.
 Near T_c, τ_int (printed) grows as L^2.17: from L = 64 on, raise --therm and --sweeps with it.
 Below T_c a random start can stay in a stripe state (two domain walls across the torus) for thousands of
