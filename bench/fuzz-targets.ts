@@ -71,7 +71,7 @@ export function errorBranch(error: Error): string {
     .replace(/\[[^\]]*(?:\]|…)/g, '…')
     .replace(/\{[^{}]*(?:\}|…)/g, '…')
     .replace(/\([^()]*\)/g, '(…)')
-    .replace(/0x[0-9a-f]+/gi, '…')
+    .replace(/\b0x[0-9a-f]+/gi, '…')
     .replace(/-?Infinity|NaN|-?\d+(\.\d+)?(e[+-]?\d+)?/g, '…')
     .replace(/\b(undefined|null|true|false)\b/g, '…');
   return `${error.name}: ${message.slice(0, 110)}`;
@@ -776,7 +776,7 @@ export const datasetTarget: FuzzTarget<DirectoryInput> = {
     fc.record({
       files: mutateDirectory(d.files, 'dataset.json'),
       temperatures: fc.oneof(
-        { weight: 4, arbitrary: fc.constant(d.temperatures) },
+        { weight: 12, arbitrary: fc.constant(d.temperatures) },
         { weight: 1, arbitrary: fc.constant<number[]>([2]) },
         { weight: 1, arbitrary: fc.constant<number[]>([7]) },
       ),
@@ -1008,14 +1008,23 @@ export function describeInput(input: unknown): string {
 }
 
 /**
- * Runs `runs` cases of `target` with fast-check (fixed `seed`); returns how often each outcome occurred.
+ * Runs `runs` cases of `target` with fast-check (fixed `seed`); returns how often each outcome occurred, and
+ * records the slowest read (its time and outcome) in `timing` when given.
  * Throws a FuzzViolation naming the case (seed and path replay it) and describing the input briefly.
  */
-export function fuzz<T>(target: FuzzTarget<T>, runs: number, seed: number): Map<string, number> {
+export function fuzz<T>(
+  target: FuzzTarget<T>,
+  runs: number,
+  seed: number,
+  timing?: { slowestMs: number; slowest?: string },
+): Map<string, number> {
   const counts = new Map<string, number>();
   const details = fc.check(
     fc.property(target.arbitrary, (input) => {
+      const start = performance.now();
       const o = outcome(target, input);
+      const ms = performance.now() - start;
+      if (timing && ms > timing.slowestMs) Object.assign(timing, { slowestMs: ms, slowest: o });
       counts.set(o, (counts.get(o) ?? 0) + 1);
     }),
     { numRuns: runs, seed, endOnFailure: true },
