@@ -691,7 +691,7 @@ function npyReplacements(bytes: Uint8Array): fc.Arbitrary<Uint8Array | undefined
 }
 
 /** Mutations of a directory: its JSON file, one of its NPYs, a missing or swapped file. */
-function mutateDirectory(
+export function mutateDirectory(
   files: Record<string, Uint8Array>,
   json: string,
 ): fc.Arbitrary<Record<string, Uint8Array>> {

@@ -8,6 +8,7 @@
 import type { Dataset, DatasetOptions, DatasetResume, DatasetTemperature } from '../ising/dataset.ts';
 import type { IsingSnapshot } from '../ising/engine.ts';
 import type { DatasetFile, SpinFormat } from './dataset-files.ts';
+import { brief } from './brief.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 
 export const RESUME_FORMAT = 'blockspin-ising-dataset-resume';
@@ -96,17 +97,17 @@ export async function loadPartialDataset(dir: string): Promise<PartialDataset> {
   const meta = await readJson(RESUME_FILE);
   if (meta.format !== RESUME_FORMAT || meta.version !== 1)
     fail(
-      `${RESUME_FILE} format ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.version)} is not ${RESUME_FORMAT} 1`,
+      `${RESUME_FILE} format ${brief(meta.format)} version ${brief(meta.version)} is not ${RESUME_FORMAT} 1`,
     );
   if (meta.spinFormat !== 'int8' && meta.spinFormat !== 'packed')
-    fail(`${RESUME_FILE} spinFormat ${JSON.stringify(meta.spinFormat)} is not int8 or packed`);
+    fail(`${RESUME_FILE} spinFormat ${brief(meta.spinFormat)} is not int8 or packed`);
   const format = meta.spinFormat as SpinFormat;
   if (!isObject(meta.options)) fail(`${RESUME_FILE} has no options object`);
   const raw = meta.options as Record<string, unknown>;
   const { signal: _s, onProgress: _p, resume: _r, ...stored } = raw;
   void [_s, _p, _r];
   if (typeof stored.seed !== 'string' || !/^\d+$/.test(stored.seed))
-    fail(`${RESUME_FILE} options.seed ${JSON.stringify(stored.seed)} is not a decimal integer string`);
+    fail(`${RESUME_FILE} options.seed ${brief(stored.seed)} is not a decimal integer string`);
   const seedBig = BigInt(stored.seed as string);
   const options = {
     ...stored,
@@ -118,7 +119,7 @@ export async function loadPartialDataset(dir: string): Promise<PartialDataset> {
   if (!isObject(meta.state)) fail(`${RESUME_FILE} state is neither null nor an object`);
   const state = meta.state as Record<string, unknown>;
   if (!isCount(state.sampleSweep))
-    fail(`${RESUME_FILE} state.sampleSweep ${JSON.stringify(state.sampleSweep)} is not a count`);
+    fail(`${RESUME_FILE} state.sampleSweep ${brief(state.sampleSweep)} is not a count`);
   const snap = state.snapshot;
   if (!isObject(snap) || !isObject(snap.options) || !isCount(snap.sweep))
     fail(`${RESUME_FILE} state.snapshot needs options and a sweep count`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAllocationLimit } from '../../bench/allocation-limit.ts';
 import { datasetFiles } from '../../src/io/dataset-files.ts';
+import { loadPartialDataset, PartialDatasetError } from '../../src/io/dataset-resume.ts';
 import type { Dataset } from '../../src/ising/dataset.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
 import { loadCheckpoint } from '../../src/rbm/checkpoint.ts';
@@ -270,4 +271,28 @@ describe('gzipped training files', () => {
       expect(error?.message).toMatch(/^x\.npy\.gz: gzip data cannot be decompressed/);
     }
   });
+});
+
+describe('partial data-set directories', () => {
+  it.each(['format', 'version', 'spinFormat'])(
+    'refuses a deeply nested resume.json %s by name (a RangeError escaped)',
+    async (key) => {
+      const resume = {
+        format: 'blockspin-ising-dataset-resume',
+        version: 1,
+        options: { L: 4, temperatures: [2], samples: 2, seed: '1' },
+        spinFormat: 'int8',
+        state: null,
+      };
+      const path = await writeDirectory(`partial-${key}`, {
+        'resume.json': patchJson(new TextEncoder().encode(JSON.stringify(resume)), key, deep),
+      });
+      const error = await loadPartialDataset(path).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(PartialDatasetError);
+      expect(error?.message).toMatch(/resume\.json .*\[…\]/);
+    },
+  );
 });
