@@ -35,11 +35,11 @@ async function cli(
 const LOST = /the GPU device was lost \(destroyed/;
 
 describe('blockspin ising: device lost while measuring', () => {
-  // 8×8, 4 replicas: 256 sweeps per submission, each followed by its read-back (series, correlations).
+  // 8×8, 4 replicas: 256 sweeps per submission, each followed by the read-back of its measurements.
   const args = ['ising', '--L', '8', '--T', '2.3', '--replicas', '4', '--therm', '10', '--json'];
 
   it('prints what was measured, flagged, exit 75; it equals a run asked for that many sweeps', async () => {
-    // Submissions: init, thermalisation, then per 256 sweeps: the sweeps and two read-backs.
+    // Submissions: init, thermalisation, then per 256 sweeps: the sweeps and their read-back.
     const lost = await cli([...args, '--sweeps', '2000'], 9);
     expect(lost.code, lost.stderr).toBe(75);
     expect(lost.stderr).toMatch(LOST);

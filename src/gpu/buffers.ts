@@ -106,3 +106,52 @@ export async function readBuffer(
     staging.destroy();
   }
 }
+
+/** One range of a buffer to read back. */
+export interface ReadRange {
+  buffer: GPUBuffer;
+  offset?: number;
+  /** Bytes (default: to the end of the buffer). */
+  size?: number;
+}
+
+/**
+ * Reads several buffer ranges with one staging buffer, one submission and one map (one round trip instead
+ * of one per range); resolves with one ArrayBuffer per range. Rejects with DeviceLostError like readBuffer.
+ */
+export async function readBuffers(
+  device: GPUDevice,
+  ranges: ReadRange[],
+  label = 'read-back',
+): Promise<ArrayBuffer[]> {
+  throwIfLost(device);
+  const layout = ranges.map((r) => {
+    const offset = r.offset ?? 0;
+    const size = r.size ?? r.buffer.size - offset;
+    return { ...r, offset, size, padded: Math.ceil(size / 4) * 4 };
+  });
+  const starts: number[] = [];
+  let total = 0;
+  for (const r of layout) {
+    starts.push(total);
+    total += r.padded;
+  }
+  const staging = device.createBuffer({
+    label,
+    size: Math.max(4, total),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  try {
+    const encoder = device.createCommandEncoder({ label });
+    layout.forEach((r, i) => {
+      if (r.padded > 0)
+        encoder.copyBufferToBuffer(r.buffer, r.offset, staging, starts[i] as number, r.padded);
+    });
+    device.queue.submit([encoder.finish()]);
+    await whileAlive(device, staging.mapAsync(GPUMapMode.READ));
+    const mapped = staging.getMappedRange();
+    return layout.map((r, i) => mapped.slice(starts[i] as number, (starts[i] as number) + r.size));
+  } finally {
+    staging.destroy();
+  }
+}

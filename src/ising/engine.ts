@@ -11,7 +11,13 @@
  * const { energy, magnetization } = ising.series(0);  // per spin, replica 0
  * ising.destroy();
  */
-import { createStorageBuffer, createUniformBuffer, readBuffer, uploadBuffer } from '../gpu/buffers.ts';
+import {
+  createStorageBuffer,
+  createUniformBuffer,
+  readBuffer,
+  readBuffers,
+  uploadBuffer,
+} from '../gpu/buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { DeviceLostError, deviceLostError, throwIfLost, watchDeviceLoss, workDone } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
@@ -538,27 +544,29 @@ export class IsingEngine {
     // Claim the records before awaiting, so nothing is read twice.
     this.gpuMeasurements = 0;
     this.gpuCorrelations = 0;
-    if (measurements > 0) {
-      const bytes = measurements * 2 * c.replicas * 4;
-      try {
-        this.hostSeries.append(new Int32Array(await readBuffer(this.device, this.seriesBuffer, 0, bytes)));
-      } catch (err) {
-        if (err instanceof DeviceLostError) {
-          this.lostRecords += measurements;
-          this.measurementsTaken -= measurements;
-        }
-        throw err;
+    if (measurements === 0 && correlations === 0) return;
+    // Series and correlations in one read-back (one round trip).
+    let series: ArrayBuffer;
+    let correlationData: ArrayBuffer;
+    try {
+      [series, correlationData] = (await readBuffers(
+        this.device,
+        [
+          { buffer: this.seriesBuffer, size: measurements * 2 * c.replicas * 4 },
+          { buffer: this.correlationBuffer, size: correlations * c.replicas * c.distances * 4 },
+        ],
+        `${this.seriesBuffer.label} read-back`,
+      )) as [ArrayBuffer, ArrayBuffer];
+    } catch (err) {
+      if (err instanceof DeviceLostError) {
+        this.lostRecords += measurements;
+        this.measurementsTaken -= measurements;
       }
+      throw err;
     }
-    if (correlations > 0) {
-      const bytes = correlations * c.replicas * c.distances * 4;
-      this.hostCorrelations.append(
-        new Int32Array(await readBuffer(this.device, this.correlationBuffer, 0, bytes)),
-      );
-    }
-    if (measurements > 0 || correlations > 0) {
-      this.writeCounters();
-    }
+    this.hostSeries.append(new Int32Array(series));
+    this.hostCorrelations.append(new Int32Array(correlationData));
+    this.writeCounters();
   }
 
   /** Forgets all measurements (e.g. after thermalisation). */
