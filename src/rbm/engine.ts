@@ -958,6 +958,8 @@ export class RbmEngine {
    * checked: non-finite values throw RbmDivergedError naming the epoch (before `onEpoch` sees them, so a
    * caller that checkpoints in `onEpoch` keeps its last good checkpoint). A lost device rejects with
    * DeviceLostError (at the latest at that check; updates submitted meanwhile are gone with the device).
+   * An engine stopped mid-epoch (an abort, or a state saved then) first finishes that epoch, so epochs
+   * stay aligned with the minibatch order and a resumed run makes the updates an uninterrupted one would.
    */
   async trainEpochs(
     epochs: number,
@@ -972,7 +974,7 @@ export class RbmEngine {
       );
     }
     for (let e = 0; e < epochs; e++) {
-      for (let q = 0; q < perEpoch; q++) {
+      for (let q = this.updates % perEpoch; q < perEpoch; q++) {
         if (options.signal?.aborted) return { epochsDone: e, aborted: true };
         this.step();
       }
