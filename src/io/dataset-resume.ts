@@ -130,7 +130,7 @@ export async function loadPartialDataset(dir: string): Promise<PartialDataset> {
     .catch((err: NodeJS.ErrnoException) =>
       fail(`cannot read ${RESUME_SPINS_FILE} (${err.code ?? err.message})`),
     );
-  const spins = decodeNpy(new Uint8Array(spinsBytes), RESUME_SPINS_FILE);
+  const spins = decodeNpy(new Uint8Array(spinsBytes), `partial data set ${dir}/${RESUME_SPINS_FILE}`);
   if (spins.dtype !== 'uint32' || spins.shape.length !== 2)
     fail(`${RESUME_SPINS_FILE} is ${spins.dtype} [${spins.shape}], expected uint32 [replicas, words]`);
   const snapshot: IsingSnapshot = {
@@ -172,7 +172,7 @@ export async function loadPartialDataset(dir: string): Promise<PartialDataset> {
       .catch((err: NodeJS.ErrnoException) =>
         fail(`cannot read ${String(e.file)} (${err.code ?? err.message})`),
       );
-    const npy = decodeNpy(new Uint8Array(bytes), e.file as string);
+    const npy = decodeNpy(new Uint8Array(bytes), `partial data set ${dir}/${String(e.file)}`);
     const samples = e.samples as number;
     const rowBytes = Math.ceil(L / 8);
     const shape = format === 'packed' ? [samples, Ly, rowBytes] : [samples, Ly, L];
