@@ -19,6 +19,7 @@ import { AllocationLimitError, withAllocationLimit } from './allocation-limit.ts
 // The readers' own modules (all public API, re-exported by src/index.ts), not src/index.ts itself: that pulls
 // in the WGSL `?raw` imports, which plain `npx tsx` cannot load, and the fuzzer needs no GPU.
 import { datasetFiles } from '../src/io/dataset-files.ts';
+import { loadPartialDataset, PartialDatasetError, resumeFiles } from '../src/io/dataset-resume.ts';
 import { decodeIdx, encodeIdx, IdxFormatError, type IdxType } from '../src/io/idx.ts';
 import { decodeNpy, encodeNpy, NpyFormatError, type NpyArray, type NpyDtype } from '../src/io/npy.ts';
 import type { Dataset } from '../src/ising/dataset.ts';
@@ -1037,6 +1038,89 @@ export function fuzz<T>(
         `case ${details.numRuns} of ${runs})\n${describeInput(input)}`,
       { cause: error },
     );
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Partial data-set directories (generate --resume): the reader takes a directory, so each case is written
+// to a temporary directory; asynchronous, so outside the allocation guard.
+
+function partialCorpus(): Record<string, Uint8Array> {
+  const L = 4;
+  const dataset = syntheticDataset(L, L, [2, 3], 2);
+  dataset.complete = false;
+  dataset.resume = {
+    sampleSweep: 3,
+    temperatures: dataset.temperatures,
+    snapshot: {
+      format: 'blockspin-ising-snapshot',
+      version: 1,
+      options: { L, replicas: 2, T: 2, seed: '1' },
+      sweep: 10,
+      spins: Uint32Array.of(1, 2),
+      bonds: new Int32Array(0),
+      magnetizations: new Int32Array(0),
+      correlations: new Int32Array(0),
+    },
+  };
+  const options = { L, temperatures: [2, 3], samples: 4 };
+  return fileMap([...datasetFiles(dataset, { format: 'int8' }), ...resumeFiles(dataset, options, 'int8')]);
+}
+
+/**
+ * Fuzzes `loadPartialDataset` (`runs` cases through temporary directories): each mutated directory must load
+ * or give a PartialDatasetError / NpyFormatError naming the directory; returns the outcome counts.
+ */
+export async function fuzzPartialDataset(runs: number, seed: number): Promise<Map<string, number>> {
+  const fs = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const files = partialCorpus();
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'blockspin-fuzz-partial-'));
+  const counts = new Map<string, number>();
+  let n = 0;
+  try {
+    const details = await fc.check(
+      fc.asyncProperty(
+        fc.oneof(mutateDirectory(files, 'resume.json'), mutateDirectory(files, 'dataset.json')),
+        async (mutated) => {
+          const dir = path.join(root, String(n++));
+          await fs.mkdir(dir);
+          for (const [name, bytes] of Object.entries(mutated))
+            await fs.writeFile(path.join(dir, name), bytes);
+          let o = 'ok';
+          try {
+            await loadPartialDataset(dir);
+          } catch (err) {
+            const e = err as Error;
+            if (!(err instanceof PartialDatasetError || err instanceof NpyFormatError))
+              throw new FuzzViolation(`partial: untyped ${e?.name}: ${e?.message}`, { cause: err });
+            check(
+              e.message.includes(dir),
+              `partial: a message that does not name the directory: ${e.message}`,
+            );
+            const named = new Error(e.message.replaceAll(dir, 'DIR'));
+            named.name = e.name;
+            o = errorBranch(named);
+          } finally {
+            await fs.rm(dir, { recursive: true, force: true });
+          }
+          counts.set(o, (counts.get(o) ?? 0) + 1);
+        },
+      ),
+      { numRuns: runs, seed, endOnFailure: true },
+    );
+    if (details.failed) {
+      const error = details.errorInstance as Error;
+      throw new FuzzViolation(
+        `${error.message}\n  (fast-check seed ${details.seed}, path ${details.counterexamplePath})\n` +
+          describeInput({ files: details.counterexample?.[0] ?? {} }),
+        { cause: error },
+      );
+    }
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
   }
   return counts;
 }

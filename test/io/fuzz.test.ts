@@ -11,13 +11,14 @@ import {
   errorBranch,
   FUZZ_TARGETS,
   fuzz,
+  fuzzPartialDataset,
   FuzzViolation,
   outcome,
   type FuzzTarget,
 } from '../../bench/fuzz-targets.ts';
 import { decodeNpy, NpyFormatError } from '../../src/io/npy.ts';
 
-/** Cases per reader: 5 × 300 = 1500 in all. */
+/** Cases per reader: 5 × 300 = 1500 in all, and 150 partial data sets through temporary directories. */
 const RUNS = 300;
 const SEED = 20261130;
 
@@ -33,6 +34,14 @@ describe.each(FUZZ_TARGETS.map((t) => [t.name, t] as const))('%s reader', (_name
     // (not one magic-number test).
     expect(loaded).toBeGreaterThan(RUNS / 20);
     expect(loaded).toBeLessThan(RUNS * 0.6);
+    expect(counts.size - 1).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('partial data-set reader (through temporary directories)', () => {
+  it('loads or refuses by its typed error, naming the directory, each of 150 mutated directories', async () => {
+    const counts = await fuzzPartialDataset(150, SEED);
+    expect(counts.get('ok') ?? 0).toBeGreaterThan(150 / 20);
     expect(counts.size - 1).toBeGreaterThanOrEqual(10);
   });
 });
