@@ -5,9 +5,12 @@
  * that allocates lazily (training buffers, the finiteness check, read-back staging buffers).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RandomFill } from '../../src/gpu/random.ts';
+import { estimatePi } from '../../src/gpu/pi.ts';
+import { evaluatePhiloxOnGpu, RandomFill } from '../../src/gpu/random.ts';
+import { annealedImportanceSampling } from '../../src/rbm/ais.ts';
+import { gibbsSample } from '../../src/rbm/sample.ts';
 import { createStorageBuffer } from '../../src/gpu/buffers.ts';
-import { SegmentedReduction } from '../../src/gpu/reduce.ts';
+import { reduceArray, SegmentedReduction } from '../../src/gpu/reduce.ts';
 import { IsingEngine } from '../../src/ising/engine.ts';
 import { RbmEngine, type RbmOptions } from '../../src/rbm/engine.ts';
 import { RbmMonitor } from '../../src/rbm/monitor.ts';
@@ -147,5 +150,30 @@ describe(`GPU buffers after ${CYCLES} create/destroy cycles`, () => {
       other.destroy();
       input.destroy();
     }, 6);
+  }, 300_000);
+
+  it('calls that allocate for themselves: Gibbs sampling, AIS, reduceArray, estimatePi, evaluatePhiloxOnGpu', async () => {
+    const device = gpu().device;
+    const rbm = new RbmEngine(device, { nv: 6, nh: 3, seed: 1 });
+    const before = tracker.live.size; // the engine's own buffers stay alive across the cycles
+    await checked(device, async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await gibbsSample(rbm, 2, 1);
+        await annealedImportanceSampling(rbm, { runs: 2, betas: [0.5, 1] });
+        await reduceArray(device, new Uint32Array([i, 1, 2, 3]));
+        if (i % 10 === 0) {
+          await estimatePi(device, { samples: 64, seed: i });
+          await evaluatePhiloxOnGpu(device, [{ counter: [i, 0, 0, 0], key: [1, 2] }]);
+        }
+        if (tracker.live.size !== before) {
+          throw new Error(
+            `cycle ${i} left ${tracker.live.size - before} buffer(s) alive: ${labels(tracker.live).join(', ')}`,
+          );
+        }
+      }
+    });
+    rbm.destroy();
+    expect(labels(tracker.live)).toEqual([]);
+    expect(tracker.created()).toBeGreaterThanOrEqual(CYCLES * 10);
   }, 300_000);
 });
