@@ -33,18 +33,7 @@ import {
   type RbmUnits,
 } from '../rbm/model.ts';
 
-export {
-  checkRbm,
-  hiddenBiases,
-  hiddenCount,
-  isConvRbm,
-  visibleBiases,
-  visibleCount,
-  type ConvRbm,
-  type DenseRbm,
-  type Rbm,
-  type RbmUnits,
-};
+export * from '../rbm/model.ts';
 export { philoxUniforms } from '../gpu/philox.ts';
 
 /**
