@@ -136,6 +136,8 @@ describe('blockspin CLI', () => {
         '24',
         '--epochs',
         '1',
+        '--batch',
+        '8',
         '--out',
         model,
       );
