@@ -213,14 +213,14 @@ async function main(): Promise<void> {
     `\nadapter: ${gpu.summary.vendor} ${gpu.summary.architecture} (${gpu.summary.software ? 'software' : 'hardware'})\n` +
       `data: mean pixel ${mean(all.data).toFixed(4)}; ${epochs} epochs; AIS ${aisRuns} runs × ${aisSteps} steps; ` +
       `${chains} chains × ${sampleSteps} Gibbs steps\n\n` +
-      '| model | held-out recon. error (sampled) | (mean-field) | train (sampled) | held-out LL (nats) | sample mean pixel | training s |\n' +
-      '| --- | --- | --- | --- | --- | --- | --- |\n' +
+      '| model | held-out recon. error (sampled) | (mean-field) | train (sampled) | held-out LL (nats) | sample mean pixel | PCD chains | training s |\n' +
+      '| --- | --- | --- | --- | --- | --- | --- | --- |\n' +
       scores
         .map(
           (s) =>
             `| ${s.name} | ${pct(s.reconstructionError.sampled)} | ${pct(s.reconstructionError.meanField)} | ` +
             `${pct(s.reconstructionError.trainSampled)} | ${s.logLikelihood.toFixed(1)} ± ${s.logZ.err.toFixed(1)} | ` +
-            `${s.sampleMeanPixel.toFixed(3)} | ${s.seconds.toFixed(0)} |`,
+            `${s.sampleMeanPixel.toFixed(3)} | ${s.pcdChainMeanPixel?.toFixed(3) ?? ''} | ${s.seconds.toFixed(0)} |`,
         )
         .join('\n') +
       '\n',

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { checkStorageSize } from '../gpu/buffers.ts';
 import { GpuContext } from '../gpu/device.ts';
 import { checkOutputFile, writeFileAtomically } from '../io/atomic-file.ts';
-import { encodeNpy } from '../io/npy.ts';
+import { decodeNpy, encodeNpy } from '../io/npy.ts';
 import { annealedImportanceSampling, baseRateBiases } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
 import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
@@ -525,11 +525,48 @@ async function runEval(o: {
   }
 }
 
+/**
+ * Start states for `rbm sample`: a PCD checkpoint's persistent chains (chains.npy; chain c starts where stored
+ * chain c mod P ended) with 'chains', or with 'auto' when the model directory has them; null: fair coins.
+ */
+async function startStates(
+  dir: string,
+  start: 'auto' | 'chains' | 'noise',
+  chains: number,
+  rbm: RbmEngine,
+): Promise<Float32Array | null> {
+  if (start === 'noise') return null;
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const file = path.join(dir, 'chains.npy');
+  const bytes = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' && start === 'auto') return null;
+    if (err.code === 'ENOENT')
+      throw new Error(
+        `--start chains: ${file} does not exist (only a PCD run's checkpoint has persistent chains)`,
+      );
+    throw err;
+  });
+  if (!bytes) return null;
+  const npy = decodeNpy(new Uint8Array(bytes), file);
+  const [stored, width] = npy.shape;
+  if (npy.dtype !== 'float32' || npy.shape.length !== 2 || width !== rbm.nv || !stored) {
+    throw new Error(`${file} is ${npy.dtype} [${npy.shape}]; expected float32 [chains, ${rbm.nv}]`);
+  }
+  const out = new Float32Array(chains * rbm.nv);
+  for (let c = 0; c < chains; c++) {
+    const from = (c % stored) * rbm.nv;
+    out.set((npy.data as Float32Array).subarray(from, from + rbm.nv), c * rbm.nv);
+  }
+  return out;
+}
+
 async function runSample(o: {
   model: string;
   chains: number;
   steps: number;
   seed: number;
+  start: 'auto' | 'chains' | 'noise';
   out: string;
   force?: boolean;
 }): Promise<void> {
@@ -541,8 +578,10 @@ async function runSample(o: {
   try {
     const m = await modelEngine(o.model, gpu.device);
     rbm = m.rbm;
+    const start = await startStates(o.model, o.start, o.chains, rbm);
     const v = await gibbsSample(rbm, o.chains, o.steps, {
       seed: o.seed,
+      ...(start ? { start } : {}),
       onProgress: (done) => progress.update('sample', done, o.steps),
     });
     progress.stop();
@@ -571,9 +610,9 @@ a parameter by at most ~1e-3, from zero visible biases) ended at 9.0 % with samp
 the data's 0.13 (bench/README.md, "RBM training quality").
 CD-1 learns features and reconstructions; samples drawn from it (rbm sample) are brighter than the data
 (mean pixel 0.20). For a generative model use persistent chains with a decaying rate,
---pcd ${RBM_TRAIN_DEFAULTS.pcdExample} --schedule exp:0.85: the chains then hold the data's mean pixel (0.129 against 0.129,
-784 → 64, 20 epochs). Chains that rbm sample starts from fair coins still read ~0.18 after 1000 steps: they
-do not leave the model's bright modes that fast (bench/README.md).
+--pcd ${RBM_TRAIN_DEFAULTS.pcdExample} --schedule exp:0.85: the chains end at the data's mean pixel (0.129 against 0.129, 784 → 64,
+20 epochs), and rbm sample continues them from the checkpoint (--start auto): 0.135 after 1000 steps, where
+chains started from fair coins stay in brighter modes (0.18 after 3000 steps; bench/README.md).
 `;
 
 export function registerRbm(program: Command): void {
@@ -690,6 +729,12 @@ export function registerRbm(program: Command): void {
       'random seed of the chains (the same seed gives the same samples)',
       integerArg('--seed', 0, Number.MAX_SAFE_INTEGER),
       1,
+    )
+    .option(
+      '--start <s>',
+      "chains: continue a PCD checkpoint's persistent chains (chains.npy) | noise: fair coins | auto: chains when the model directory has them",
+      choiceArg('--start', ['auto', 'chains', 'noise'] as const),
+      'auto',
     )
     .requiredOption('--out <file>', 'output .npy file (an existing file is kept unless --force)')
     .option('--force', 'replace an existing --out file')

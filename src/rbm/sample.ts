@@ -9,10 +9,16 @@ export interface GibbsSampleOptions {
   seed?: number | bigint;
   /** Called every 200 steps with the steps done. */
   onProgress?: (done: number) => void;
+  /**
+   * Visible start states [chains × nv] in the units' values (e.g. a PCD checkpoint's persistent chains)
+   * instead of fair coins.
+   */
+  start?: ArrayLike<number>;
 }
 
 /**
- * Runs `chains` independent chains for `steps` Gibbs steps from uniformly random visible states and
+ * Runs `chains` independent chains for `steps` Gibbs steps from uniformly random visible states (or
+ * `options.start`) and
  * returns the final visible samples [chains × nv] (0/1 or ±1). Counters: (unit, chain, step,
  * streamWord(rbmVisible|rbmHidden, 0x8000)) — a sub-stream no training step uses — under the key of
  * `options.seed` (or the engine's seed). A bare function as the fourth argument is `onProgress`.
@@ -26,13 +32,23 @@ export async function gibbsSample(
   steps: number,
   options: GibbsSampleOptions | ((done: number) => void) = {},
 ): Promise<Float32Array> {
-  const { seed, onProgress } =
-    typeof options === 'function' ? { seed: undefined, onProgress: options } : options;
+  const { seed, onProgress, start } =
+    typeof options === 'function' ? { seed: undefined, onProgress: options, start: undefined } : options;
   if (!Number.isInteger(chains) || chains < 1 || chains > 1 << 20)
     throw new RangeError(`chains ${chains} must be an integer in 1 … 1048576`);
   if (!Number.isInteger(steps) || steps < 0 || steps > 1e7)
     throw new RangeError(`steps ${steps} must be an integer in 0 … 10000000`);
   const { device, nv, nh } = rbm;
+  let initial: Float32Array | null = null;
+  if (start !== undefined) {
+    if (start.length !== chains * nv)
+      throw new RangeError(`start has ${start.length} values; ${chains} chains × nv ${nv} = ${chains * nv}`);
+    const low = rbm.units === 'ising' ? -1 : 0;
+    initial = Float32Array.from(start);
+    const bad = initial.findIndex((x) => x !== 1 && x !== low);
+    if (bad >= 0)
+      throw new RangeError(`start value ${initial[bad]} at ${bad} is not ${low} or 1 (${rbm.units} units)`);
+  }
   const f = (label: string, n: number): GPUBuffer => createStorageBuffer(device, `rbm gibbs ${label}`, n * 4);
   const [vm, v, hm, h] = [
     f('visible means', chains * nv),
@@ -64,8 +80,11 @@ export async function gibbsSample(
     visible.view.set({ key });
   }
   try {
-    uploadBuffer(device, visible.uniforms, visible.view.set({ step: 0, beta: 0 }).data); // β = 0: fair coins
-    submitStep(device, 'rbm gibbs start', [visible.dispatch]);
+    if (initial) uploadBuffer(device, v, initial);
+    else {
+      uploadBuffer(device, visible.uniforms, visible.view.set({ step: 0, beta: 0 }).data); // β = 0: fair coins
+      submitStep(device, 'rbm gibbs start', [visible.dispatch]);
+    }
     uploadBuffer(device, visible.uniforms, visible.view.set({ beta: 1 }).data);
     for (let t = 1; t <= steps; t++) {
       uploadBuffer(device, hidden.uniforms, hidden.view.set({ step: t }).data);

@@ -10,12 +10,12 @@
  * Training is not involved (training quality: training-quality.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { decodeNpy } from '../../src/io/npy.ts';
+import { decodeNpy, encodeNpy } from '../../src/io/npy.ts';
 import { RbmEngine } from '../../src/rbm/engine.ts';
 import { saveModel } from '../../src/rbm/model-files.ts';
 import { gibbsSample } from '../../src/rbm/sample.ts';
@@ -106,6 +106,13 @@ describe('rbm sample: free-running Gibbs chains reach the exact visible marginal
           expect(Array.from(await gibbsSample(rbm, 64, 5, { seed: 12 }))).not.toEqual(
             Array.from(await gibbsSample(rbm, 64, 5, { seed: 11 })),
           );
+          // An explicit start: zero steps return it; a wrong one is refused.
+          const start = Float32Array.from({ length: 3 * m.nv }, (_, k) => (k % 3 === 0 ? 1 : low));
+          expect(Array.from(await gibbsSample(rbm, 3, 0, { start }))).toEqual(Array.from(start));
+          await expect(gibbsSample(rbm, 2, 0, { start })).rejects.toThrow(/start has 36 values; 2 chains/);
+          await expect(gibbsSample(rbm, 1, 0, { start: new Float32Array(m.nv).fill(0.5) })).rejects.toThrow(
+            /start value 0.5/,
+          );
         } finally {
           rbm.destroy();
         }
@@ -146,4 +153,51 @@ describe('rbm sample: free-running Gibbs chains reach the exact visible marginal
     });
     expect(Array.from(seeded)).not.toEqual(Array.from(fallback));
   }, 600_000); // two CLI processes, each acquiring its own device
+
+  it("through the CLI: --start chains continues a PCD checkpoint's persistent chains; refused without them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-sample-start-'));
+    const bin = resolve(import.meta.dirname, '../../bin/blockspin.js');
+    const run = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+      promisify(execFile)(process.execPath, [bin, ...args], { timeout: 300_000 });
+    let s = 5;
+    const rand = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const rows = Uint8Array.from({ length: 60 * 12 }, () => (rand() < 0.3 ? 1 : 0));
+    writeFileSync(join(dir, 'data.npy'), encodeNpy({ dtype: 'uint8', shape: [60, 12], data: rows }));
+    const model = join(dir, 'run');
+    await run(
+      ...['rbm', 'train', '--data', join(dir, 'data.npy'), '--hidden', '4', '--pcd', '5', '--epochs', '1'],
+      ...['--batch', '10', '--holdout', '0', '--out', model],
+    );
+    const stored = decodeNpy(new Uint8Array(readFileSync(join(model, 'chains.npy'))));
+    expect(stored.shape).toEqual([5, 12]);
+    const sample = async (out: string, ...extra: string[]): Promise<number[]> => {
+      await run(
+        'rbm',
+        'sample',
+        '--model',
+        model,
+        '--chains',
+        '7',
+        '--steps',
+        '0',
+        '--out',
+        join(dir, out),
+        ...extra,
+      );
+      return Array.from(decodeNpy(new Uint8Array(readFileSync(join(dir, out)))).data as Int8Array);
+    };
+    // Zero steps return the start: chain c is stored chain c mod 5 (auto picks the chains when present).
+    const expected = Array.from(
+      { length: 7 * 12 },
+      (_, k) => (stored.data as Float32Array)[(Math.floor(k / 12) % 5) * 12 + (k % 12)],
+    );
+    expect(await sample('auto.npy')).toEqual(expected);
+    expect(await sample('chains.npy', '--start', 'chains')).toEqual(expected);
+    expect(await sample('noise.npy', '--start', 'noise')).not.toEqual(expected);
+    const other = join(dir, 'plain');
+    await saveModel(other, { rbm: MODELS[0]![1] });
+    await expect(
+      run('rbm', 'sample', '--model', other, '--start', 'chains', '--out', join(dir, 'x.npy')),
+    ).rejects.toThrow(/chains\.npy does not exist/);
+  }, 600_000);
 });
