@@ -41,6 +41,24 @@ function dataset(dir: string): string {
 }
 
 describe('blockspin rbm', () => {
+  it('train reports progress within an epoch on a piped stderr, and stdout stays JSON lines', async () => {
+    // 96 training rows, batch 1: 96 updates in the one epoch, so lines at 32 and 64 updates come before
+    // the epoch ends (progress once per epoch would show only 96/96).
+    const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-'));
+    const data = dataset(dir);
+    const args = ['rbm', 'train', '--data', data, '--hidden', '4', '--batch', '1', '--epochs', '1'];
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [bin, ...args, '--out', join(dir, 'run'), '--json'],
+      { env: { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' }, timeout: 300_000 },
+    );
+    expect(stderr).toMatch(/train 32\/96 updates/);
+    expect(stderr).toMatch(/train 64\/96 updates/);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ epoch: 1, updates: 96 });
+  });
+
   it('train → resume equals an uninterrupted run; eval and sample work', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-'));
     const data = dataset(dir);

@@ -350,7 +350,10 @@ async function runTrain(o: TrainCli): Promise<void> {
     const totalUpdates = o.epochs * perEpoch;
     while (rbm.epochCount < o.epochs) {
       const t0 = performance.now();
-      const result = await rbm.trainEpochs(1, { signal: interrupt.signal });
+      const result = await rbm.trainEpochs(1, {
+        signal: interrupt.signal,
+        onUpdates: (updates) => progress.update('train', updates, totalUpdates),
+      });
       progress.update('train', rbm.updateCount, totalUpdates);
       if (result.aborted) break;
       const lr = learningRate(

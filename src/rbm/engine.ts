@@ -23,7 +23,7 @@ import {
 } from '../gpu/buffers.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import { Copy, Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
-import { watchDeviceLoss } from '../gpu/lost.ts';
+import { watchDeviceLoss, workDone } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import type { StructView } from '../gpu/reflect.ts';
@@ -47,6 +47,9 @@ export type LearningRateSchedule =
  * so a longer run would repeat random streams. Runs that would pass it are refused before they start.
  */
 export const MAX_UPDATES = 2 ** 32;
+
+/** Updates `trainEpochs` submits before it waits for the GPU and reports progress. */
+export const UPDATES_PER_WAIT = 32;
 
 /** The largest lattice side, filter count and filter size the engine accepts for a conv RBM. */
 export const CONV_LIMITS = { Lv: 4096, filters: 4096, k: 1024 } as const;
@@ -963,7 +966,12 @@ export class RbmEngine {
    */
   async trainEpochs(
     epochs: number,
-    options: { signal?: AbortSignal; onEpoch?: (epoch: number) => void | Promise<void> } = {},
+    options: {
+      signal?: AbortSignal;
+      onEpoch?: (epoch: number) => void | Promise<void>;
+      /** Called with the engine's update count every UPDATES_PER_WAIT updates, once the GPU has done them. */
+      onUpdates?: (updates: number) => void;
+    } = {},
   ): Promise<{ epochsDone: number; aborted: boolean }> {
     positiveInteger('epochs', epochs);
     const perEpoch = this.batchesPerEpoch;
@@ -977,6 +985,12 @@ export class RbmEngine {
       for (let q = this.updates % perEpoch; q < perEpoch; q++) {
         if (options.signal?.aborted) return { epochsDone: e, aborted: true };
         this.step();
+        // Wait for the GPU now and then: progress and Ctrl-C then act within an epoch, and a long
+        // epoch never queues thousands of submissions. The results do not depend on it.
+        if ((q + 1) % UPDATES_PER_WAIT === 0 && q + 1 < perEpoch) {
+          await workDone(this.device);
+          options.onUpdates?.(this.updates);
+        }
       }
       if (!(await this.parametersFinite())) throw new RbmDivergedError(this.epochsDone + 1);
       this.epochsDone++;
