@@ -15,6 +15,7 @@ import { blockMeans, jackknife, type JackknifeResult } from './jackknife.ts';
 
 export * from './autocorrelation.ts';
 export * from './jackknife.ts';
+export * from './chi-square.ts';
 
 /** A mean with its one-standard-deviation error. */
 export interface Estimate {

@@ -4,22 +4,11 @@
  * over all units, both directions, both unit types, dense and conv.
  */
 import { describe, expect, it } from 'vitest';
+import { chiSquareSurvival } from '../../src/stats/index.ts';
 import { RbmEngine, type RbmOptions } from '../../src/rbm/engine.ts';
 import { denseModel } from '../../src/rbm/monitor.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 import { lcg, sigmoid } from './replay.ts';
-
-/** Upper tail of χ²(df) by the Wilson–Hilferty normal approximation (good to ~1e-3 for df ≥ 10). */
-function chiSquareSurvival(x: number, df: number): number {
-  const z = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / Math.sqrt(2 / (9 * df));
-  // Φ̄(z) via erfc with Abramowitz–Stegun 7.1.26.
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const erfc =
-    t *
-    Math.exp(-(z * z) / 2) *
-    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
-}
 
 describe('RBM sampling frequencies (chi-square)', () => {
   const gpu = useGpu();

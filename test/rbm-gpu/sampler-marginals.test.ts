@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { chiSquareSurvival } from '../../src/stats/index.ts';
 import { decodeNpy, encodeNpy } from '../../src/io/npy.ts';
 import { RbmEngine } from '../../src/rbm/engine.ts';
 import { saveModel } from '../../src/rbm/model-files.ts';
@@ -25,17 +26,6 @@ import { exact } from './exact-marginals.ts';
 
 const CHAINS = 20_000;
 const STEPS = 50;
-
-/** Upper tail of χ²(df) by the Wilson–Hilferty normal approximation (erfc by Abramowitz–Stegun 7.1.26). */
-function chiSquareSurvival(x: number, df: number): number {
-  const z = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / Math.sqrt(2 / (9 * df));
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const erfc =
-    t *
-    Math.exp(-(z * z) / 2) *
-    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
-}
 
 /** C·dᵀΣ⁻¹d for the on-frequencies of `samples` [C × nv] (Cholesky solve). */
 function chiSquare(samples: ArrayLike<number>, chains: number, p: Float64Array, cov: Float64Array): number {
