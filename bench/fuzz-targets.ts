@@ -21,7 +21,15 @@ import { AllocationLimitError, withAllocationLimit } from './allocation-limit.ts
 import { datasetFiles } from '../src/io/dataset-files.ts';
 import { loadPartialDataset, PartialDatasetError, resumeFiles } from '../src/io/dataset-resume.ts';
 import { decodeIdx, encodeIdx, IdxFormatError, type IdxType } from '../src/io/idx.ts';
-import { decodeNpy, encodeNpy, NpyFormatError, type NpyArray, type NpyDtype } from '../src/io/npy.ts';
+import {
+  decodeNpy,
+  encodeNpy,
+  NPY_BYTES,
+  NPY_DESCR,
+  NpyFormatError,
+  type NpyArray,
+  type NpyDtype,
+} from '../src/io/npy.ts';
 import type { Dataset } from '../src/ising/dataset.ts';
 import {
   CheckpointFormatError,
@@ -283,24 +291,6 @@ export function mutateJson(text: string): fc.Arbitrary<Uint8Array> {
 // ---------------------------------------------------------------------------------------------------------
 // NPY
 
-const NPY_DESCR: Record<NpyDtype, string> = {
-  int8: '|i1',
-  uint8: '|u1',
-  bool: '|b1',
-  int32: '<i4',
-  uint32: '<u4',
-  float32: '<f4',
-  float64: '<f8',
-};
-const NPY_BYTES: Record<NpyDtype, number> = {
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-  int32: 4,
-  uint32: 4,
-  float32: 4,
-  float64: 8,
-};
 const NPY_DTYPES = Object.keys(NPY_DESCR) as NpyDtype[];
 
 function typedNpy(dtype: NpyDtype, bytes: Uint8Array): NpyArray['data'] {

@@ -14,7 +14,8 @@ export interface NpyArray {
   data: NpyData;
 }
 
-const DESCR: Record<NpyDtype, string> = {
+/** The NPY `descr` blockspin writes for each dtype. */
+export const NPY_DESCR: Record<NpyDtype, string> = {
   int8: '|i1',
   uint8: '|u1',
   bool: '|b1',
@@ -24,7 +25,8 @@ const DESCR: Record<NpyDtype, string> = {
   float64: '<f8',
 };
 
-const BYTES: Record<NpyDtype, number> = {
+/** Bytes per element of each dtype. */
+export const NPY_BYTES: Record<NpyDtype, number> = {
   int8: 1,
   uint8: 1,
   bool: 1,
@@ -46,7 +48,7 @@ export function encodeNpy({ dtype, shape, data }: NpyArray): Uint8Array {
   if (data.length !== count)
     throw new RangeError(`NPY data has ${data.length} values; shape [${shape}] needs ${count}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let header = `{'descr': '${NPY_DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad with spaces so that magic(6) + version(2) + length(2) + header + '\n' is a multiple of 64.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
@@ -96,18 +98,20 @@ export function decodeNpy(bytes: Uint8Array, what = 'NPY file'): NpyArray {
   );
   const { descr, fortran, shape } = parseHeader(header, fail);
   if (fortran) fail('Fortran-ordered arrays are not supported (save with C order)');
-  const dtype = (Object.keys(DESCR) as NpyDtype[]).find(
+  const dtype = (Object.keys(NPY_DESCR) as NpyDtype[]).find(
     (d) =>
-      DESCR[d] === descr ||
-      (BYTES[d] === 1 && /^[|<>=]?$/.test(descr.slice(0, -2)) && descr.slice(-2) === DESCR[d].slice(1)),
+      NPY_DESCR[d] === descr ||
+      (NPY_BYTES[d] === 1 &&
+        /^[|<>=]?$/.test(descr.slice(0, -2)) &&
+        descr.slice(-2) === NPY_DESCR[d].slice(1)),
   );
-  if (!dtype) return fail(`unsupported dtype '${descr}' (supported: ${Object.values(DESCR).join(', ')})`);
+  if (!dtype) return fail(`unsupported dtype '${descr}' (supported: ${Object.values(NPY_DESCR).join(', ')})`);
   // A zero size empties the array whatever the others are (multiplying them first may overflow, and ∞ × 0 is NaN).
   const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count) || count * BYTES[dtype] > 2 ** 31)
+  if (!Number.isSafeInteger(count) || count * NPY_BYTES[dtype] > 2 ** 31)
     fail(`shape [${shape}] is absurdly large`);
   const dataStart = start + headerLength;
-  const expected = count * BYTES[dtype];
+  const expected = count * NPY_BYTES[dtype];
   if (bytes.length - dataStart < expected) {
     fail(
       `truncated: shape [${shape}] of ${dtype} needs ${expected} data bytes, file has ${bytes.length - dataStart}`,
