@@ -40,6 +40,28 @@ function dataset(dir: string): string {
   return file;
 }
 
+/**
+ * Trains 1 epoch into DIR/part, resumes it to 3 epochs, and expects the parameters and optimiser state to
+ * equal those of the uninterrupted 3-epoch run already in DIR/full, byte for byte.
+ */
+async function expectResumeEqualsFull(common: string[], dir: string): Promise<void> {
+  const part = await cli(...common, '--epochs', '1', '--out', join(dir, 'part'));
+  expect(part.code, part.stderr).toBe(0);
+  const resumed = await cli(
+    ...common,
+    '--epochs',
+    '3',
+    '--out',
+    join(dir, 'part'),
+    '--resume',
+    join(dir, 'part'),
+  );
+  expect(resumed.code, resumed.stderr).toBe(0);
+  for (const f of ['W.npy', 'a.npy', 'b.npy', 'optimizer.npy']) {
+    expect(readFileSync(join(dir, 'part', f)).equals(readFileSync(join(dir, 'full', f))), f).toBe(true);
+  }
+}
+
 describe('blockspin rbm', () => {
   it('train reports progress within an epoch on a piped stderr, and stdout stays JSON lines', async () => {
     // 96 training rows, batch 1: 96 updates in the one epoch, so lines at 32 and 64 updates come before
@@ -88,21 +110,7 @@ describe('blockspin rbm', () => {
       .map((l) => JSON.parse(l) as { epoch: number; logLikelihood: { train: number } });
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
     expect(lines[2]!.logLikelihood.train).toBeGreaterThan(lines[0]!.logLikelihood.train);
-    const part = await cli(...common, '--epochs', '1', '--out', join(dir, 'part'));
-    expect(part.code, part.stderr).toBe(0);
-    const resumed = await cli(
-      ...common,
-      '--epochs',
-      '3',
-      '--out',
-      join(dir, 'part'),
-      '--resume',
-      join(dir, 'part'),
-    );
-    expect(resumed.code, resumed.stderr).toBe(0);
-    for (const f of ['W.npy', 'a.npy', 'b.npy', 'optimizer.npy']) {
-      expect(readFileSync(join(dir, 'part', f)).equals(readFileSync(join(dir, 'full', f))), f).toBe(true);
-    }
+    await expectResumeEqualsFull(common, dir);
     const model = JSON.parse(readFileSync(join(dir, 'full', 'model.json'), 'utf8')) as Record<
       string,
       unknown
@@ -391,21 +399,7 @@ describe('blockspin rbm --conv', () => {
           .split('\n')
           .map((l) => (JSON.parse(l) as { epoch: number }).epoch),
       ).toEqual([1, 2, 3]);
-      const part = await cli(...common, '--epochs', '1', '--out', join(dir, 'part'));
-      expect(part.code, part.stderr).toBe(0);
-      const resumed = await cli(
-        ...common,
-        '--epochs',
-        '3',
-        '--out',
-        join(dir, 'part'),
-        '--resume',
-        join(dir, 'part'),
-      );
-      expect(resumed.code, resumed.stderr).toBe(0);
-      for (const f of ['W.npy', 'a.npy', 'b.npy', 'optimizer.npy']) {
-        expect(readFileSync(join(dir, 'part', f)).equals(readFileSync(join(dir, 'full', f))), f).toBe(true);
-      }
+      await expectResumeEqualsFull(common, dir);
       const model = JSON.parse(readFileSync(join(dir, 'full', 'model.json'), 'utf8')) as Record<
         string,
         unknown
