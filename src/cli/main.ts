@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.ts';
+import { DEVICE_LOST_EXIT } from './device-loss.ts';
 import { registerInfo } from './info.ts';
 import { registerIsing } from './ising.ts';
 import { registerRbm } from './rbm.ts';
@@ -17,6 +18,12 @@ export function createProgram(): Command {
   registerIsing(program);
   registerRbm(program);
   registerBench(program);
+  program.addHelpText(
+    'after',
+    `\nExit status: 0 done (after a first Ctrl-C, ising and rbm train report or checkpoint what they have);\n` +
+      `1 error; 130 generate interrupted (DIR.partial kept for --resume) or a second Ctrl-C; ${DEVICE_LOST_EXIT} the GPU\n` +
+      `device was lost (kept: the results measured so far, DIR.partial, the last checkpoint for --resume).`,
+  );
   pointToHelpAfterErrors(program);
   return program;
 }
