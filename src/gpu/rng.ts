@@ -18,6 +18,10 @@ export const RngPurpose = {
   isingMetropolis: 0x0101,
   isingHeatBath: 0x0102,
   isingPacked: 0x0103,
+  /** Swendsen–Wang bond activation (word 0: the bond to the right, word 1: the bond below). */
+  isingSwBonds: 0x0104,
+  /** Swendsen–Wang cluster flips (word 0's lowest bit, counter element = the cluster's root). */
+  isingSwFlip: 0x0105,
   blockSpinTies: 0x0200,
   rbmInit: 0x0300,
   rbmHidden: 0x0301,
