@@ -39,6 +39,7 @@ export {
 } from './gpu/kernel.ts';
 export {
   reflectShader,
+  structLayout,
   StructView,
   type StructLayout,
   type FieldLayout,

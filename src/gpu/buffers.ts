@@ -88,23 +88,8 @@ export async function readBuffer(
   offset = 0,
   size = buffer.size - offset,
 ): Promise<ArrayBuffer> {
-  throwIfLost(device);
-  const padded = Math.ceil(size / 4) * 4;
-  const staging = device.createBuffer({
-    label: `${buffer.label} read-back`,
-    size: Math.max(4, padded),
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  try {
-    const encoder = device.createCommandEncoder({ label: `${buffer.label} read-back` });
-    encoder.copyBufferToBuffer(buffer, offset, staging, 0, padded);
-    device.queue.submit([encoder.finish()]);
-    // Rejects with DeviceLostError when the device is lost meanwhile (mapAsync alone gives an AbortError).
-    await whileAlive(device, staging.mapAsync(GPUMapMode.READ));
-    return staging.getMappedRange().slice(0, size);
-  } finally {
-    staging.destroy();
-  }
+  const [data] = await readBuffers(device, [{ buffer, offset, size }], `${buffer.label} read-back`);
+  return data as ArrayBuffer;
 }
 
 /** One range of a buffer to read back. */

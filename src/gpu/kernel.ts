@@ -2,7 +2,7 @@
  * The thin scheduler: compiled programs (module + reflected layouts + cached pipelines), dispatch
  * sizing, and steps that encode many dispatches into one command encoder submitted once.
  */
-import { reflectShader, StructView, type ShaderLayout } from './reflect.ts';
+import { reflectShader, structLayout, StructView, type ShaderLayout } from './reflect.ts';
 import { throwIfLost } from './lost.ts';
 import type { GpuTimer } from './timing.ts';
 
@@ -125,13 +125,7 @@ export class Program {
 
   /** A typed view over a struct declared in this module (e.g. a uniform's parameter struct). */
   structView(name: string, data?: ArrayBuffer, byteOffset = 0): StructView {
-    const layout = this.layout.structs.get(name);
-    if (!layout) {
-      throw new RangeError(
-        `${this.source.label} has no host-shareable struct '${name}'; structs: ${[...this.layout.structs.keys()].join(', ')}`,
-      );
-    }
-    return new StructView(layout, data, byteOffset);
+    return new StructView(structLayout(this.source.code, name, this.source.label), data, byteOffset);
   }
 }
 

@@ -153,6 +153,21 @@ const RANGES: Record<ScalarType, [number, number]> = {
 };
 
 /**
+ * The layout of the host-shareable struct `name` of a WGSL module; throws naming the module (`label`) and the
+ * structs it has when there is none.
+ */
+export function structLayout(code: string, name: string, label = 'WGSL module'): StructLayout {
+  const structs = reflectShader(code).structs;
+  const layout = structs.get(name);
+  if (!layout) {
+    throw new RangeError(
+      `${label} has no host-shareable struct '${name}'; structs: ${[...structs.keys()].join(', ') || 'none'}`,
+    );
+  }
+  return layout;
+}
+
+/**
  * A typed view over a host-shareable struct: fill a uniform by member name, or decode a read-back.
  *
  * @example

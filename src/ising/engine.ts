@@ -22,7 +22,7 @@ import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts'
 import { DeviceLostError, deviceLostError, throwIfLost, watchDeviceLoss, workDone } from '../gpu/lost.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
-import { reflectShader, StructView, type StructLayout } from '../gpu/reflect.ts';
+import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingAlgorithm, type IsingConfig, type IsingOptions } from './config.ts';
 import { isingSources } from './shaders.ts';
@@ -31,11 +31,11 @@ import { replicaTableLayout, replicaTables } from './tables.ts';
 const WORKGROUP = 64;
 
 /** The reflected layout of the GPU-side counters (WGSL `IsingCounters`, shaders/ising/lattice.wgsl). */
-const countersLayout: StructLayout = (() => {
-  const layout = reflectShader(isingSources.counters.code).structs.get('IsingCounters');
-  if (!layout) throw new Error('shaders/ising/lattice.wgsl declares no host-shareable IsingCounters');
-  return layout;
-})();
+const countersLayout: StructLayout = structLayout(
+  isingSources.counters.code,
+  'IsingCounters',
+  isingSources.counters.label,
+);
 
 export interface RunOptions {
   sweeps: number;

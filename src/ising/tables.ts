@@ -14,14 +14,10 @@
  * offset is written by hand here.
  */
 import lattice from '../../shaders/ising/lattice.wgsl?raw';
-import { reflectShader, StructView, type StructLayout } from '../gpu/reflect.ts';
+import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
 
 /** The reflected layout of one replica's table (WGSL `ReplicaTable`). */
-export const replicaTableLayout: StructLayout = (() => {
-  const layout = reflectShader(lattice).structs.get('ReplicaTable');
-  if (!layout) throw new Error('shaders/ising/lattice.wgsl declares no host-shareable ReplicaTable');
-  return layout;
-})();
+export const replicaTableLayout: StructLayout = structLayout(lattice, 'ReplicaTable', 'shaders/ising/lattice.wgsl');
 
 export interface ReplicaCouplings {
   beta: number;

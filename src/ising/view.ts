@@ -12,7 +12,7 @@
  */
 import spinViewWgsl from '../../shaders/ising/view.wgsl?raw';
 import { submitStep, type Encodable } from '../gpu/kernel.ts';
-import { reflectShader, StructView } from '../gpu/reflect.ts';
+import { reflectShader, structLayout, StructView } from '../gpu/reflect.ts';
 import type { IsingEngine } from './engine.ts';
 
 /** `#rrggbb` colours of the view (sRGB). */
@@ -195,10 +195,7 @@ export class IsingRenderer implements Encodable {
     const up = colour('up', palette.up, srgb);
     const down = colour('down', palette.down, srgb);
     const background = colour('background', palette.background, srgb);
-    const layout = reflectShader(spinViewWgsl).structs.get(PARAMS_STRUCT);
-    if (!layout)
-      throw new Error(`${SOURCE_LABEL}: WGSL struct ${PARAMS_STRUCT} is missing or not host-shareable`);
-    this.params = new StructView(layout).set({
+    this.params = new StructView(structLayout(spinViewWgsl, PARAMS_STRUCT, SOURCE_LABEL)).set({
       upColour: up,
       downColour: down,
       background,
@@ -212,7 +209,7 @@ export class IsingRenderer implements Encodable {
     this.pipeline = pipelineFor(device, this.format);
     this.uniforms = device.createBuffer({
       label: `${this.label} params`,
-      size: layout.size,
+      size: this.params.layout.size,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     this.bindGroup = device.createBindGroup({
