@@ -126,10 +126,8 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
       reportDeviceLoss(lost, `${measured} measurement(s) were read back before it: nothing to report`);
       return;
     }
-    if (series[0]!.energy.length < 2) {
-      throw new Error(
-        `only ${series[0]!.energy.length} measurement(s) before the interruption; nothing to report`,
-      );
+    if (measured < 2) {
+      throw new Error(`only ${measured} measurement(s) before the interruption; nothing to report`);
     }
     const estimates = isingRunEstimates({
       energy: series.map((s) => s.energy),
@@ -161,7 +159,7 @@ async function runIsing(options: IsingCliOptions): Promise<void> {
       algo: config.algorithm,
       kernel: config.kernel,
       seed: options.seed,
-      measurements: series[0]!.energy.length,
+      measurements: measured,
       ...estimates,
       replicaAgreement: agreement,
       flipsPerNs: (config.replicas * config.sites * (run?.sweepsDone ?? measured)) / (ms * 1e6),
