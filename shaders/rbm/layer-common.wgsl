@@ -27,6 +27,9 @@ struct LayerParams {
   side: u32,
   // Inverse temperature of the layer (AIS): x → beta·x; 1 for training and sampling.
   beta: f32,
+  // Added to the row in the Philox counter: the global index of row 0 when a batch is one shard of a larger
+  // run (the RG projector, src/rg/blocking.ts); 0 everywhere else.
+  rowOffset: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: LayerParams;
@@ -66,7 +69,7 @@ fn writeUnitWith(r: u32, j: u32, input: f32, u: f32) {
 
 /// The Philox block of units 4q … 4q+3 of row r (word j mod 4 belongs to unit j).
 fn unitWords(r: u32, q: u32) -> vec4<u32> {
-  return philox4x32(vec4<u32>(q, r, params.step, params.rngStream), params.key);
+  return philox4x32(vec4<u32>(q, params.rowOffset + r, params.step, params.rngStream), params.key);
 }
 
 /// writeUnitWith for one unit, drawing its word of the Philox block it shares with its 3 neighbours.

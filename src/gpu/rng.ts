@@ -22,7 +22,10 @@ export const RngPurpose = {
   isingSwBonds: 0x0104,
   /** Swendsen–Wang cluster flips (word 0's lowest bit, counter element = the cluster's root). */
   isingSwFlip: 0x0105,
+  /** Majority-rule ties (sub-stream = the blocked level n; counter element = the block at level n). */
   blockSpinTies: 0x0200,
+  /** The RBM projector of the block-spin transform (sub-stream = the blocked level n; src/rg/blocking.ts). */
+  rgProjector: 0x0201,
   rbmInit: 0x0300,
   rbmHidden: 0x0301,
   rbmVisible: 0x0302,

@@ -522,12 +522,15 @@ export class RbmEngine {
     stream: number,
     sample: boolean,
     outputInput = false,
+    /** A conv layer on another lattice side (same filters and stride) and a row offset (convHiddenKernel). */
+    other?: { Lv: number; rowOffset: number },
   ): LayerDispatch {
     const program = Program.get(this.device, this.conv ? rbmSources.conv : rbmSources.layer);
-    const units = hidden ? this.nh : this.nv;
-    const fanIn = hidden ? this.nv : this.nh;
+    const c =
+      other && this.conv ? { ...this.conv, Lv: other.Lv, side: other.Lv / this.conv.stride } : this.conv;
+    const units = c && other ? c.filters * c.side * c.side : hidden ? this.nh : this.nv;
+    const fanIn = c && other ? c.Lv * c.Lv : hidden ? this.nv : this.nh;
     const view = program.structView('LayerParams');
-    const c = this.conv;
     view.set({
       key: this.key,
       rows,
@@ -543,6 +546,7 @@ export class RbmEngine {
       stride: c?.stride ?? 0,
       side: c?.side ?? 0,
       beta: 1,
+      rowOffset: other?.rowOffset ?? 0,
     });
     const uniforms = createUniformBuffer(this.device, `${label} params`, view.data);
     const isingUnits = this.units === 'ising';
@@ -655,6 +659,49 @@ export class RbmEngine {
       !o.outputInput,
       o.outputInput,
     );
+  }
+
+  /**
+   * The conv hidden-sampling dispatch h ~ P(h | v) of this RBM's filters on an Lv×Lv lattice that may differ
+   * from the model's own (same filters and stride; a block-spin projector applies one filter at every level):
+   * input [rows × Lv²] → means and samples [rows × filters·(Lv/stride)²]. Row r draws with counter row
+   * rowOffset + r (the global sample of a shard). Set `view.step` and upload `view.data` to `uniforms` before
+   * each submission; the caller destroys `uniforms`. Filters > 1 need Lv = the model's Lv (tied biases per filter).
+   */
+  convHiddenKernel(options: {
+    label: string;
+    input: GPUBuffer;
+    means: GPUBuffer;
+    samples: GPUBuffer;
+    rows: number;
+    Lv: number;
+    stream: number;
+    rowOffset?: number;
+  }): { dispatch: Dispatch; uniforms: GPUBuffer; view: StructView } {
+    this.checkAlive();
+    const c = this.conv;
+    if (!c) throw new RangeError('convHiddenKernel needs a convolutional RBM; this one is dense');
+    const { Lv } = options;
+    positiveInteger('convHiddenKernel rows', options.rows);
+    positiveInteger('convHiddenKernel Lv', Lv, CONV_LIMITS.Lv);
+    if (Lv % c.stride !== 0)
+      throw new RangeError(`convHiddenKernel Lv ${Lv} is not divisible by the stride ${c.stride}`);
+    if (c.filters > 1 && Lv !== c.Lv) {
+      throw new RangeError(
+        `convHiddenKernel Lv ${Lv} ≠ the model's ${c.Lv}: only a one-filter RBM runs on another lattice (it has ${c.filters})`,
+      );
+    }
+    const rowOffset = options.rowOffset ?? 0;
+    if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset + options.rows > 2 ** 32) {
+      throw new RangeError(
+        `rowOffset ${rowOffset} + rows ${options.rows} must stay within 2^32 (a u32 counter word)`,
+      );
+    }
+    const o = options;
+    return this.layer(o.label, o.input, o.means, o.samples, o.rows, true, o.stream, true, false, {
+      Lv,
+      rowOffset,
+    });
   }
 
   /** Sets up minibatch CD-k or PCD-k training (buffers, dispatches); needs setData first. */
