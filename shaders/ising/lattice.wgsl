@@ -17,6 +17,8 @@ struct IsingParams {
   correlationCapacity: u32,
   // Distances 0 … distances − 1 measured by the correlation kernel.
   distances: u32,
+  // Global index of local replica 0: every Philox counter takes firstReplica + r (buffers use local r).
+  firstReplica: u32,
 }
 
 // Acceptance tables per replica, computed in f32 on the host (and used as-is by the CPU oracle, so

@@ -7,7 +7,7 @@
 // three bit planes. The 16 spins of the active colour then each draw their own uniform number and
 // decide independently (Metropolis or heat-bath from the same tables as `simple`).
 //
-// Random numbers: 4 Philox blocks per word per half-sweep, counter (4·wordInReplica + q, replica, sweep,
+// Random numbers: 4 Philox blocks per word per half-sweep, counter (4·wordInReplica + q, firstReplica + r, sweep,
 // rngStream); block q serves the active lanes 4q … 4q + 3 (in active-lane order), one word each.
 
 @group(0) @binding(0) var<uniform> params: IsingParams;
@@ -59,7 +59,7 @@ fn sweepPacked(
   var result = c;
   let table = tables[r];
   for (var q = 0u; q < 4u; q++) {
-    let u = unitFloat4(philox4x32(vec4<u32>(4u * w + q, r, counters.sweep, rngStream), params.key));
+    let u = unitFloat4(philox4x32(vec4<u32>(4u * w + q, r + params.firstReplica, counters.sweep, rngStream), params.key));
     for (var j = 0u; j < 4u; j++) {
       let b = 2u * (4u * q + j) + parity;
       let up = ((p0 >> b) & 1u) | (((p1 >> b) & 1u) << 1u) | (((p2 >> b) & 1u) << 2u);

@@ -6,7 +6,8 @@
 // word, so bits are read with atomicLoad and flipped with atomicXor.
 //
 // Random numbers: one Philox block per spin per half-sweep, counter (site, replica, sweep, rngStream)
-// with rngStream = streamWord(purpose, colour) set by the host; word 0 is used.
+// with rngStream = streamWord(purpose, colour) set by the host and replica = firstReplica + r (global);
+// word 0 is used.
 
 @group(0) @binding(0) var<uniform> params: IsingParams;
 @group(0) @binding(1) var<storage, read_write> spins: array<atomic<u32>>;
@@ -54,7 +55,7 @@ fn sweepSimple(
   }
   let site = row + x;
   let s = spinBit(r, site);
-  let u = unitFloat(philox4x32(vec4<u32>(site, r, counters.sweep, rngStream), params.key).x);
+  let u = unitFloat(philox4x32(vec4<u32>(site, r + params.firstReplica, counters.sweep, rngStream), params.key).x);
   var flip: bool;
   if (heatBath) {
     flip = select(0u, 1u, u < tables[r].heatBath[up]) != s;

@@ -3,7 +3,8 @@
  * and the limit, before any GPU work starts.
  */
 
-export type IsingAlgorithm = 'metropolis' | 'heatbath';
+/** Checkerboard Metropolis, checkerboard heat-bath, or Swendsen–Wang cluster updates (2D, h = 0, J > 0). */
+export type IsingAlgorithm = 'metropolis' | 'heatbath' | 'sw';
 export type IsingKernel = 'simple' | 'packed';
 export type IsingInit = 'random' | 'up' | 'down';
 
@@ -15,6 +16,12 @@ export interface IsingOptions {
   dims?: 1 | 2;
   /** Replicas advanced together (default 1). */
   replicas?: number;
+  /**
+   * Global index of local replica 0 (default 0): every random-number counter uses firstReplica + r, so an
+   * engine with firstReplica f and R replicas reproduces replicas f … f + R − 1 of a larger run exactly
+   * (shards of one study). Integer, firstReplica + replicas ≤ 2^32.
+   */
+  firstReplica?: number;
   /** Temperature: one for all replicas or one per replica. */
   T: number | number[];
   /** Coupling J (default 1): one or one per replica. */
@@ -38,6 +45,7 @@ export interface IsingConfig {
   Ly: number;
   dims: 1 | 2;
   replicas: number;
+  firstReplica: number;
   sites: number;
   words: number;
   T: number[];
@@ -90,6 +98,39 @@ function bytes(n: number): string {
   return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/** Bytes of the Swendsen–Wang label buffer: one u32 per site of every replica. */
+export function swLabelBytes(replicas: number, sites: number): number {
+  return replicas * sites * 4;
+}
+
+/**
+ * Swendsen–Wang's rules: zero field and K = J/T > 0 finite for every replica (bonds are active with
+ * p = 1 − e^{−2K}), and every site of every replica addressable by one u32 invocation index.
+ */
+function checkSwendsenWang(replicas: number, sites: number, T: number[], J: number[], h: number[]): void {
+  const at = (i: number): string => (replicas > 1 ? `[${i}]` : '');
+  h.forEach((x, i) => {
+    if (x !== 0) {
+      throw new RangeError(
+        `algorithm 'sw' needs zero field; h${at(i)} = ${x} (clusters flip against a field)`,
+      );
+    }
+  });
+  J.forEach((x, i) => {
+    const K = x / (T[i] as number);
+    if (!(x > 0) || !Number.isFinite(K)) {
+      throw new RangeError(
+        `algorithm 'sw' needs a ferromagnetic coupling J > 0 with K = J/T finite; J${at(i)} = ${x}, T${at(i)} = ${T[i]}`,
+      );
+    }
+  });
+  if (replicas * sites > 2 ** 32 - 256) {
+    throw new RangeError(
+      `algorithm 'sw' indexes ${replicas} × ${sites} = ${replicas * sites} sites with one u32; at most ${2 ** 32 - 256}`,
+    );
+  }
+}
+
 /** Validates options against the Ising model's rules and the adapter's limits; fills defaults. */
 export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits): IsingConfig {
   const dims = options.dims ?? 2;
@@ -99,8 +140,13 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     throw new RangeError(`kernel '${String(kernel)}' must be 'simple' or 'packed'`);
   }
   const algorithm = options.algorithm ?? 'metropolis';
-  if (algorithm !== 'metropolis' && algorithm !== 'heatbath') {
-    throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis' or 'heatbath'`);
+  if (algorithm !== 'metropolis' && algorithm !== 'heatbath' && algorithm !== 'sw') {
+    throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis', 'heatbath' or 'sw'`);
+  }
+  if (algorithm === 'sw' && dims !== 2) {
+    throw new RangeError(
+      `algorithm 'sw' (Swendsen–Wang) is 2D only; dims = ${dims}: use 'metropolis' or 'heatbath' on the ring`,
+    );
   }
   const init = options.init ?? 'random';
   if (init !== 'random' && init !== 'up' && init !== 'down') {
@@ -123,6 +169,12 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     if (Lx % 32 !== 0) throw new RangeError(`kernel 'packed' needs L a multiple of 32; got L = ${Lx}`);
   }
   const replicas = integer('replicas', options.replicas ?? 1, 1);
+  const firstReplica = integer('firstReplica', options.firstReplica ?? 0, 0);
+  if (firstReplica + replicas > 2 ** 32) {
+    throw new RangeError(
+      `firstReplica ${firstReplica} + replicas ${replicas} = ${firstReplica + replicas} exceeds 2^32 (the replica word of the random-number counters)`,
+    );
+  }
   const sites = Lx * Ly;
   if (sites > 2 ** 31) throw new RangeError(`${Lx}×${Ly} = ${sites} spins exceeds 2^31 per replica`);
   const words = Math.ceil(sites / 32);
@@ -131,6 +183,7 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   );
   const J = perReplica('J', options.J ?? 1, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
   const h = perReplica('h', options.h ?? 0, replicas, (x) => (Number.isFinite(x) ? null : 'must be finite'));
+  if (algorithm === 'sw') checkSwendsenWang(replicas, sites, T, J, h);
   const seed = options.seed ?? 1;
   if (typeof seed === 'number' && (!Number.isSafeInteger(seed) || seed < 0)) {
     throw new RangeError(`seed ${seed} must be a non-negative integer`);
@@ -171,12 +224,18 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     check(`${replicas} × ${Lx}×${Ly} observable partials (2 × i32 per 32 spins)`, partialBytes);
     check(`${replicas} × ${distances} × ${Ly} correlation partials`, replicas * distances * Ly * 4);
     check(`series of ${seriesCapacity} measurements × ${replicas} replicas`, seriesCapacity * recordBytes);
+    if (algorithm === 'sw')
+      check(
+        `Swendsen–Wang labels of ${replicas} × ${Lx}×${Ly} sites (u32 each)`,
+        swLabelBytes(replicas, sites),
+      );
   }
   return {
     Lx,
     Ly,
     dims,
     replicas,
+    firstReplica,
     sites,
     words,
     T,

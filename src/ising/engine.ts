@@ -24,8 +24,15 @@ import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
-import { resolveIsingConfig, type IsingAlgorithm, type IsingConfig, type IsingOptions } from './config.ts';
+import {
+  resolveIsingConfig,
+  swLabelBytes,
+  type IsingAlgorithm,
+  type IsingConfig,
+  type IsingOptions,
+} from './config.ts';
 import { isingSources } from './shaders.ts';
+import { swBondThreshold, swCouplings } from './sw.ts';
 import { replicaTableLayout, replicaTables } from './tables.ts';
 
 const WORKGROUP = 64;
@@ -132,7 +139,12 @@ export class IsingEngine {
   private readonly correlationBuffer: GPUBuffer;
   private readonly reduction: SegmentedReduction;
   private readonly correlationReduction: SegmentedReduction;
-  private readonly sweepItems: Record<IsingAlgorithm, Encodable[]>;
+  /** Per algorithm, the items of one sweep (built on first use: 'sw' allocates its label buffer then). */
+  private readonly sweepItems: Partial<Record<IsingAlgorithm, Encodable[]>> = {};
+  private readonly advanceSweep: Dispatch;
+  private readonly swThresholds: GPUBuffer;
+  /** Swendsen–Wang cluster labels, replicas × sites u32 (only once 'sw' is used). */
+  private labels: GPUBuffer | null = null;
   private readonly measureItems: Encodable[];
   private readonly correlationItems: Encodable[];
   private sweepCount = 0;
@@ -162,6 +174,7 @@ export class IsingEngine {
     this.spare =
       c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
     this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * replicaTableLayout.size);
+    this.swThresholds = createStorageBuffer(device, `${label} sw thresholds`, c.replicas * 4);
     this.counters = createStorageBuffer(device, `${label} counters`, countersLayout.size);
     this.partials = createStorageBuffer(device, `${label} partials`, 2 * c.replicas * c.words * 4);
     this.correlationPartials = createStorageBuffer(
@@ -188,6 +201,7 @@ export class IsingEngine {
       seriesCapacity: c.seriesCapacity,
       correlationCapacity: c.correlationCapacity,
       distances: c.distances,
+      firstReplica: c.firstReplica,
     });
     this.params = createUniformBuffer(device, `${label} params`, paramsView.data);
 
@@ -203,11 +217,8 @@ export class IsingEngine {
         workgroups: 1,
       });
 
-    this.sweepItems = {
-      metropolis: this.buildSweep(label, 'metropolis', common),
-      heatbath: this.buildSweep(label, 'heatbath', common),
-    };
-    for (const a of ['metropolis', 'heatbath'] as const) this.sweepItems[a].push(advance('advanceSweep'));
+    this.advanceSweep = advance('advanceSweep');
+    this.buildSweepItems(this.algorithm);
 
     // Measurement: per-word partials → per-replica sums → append to the series.
     const measureConstants = {
@@ -300,8 +311,63 @@ export class IsingEngine {
     ]);
   }
 
-  private buildSweep(label: string, algorithm: IsingAlgorithm, common: Record<string, number>): Encodable[] {
+  private get label(): string {
     const c = this.config;
+    return `ising ${c.Lx}×${c.Ly}×${c.replicas}`;
+  }
+
+  /** The items of one sweep of `algorithm` (updates, then the GPU sweep counter), built once. */
+  private buildSweepItems(algorithm: IsingAlgorithm): Encodable[] {
+    let items = this.sweepItems[algorithm];
+    if (!items) {
+      items = algorithm === 'sw' ? this.buildSwendsenWang() : this.buildSweep(this.label, algorithm);
+      items.push(this.advanceSweep);
+      this.sweepItems[algorithm] = items;
+    }
+    return items;
+  }
+
+  /**
+   * Swendsen–Wang (shaders/ising/sw.wgsl): labels reset, bonds + lock-free unions, cluster flips, for all
+   * replicas in three dispatches. Works on `spins` in place with either kernel (the packed kernel's sweep
+   * also ends with the state in `spins`).
+   */
+  private buildSwendsenWang(): Encodable[] {
+    const c = this.config;
+    const label = this.label;
+    this.labels ??= createStorageBuffer(this.device, `${label} sw labels`, swLabelBytes(c.replicas, c.sites));
+    const program = Program.get(this.device, isingSources.sw);
+    const group = program.bindGroup(0, {
+      params: this.params,
+      spins: this.spins,
+      labels: this.labels,
+      swThresholds: this.swThresholds,
+      counters: this.counters,
+    });
+    const constants = {
+      workgroupSize: WORKGROUP,
+      bondStream: streamWord(RngPurpose.isingSwBonds, 0),
+      flipStream: streamWord(RngPurpose.isingSwFlip, 0),
+    };
+    const sites = Math.ceil((c.replicas * c.sites) / WORKGROUP);
+    return [
+      ['swInitLabels', sites],
+      ['swBonds', sites],
+      ['swFlip', Math.ceil((c.replicas * c.words) / WORKGROUP)],
+    ].map(
+      ([entry, workgroups]) =>
+        new Dispatch(this.device, {
+          label: `${label} ${entry as string}`,
+          pipeline: program.pipeline(entry as string, constants),
+          bindGroups: [group],
+          workgroups: workgroups as number,
+        }),
+    );
+  }
+
+  private buildSweep(label: string, algorithm: IsingAlgorithm): Encodable[] {
+    const c = this.config;
+    const common = { dims: c.dims, workgroupSize: WORKGROUP };
     const heatBath = algorithm === 'heatbath';
     const purpose =
       c.kernel === 'packed'
@@ -385,6 +451,11 @@ export class IsingEngine {
     const z = c.dims === 2 ? 4 : 2;
     const couplings = c.T.map((T, r) => ({ beta: 1 / T, J: c.J[r] as number, h: c.h[r] as number }));
     uploadBuffer(this.device, this.tables, replicaTables(couplings, z));
+    // Swendsen–Wang bond thresholds (0 where K ≤ 0: 'sw' is refused there, so they are never used).
+    const thresholds = Uint32Array.from(swCouplings(c.J, c.T), (K) =>
+      K > 0 && Number.isFinite(K) ? swBondThreshold(K) : 0,
+    );
+    uploadBuffer(this.device, this.swThresholds, thresholds);
   }
 
   private checkAlive(): void {
@@ -419,12 +490,14 @@ export class IsingEngine {
     this.uploadTables();
   }
 
-  /** Switches between Metropolis and heat-bath; takes effect from the next sweep. */
+  /**
+   * Switches between Metropolis, heat-bath and Swendsen–Wang ('sw': 2D, h = 0, J > 0, checked here);
+   * takes effect from the next sweep.
+   */
   setAlgorithm(algorithm: IsingAlgorithm): void {
     this.checkAlive();
-    if (algorithm !== 'metropolis' && algorithm !== 'heatbath') {
-      throw new RangeError(`algorithm '${String(algorithm)}' must be 'metropolis' or 'heatbath'`);
-    }
+    resolveIsingConfig({ ...this.optionsFor(), algorithm }, this.device.limits);
+    this.buildSweepItems(algorithm);
     this.algorithm = algorithm;
     this.config.algorithm = algorithm;
   }
@@ -436,6 +509,7 @@ export class IsingEngine {
       Ly: c.dims === 2 ? c.Ly : undefined,
       dims: c.dims,
       replicas: c.replicas,
+      firstReplica: c.firstReplica,
       T: [...c.T],
       J: [...c.J],
       h: [...c.h],
@@ -475,7 +549,7 @@ export class IsingEngine {
       const items: Encodable[] = [];
       let n = 0;
       while (n < perSubmit && done + n < sweeps) {
-        items.push(...this.sweepItems[this.algorithm]);
+        items.push(...this.buildSweepItems(this.algorithm));
         this.sweepCount++;
         n++;
         const local = done + n;
@@ -764,6 +838,8 @@ export class IsingEngine {
       this.spins,
       this.spare,
       this.tables,
+      this.swThresholds,
+      this.labels,
       this.counters,
       this.params,
       this.partials,

@@ -6,6 +6,7 @@ import measure from '../../shaders/ising/measure.wgsl?raw';
 import record from '../../shaders/ising/record.wgsl?raw';
 import sweepPacked from '../../shaders/ising/sweep-packed.wgsl?raw';
 import sweepSimple from '../../shaders/ising/sweep-simple.wgsl?raw';
+import sw from '../../shaders/ising/sw.wgsl?raw';
 import { composeWgsl, type KernelSource } from '../gpu/kernel.ts';
 import { wgsl } from '../gpu/shaders.ts';
 
@@ -17,6 +18,7 @@ const withRng = (label: string, body: string): KernelSource => ({
 export const isingSources = {
   sweepSimple: withRng('ising-sweep-simple', sweepSimple),
   sweepPacked: withRng('ising-sweep-packed', sweepPacked),
+  sw: withRng('ising-sw', sw),
   init: withRng('ising-init', init),
   counters: { label: 'ising-counters', code: composeWgsl(lattice, counters) },
   measure: { label: 'ising-measure', code: composeWgsl(wgsl.dispatch, lattice, measure) },

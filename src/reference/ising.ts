@@ -7,6 +7,8 @@ import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingConfig, type IsingOptions } from '../ising/config.ts';
 import { readReplicaTable, replicaTables, type ReplicaTableValues } from '../ising/tables.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
+import { swCouplings } from '../ising/sw.ts';
+import { swSweep } from './swendsen-wang.ts';
 
 export class IsingReference {
   readonly config: IsingConfig;
@@ -39,7 +41,7 @@ export class IsingReference {
         let bits = 0;
         if (c.init === 'random') {
           for (let q = 0; q < 8; q++) {
-            const block = philox4x32([8 * w + q, r, 0, stream], this.key);
+            const block = philox4x32([8 * w + q, c.firstReplica + r, 0, stream], this.key);
             for (let j = 0; j < 4; j++) bits |= ((block[j] as number) >>> 31) << (4 * q + j);
           }
         } else if (c.init === 'up') {
@@ -75,14 +77,36 @@ export class IsingReference {
     return u < (t.metropolis[s * 5 + up] as number);
   }
 
-  /** One sweep (colour 0 then 1) exactly as the GPU kernel `kernel` does it. */
+  /**
+   * One sweep exactly as the GPU does it: checkerboard (colour 0 then 1) with kernel `kernel`, or a
+   * Swendsen–Wang sweep (swSweep, the same for both kernels) when the algorithm is 'sw'.
+   */
   step(heatBath = this.config.algorithm === 'heatbath'): void {
     const c = this.config;
+    if (c.algorithm === 'sw') {
+      this.swStep();
+      this.sweep++;
+      return;
+    }
     for (const colour of [0, 1]) {
       if (c.kernel === 'simple') this.halfSweepSimple(colour, heatBath);
       else this.halfSweepPacked(colour, heatBath);
     }
     this.sweep++;
+  }
+
+  private swStep(): void {
+    const c = this.config;
+    const spins = new Int8Array(c.replicas * c.sites);
+    for (let r = 0; r < c.replicas; r++) {
+      for (let i = 0; i < c.sites; i++) spins[r * c.sites + i] = this.bit(r, i) ? 1 : -1;
+    }
+    const K = swCouplings(c.J, c.T);
+    swSweep(spins, c.Lx, c.Ly, K, c.seed, this.sweep, c.firstReplica);
+    this.words.fill(0);
+    for (let r = 0; r < c.replicas; r++) {
+      for (let i = 0; i < c.sites; i++) if (spins[r * c.sites + i] === 1) this.flip(r, i);
+    }
   }
 
   private halfSweepSimple(colour: number, heatBath: boolean): void {
@@ -103,7 +127,7 @@ export class IsingReference {
         const site = y * c.Lx + x;
         const up = this.upNeighbours(r, x, y);
         const s = this.bit(r, site);
-        const u = unitFloat(philox4x32([site, r, this.sweep, stream], this.key)[0]);
+        const u = unitFloat(philox4x32([site, c.firstReplica + r, this.sweep, stream], this.key)[0]);
         if (this.decide(r, s, up, u, heatBath)) this.flip(r, site);
       }
     }
@@ -119,7 +143,7 @@ export class IsingReference {
         const x0 = 32 * (w % rowWords);
         const parity = (colour + y) & 1;
         for (let q = 0; q < 4; q++) {
-          const block = philox4x32([4 * w + q, r, this.sweep, stream], this.key);
+          const block = philox4x32([4 * w + q, c.firstReplica + r, this.sweep, stream], this.key);
           for (let j = 0; j < 4; j++) {
             const b = 2 * (4 * q + j) + parity;
             const x = x0 + b;

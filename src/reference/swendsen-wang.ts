@@ -14,12 +14,10 @@
  */
 import { philox4x32 } from '../gpu/philox.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
+import { swBondThreshold } from '../ising/sw.ts';
 
-/** The u32 threshold θ = min(⌊(1 − e^{−2K})·2³²⌋, 2³² − 1) below which a bond between equal spins is active. */
-export function swBondThreshold(K: number): number {
-  if (!Number.isFinite(K) || K <= 0) throw new RangeError(`Swendsen–Wang needs a coupling K = ${K} > 0`);
-  return Math.min(Math.floor(-Math.expm1(-2 * K) * 2 ** 32), 0xffffffff);
-}
+// The threshold is the engine's own (one definition, shared with shaders/ising/sw.wgsl's host side).
+export { swBondThreshold } from '../ising/sw.ts';
 
 /** Active bonds and cluster roots of one replica at one sweep. */
 export interface SwClusters {
@@ -95,7 +93,8 @@ export function swClusters(
 
 /**
  * One Swendsen–Wang sweep of every replica, in place: `spins` holds R replicas of Ly × Lx ±1 values,
- * `K` one coupling per replica (or one for all), `sweep` the sweep index (the RNG step).
+ * `K` one coupling per replica (or one for all), `sweep` the sweep index (the RNG step). Local replica r
+ * draws as global replica `firstReplica + r` (default 0), as the Ising engine's option of that name.
  */
 export function swSweep(
   spins: Int8Array,
@@ -104,6 +103,7 @@ export function swSweep(
   K: number | ArrayLike<number>,
   seed: number | bigint,
   sweep: number,
+  firstReplica = 0,
 ): void {
   const N = Lx * Ly;
   if (N < 4 || spins.length % N !== 0) {
@@ -117,13 +117,14 @@ export function swSweep(
     if (Kr === undefined)
       throw new RangeError(`no coupling for replica ${r} (${(K as ArrayLike<number>).length} given)`);
     const s = spins.subarray(r * N, (r + 1) * N);
-    const { root } = swClusters(s, Lx, Ly, Kr, seed, r, sweep);
+    const replica = firstReplica + r;
+    const { root } = swClusters(s, Lx, Ly, Kr, seed, replica, sweep);
     const flip = new Map<number, boolean>();
     for (let i = 0; i < N; i++) {
       const c = root[i]!;
       let f = flip.get(c);
       if (f === undefined) {
-        f = (philox4x32([c, r, sweep, flipStream], key)[0] & 1) === 1;
+        f = (philox4x32([c, replica, sweep, flipStream], key)[0] & 1) === 1;
         flip.set(c, f);
       }
       if (f) s[i] = -s[i]!;
