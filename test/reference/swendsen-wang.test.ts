@@ -136,6 +136,22 @@ describe('Swendsen–Wang oracle', () => {
     expect(() => swSweep(new Int8Array(15), 4, 4, 0.4, 1, 0)).toThrow(/not whole 4×4 replicas/);
   });
 
+  it('firstReplica: a shard of replicas 2…3 evolves exactly as replicas 2…3 of the whole run', () => {
+    const Lx = 6;
+    const Ly = 4;
+    const N = Lx * Ly;
+    const whole = spinsFrom(4 * N, 8);
+    const shard = whole.slice(2 * N);
+    const plain = shard.slice();
+    for (let t = 0; t < 5; t++) {
+      swSweep(whole, Lx, Ly, [0.3, 0.4, 0.5, 0.6], 13, t);
+      swSweep(shard, Lx, Ly, [0.5, 0.6], 13, t, 2);
+      swSweep(plain, Lx, Ly, [0.5, 0.6], 13, t);
+    }
+    expect(Array.from(shard)).toEqual(Array.from(whole.subarray(2 * N)));
+    expect(Array.from(plain)).not.toEqual(Array.from(shard)); // without it they are replicas 0…1
+  });
+
   // 16 replicas × 2500 sweeps, one sample every 5 sweeps (τ_int of E is about a sweep on 4×4): 8000 nearly
   // independent samples per temperature, Pearson χ² against the exact histograms; a 5 % hotter K must fail.
   for (const [Lx, Ly, K] of [
