@@ -81,7 +81,7 @@ function expectContract(json: Record<string, unknown>, L: number, Ly: number, di
     h: expect.any(Number),
     replicas: expect.any(Number),
     sweeps: expect.any(Number),
-    algo: expect.stringMatching(/^(metropolis|heatbath)$/),
+    algo: expect.stringMatching(/^(metropolis|heatbath|sw)$/),
     kernel: expect.stringMatching(/^(simple|packed)$/),
     energy: estimate,
     absMagnetization: estimate,
@@ -225,6 +225,30 @@ describe('blockspin ising', () => {
     expect(json.kernel).toBe('packed');
   });
 
+  it('--algo sw: Swendsen–Wang through the same contract; generate --algo sw records it', async () => {
+    const args = ['--algo', 'sw', '--L', '8', '--T', '2.269'];
+    const { code, stdout, stderr } = await cli([
+      'ising',
+      ...args,
+      '--replicas',
+      '2',
+      '--therm',
+      '20',
+      '--sweeps',
+      '50',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expectContract(json, 8, 8, 2);
+    expect(json.algo).toBe('sw');
+    const out = join(dir, 'sw-set');
+    const gen = await cli(['generate', ...args, '--samples', '4', '--therm', '20', '--out', out]);
+    expect(gen.code, gen.stderr).toBe(0);
+    const meta = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta.algorithm).toBe('sw');
+  });
+
   it('prints a readable summary without --json', async () => {
     const { code, stdout, stderr } = await cli([
       'ising',
@@ -325,6 +349,13 @@ describe('blockspin ising', () => {
       ['--dims', '1', '--L', '32', '--T', '2', '--kernel', 'packed'],
       /'packed' is 2D only/,
     ],
+    [
+      '--algo sw --h 0.5',
+      ['--algo', 'sw', '--L', '8', '--T', '2', '--h', '0.5'],
+      /'sw' needs zero field; h = 0.5/,
+    ],
+    ['--algo sw --dims 1', ['--algo', 'sw', '--dims', '1', '--L', '8', '--T', '2'], /'sw' .*is 2D only/],
+    ['--algo sw --J -1', ['--algo', 'sw', '--L', '8', '--T', '2', '--J', '-1'], /J > 0 .*J = -1/],
     [
       '--init sideways',
       ['--L', '8', '--T', '2', '--init', 'sideways'],

@@ -25,6 +25,27 @@ export const DEFAULT_SETTINGS: Readonly<IsingViewSettings> = Object.freeze({
   seed: 1,
 });
 
+/** The algorithms the view offers, in this order (Swendsen–Wang has no field term: it runs at h = 0). */
+export const ALGORITHMS: readonly { value: IsingAlgorithm; label: string }[] = [
+  { value: 'metropolis', label: 'Metropolis' },
+  { value: 'heatbath', label: 'Heat-bath' },
+  { value: 'sw', label: 'Swendsen–Wang (h = 0)' },
+];
+
+/**
+ * The settings after choosing `algorithm`: Swendsen–Wang sets the field to 0 (the engine refuses it in a field).
+ * @example chooseAlgorithm({ ...DEFAULT_SETTINGS, h: 0.3 }, 'sw') // { ..., algorithm: 'sw', h: 0 }
+ */
+export function chooseAlgorithm(settings: IsingViewSettings, algorithm: IsingAlgorithm): IsingViewSettings {
+  return { ...settings, algorithm, h: algorithm === 'sw' ? 0 : settings.h };
+}
+
+/** The settings after moving the field to `h`: a field other than 0 leaves Swendsen–Wang for Metropolis. */
+export function chooseField(settings: IsingViewSettings, h: number): IsingViewSettings {
+  const leaves = settings.algorithm === 'sw' && h !== 0;
+  return { ...settings, h, algorithm: leaves ? 'metropolis' : settings.algorithm };
+}
+
 export const T_RANGE = [0.5, 5] as const;
 export const H_RANGE = [-1, 1] as const;
 export const SWEEPS_RANGE = [1, 32] as const;

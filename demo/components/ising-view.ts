@@ -9,6 +9,9 @@ import {
   type IsingKernel,
 } from '../../src/index.ts';
 import {
+  ALGORITHMS,
+  chooseAlgorithm,
+  chooseField,
   DEFAULT_SETTINGS,
   H_RANGE,
   SWEEPS_RANGE,
@@ -561,14 +564,24 @@ export class IsingView extends LitElement {
 
   private setField(h: number): void {
     if (!Number.isFinite(h)) return;
-    const value = clamp(h, H_RANGE);
-    this.settings = { ...this.settings, h: value };
-    this.currentEngine?.setField(value);
+    const next = chooseField(this.settings, clamp(h, H_RANGE));
+    // Leave Swendsen–Wang (zero field only) before the field changes.
+    if (next.algorithm !== this.settings.algorithm) this.currentEngine?.setAlgorithm(next.algorithm);
+    this.settings = next;
+    this.currentEngine?.setField(next.h);
   }
 
   private setAlgorithm(algorithm: IsingAlgorithm): void {
-    this.settings = { ...this.settings, algorithm };
-    this.currentEngine?.setAlgorithm(algorithm);
+    const next = chooseAlgorithm(this.settings, algorithm);
+    try {
+      // Swendsen–Wang needs h = 0 before it starts.
+      if (next.h !== this.settings.h) this.currentEngine?.setField(next.h);
+      this.settings = { ...this.settings, h: next.h };
+      this.currentEngine?.setAlgorithm(algorithm); // may refuse (e.g. its labels exceed a buffer limit)
+      this.settings = next;
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   private setSweepsPerFrame(n: number): void {
@@ -740,8 +753,9 @@ export class IsingView extends LitElement {
           data-testid="ising-algorithm"
           @change=${(e: Event) => this.setAlgorithm((e.target as HTMLSelectElement).value as IsingAlgorithm)}
         >
-          <option value="metropolis" ?selected=${s.algorithm === 'metropolis'}>Metropolis</option>
-          <option value="heatbath" ?selected=${s.algorithm === 'heatbath'}>Heat-bath</option>
+          ${ALGORITHMS.map(
+            (a) => html`<option value=${a.value} ?selected=${s.algorithm === a.value}>${a.label}</option>`,
+          )}
         </select>
 
         <label for="lattice">Lattice</label>

@@ -108,7 +108,9 @@ export function swLabelBytes(replicas: number, sites: number): number {
  * p = 1 − e^{−2K}), and every site of every replica addressable by one u32 invocation index.
  */
 function checkSwendsenWang(replicas: number, sites: number, T: number[], J: number[], h: number[]): void {
-  const at = (i: number): string => (replicas > 1 ? `[${i}]` : '');
+  // A replica index only where the replicas differ (one value given for all is reported as given).
+  const at = (i: number): string =>
+    new Set(h).size > 1 || new Set(J).size > 1 || new Set(T).size > 1 ? `[${i}]` : '';
   h.forEach((x, i) => {
     if (x !== 0) {
       throw new RangeError(

@@ -3,7 +3,13 @@
  * parameter problem (naming the parameter and the rule) before any engine is built.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, settingsFromQuery } from '../../demo/components/ising-settings.ts';
+import {
+  ALGORITHMS,
+  chooseAlgorithm,
+  chooseField,
+  DEFAULT_SETTINGS,
+  settingsFromQuery,
+} from '../../demo/components/ising-settings.ts';
 import { resolveIsingConfig } from '../../src/ising/config.ts';
 
 describe('settingsFromQuery', () => {
@@ -56,5 +62,19 @@ describe('settingsFromQuery', () => {
       '?T=9: T must be a number in 0.5 … 5',
       "?kernel=fast: kernel must be 'packed' or 'simple'",
     ]);
+  });
+});
+
+describe('algorithm and field choices', () => {
+  it('offers Swendsen–Wang; choosing it sets h = 0, and a field leaves it for Metropolis', () => {
+    expect(ALGORITHMS.map((a) => a.value)).toEqual(['metropolis', 'heatbath', 'sw']);
+    const inField = { ...DEFAULT_SETTINGS, h: 0.3 };
+    const sw = chooseAlgorithm(inField, 'sw');
+    expect(sw).toEqual({ ...inField, algorithm: 'sw', h: 0 });
+    expect(() => resolveIsingConfig({ L: sw.L, T: sw.T, h: sw.h, algorithm: sw.algorithm })).not.toThrow();
+    expect(chooseAlgorithm(inField, 'heatbath')).toEqual({ ...inField, algorithm: 'heatbath' });
+    expect(chooseField(sw, 0)).toEqual(sw);
+    expect(chooseField(sw, -0.2)).toEqual({ ...sw, h: -0.2, algorithm: 'metropolis' });
+    expect(chooseField(inField, 0.5)).toEqual({ ...inField, h: 0.5 });
   });
 });
