@@ -12,7 +12,7 @@
  * @example
  * const rg = new BlockSpinPipeline(device, { dims: 2, L: 32, batch: 64, levels: 3, rule: 'majority', seed: 1, slots: 16 });
  * for (let m = 0; m < 16; m++) {
- *   ising.sweep(10);
+ *   await ising.run({ sweeps: 10 }); // an IsingEngine with 64 replicas of 32×32
  *   submitStep(device, 'rg', [...rg.fromPackedSpins(ising.spins, ising.config.words), ...rg.encode(m, m)]);
  * }
  * const ops = await rg.readOperators(); // i32 [16 × 64 × 4 × 11]
