@@ -46,8 +46,10 @@ export interface McrgEstimate {
 export interface McrgAnalysis {
   /** Measurements analysed (Σ counts over blocks and replicas). */
   samples: number;
-  /** Jackknife blocks. */
+  /** Blocks stored (each blockLength measurements of one replica, or fewer where a run stopped). */
   blocks: number;
+  /** Blocks of the jackknife: `blocks`, or maxJackknifeBlocks groups of consecutive blocks. */
+  jackknifeBlocks: number;
   /** Nominal measurements per block. */
   blockLength: number;
   /** y_t from the even sector, N_c = 1 … even. */
@@ -69,6 +71,13 @@ export interface McrgAnalysisOptions {
   blockLength?: number;
   /** Fewest blocks for a jackknife (default 10). */
   minBlocks?: number;
+  /**
+   * Most jackknife blocks (default: no limit). With more stored blocks, consecutive blocks (in the given order,
+   * canonically (seed, replica, start)) are summed into this many groups of nearly equal numbers of blocks: the
+   * same estimate (to rounding), an error from fewer, longer blocks, and B× less work (each jackknife sample costs one
+   * eigen-decomposition per step and N_c). Useful for live tables over 10⁴ blocks and more.
+   */
+  maxJackknifeBlocks?: number;
   /**
    * A is refused as (nearly) singular when the condition number of its correlation matrix
    * A_ac/√(A_aa A_cc) exceeds this (default 1e10: the cancellation in ⟨SS⟩ − ⟨S⟩⟨S⟩ leaves ~12 digits on 128²).
@@ -170,6 +179,22 @@ export function connectedMatrices(
   return { A, B, T: solve(A, B) };
 }
 
+/** Sums consecutive vectors into `groups` groups: group j holds vectors ⌊jB/G⌋ … ⌊(j+1)B/G⌋ − 1. */
+function groupSums(vectors: Float64Array[], groups: number): Float64Array[] {
+  const B = vectors.length;
+  if (groups >= B) return vectors;
+  const out: Float64Array[] = [];
+  for (let j = 0; j < groups; j++) {
+    const sum = new Float64Array(vectors[0]!.length);
+    for (let i = Math.floor((j * B) / groups); i < Math.floor(((j + 1) * B) / groups); i++) {
+      const v = vectors[i] as Float64Array;
+      for (let x = 0; x < v.length; x++) sum[x] = (sum[x] as number) + (v[x] as number);
+    }
+    out.push(sum);
+  }
+  return out;
+}
+
 /**
  * Throws RangeError when A of a sector at level `level` is singular or nearly so, naming the degenerate operators:
  * an operator without variance, or a set whose standardised combination (the correlation matrix's eigenvector of
@@ -214,11 +239,14 @@ function checkConditioning(
   const involved = v
     .map((x, a) => ({ x, a }))
     .filter(({ x }) => Math.abs(x) >= 0.05 * vmax)
-    .map(({ x, a }) => `${(x / vmax).toFixed(3)}·${operatorName(layout, first + a)}`);
+    .map(({ x, a }, i) => {
+      const c = Math.abs(x / vmax).toFixed(3);
+      return `${x < 0 ? (i === 0 ? '−' : ' − ') : i === 0 ? '' : ' + '}${c}·${operatorName(layout, first + a)}`;
+    });
   throw new RangeError(
     `MCRG: A at level ${level} (${sector} sector) is singular or nearly so: condition number ` +
       `${min > 0 ? (max / min).toExponential(2) : '∞'} of the correlation matrix exceeds ${limit.toExponential(0)}; ` +
-      `these operators are (nearly) linearly dependent, the combination ${involved.join(' + ')} of standardised ` +
+      `these operators are (nearly) linearly dependent, the combination ${involved.join('')} of standardised ` +
       `operators has no variance`,
   );
 }
@@ -250,11 +278,16 @@ export function analyseMcrg(blocks: readonly McrgBlock[], options: McrgAnalysisO
       `MCRG jackknife: ${blocks.length} blocks (${samples} samples, block length ${blockLength}); at least ` +
         `${minBlocks} are needed: measure longer, use more replicas or shorter blocks`,
     );
+  const maxGroups = options.maxJackknifeBlocks ?? Infinity;
+  if (maxGroups !== Infinity && (!Number.isInteger(maxGroups) || maxGroups < minBlocks))
+    throw new RangeError(`maxJackknifeBlocks ${maxGroups} must be an integer ≥ minBlocks = ${minBlocks}`);
+  const groups = Math.min(blocks.length, maxGroups);
   const p = operatorCount(layout);
   const lnb = Math.log(b);
   const out: McrgAnalysis = {
     samples,
     blocks: blocks.length,
+    jackknifeBlocks: groups,
     blockLength,
     yt: [],
     yh: [],
@@ -265,7 +298,10 @@ export function analyseMcrg(blocks: readonly McrgBlock[], options: McrgAnalysisO
     const k = sector === 'even' ? layout.even : layout.odd;
     const first = sector === 'even' ? 0 : layout.even;
     for (let step = 1; step <= layout.levels; step++) {
-      const vectors = blocks.map((block) => sectorVector(block, p, step, first, k));
+      const vectors = groupSums(
+        blocks.map((block) => sectorVector(block, p, step, first, k)),
+        groups,
+      );
       const total = new Float64Array(vectors[0]?.length ?? 0);
       for (const v of vectors)
         for (let i = 0; i < v.length; i++) total[i] = (total[i] as number) + (v[i] as number);

@@ -122,6 +122,22 @@ describe('MCRG on the exact 1D ring (decimation b = 2)', () => {
     expect(ratioH).toBeLessThan(2);
   });
 
+  it('groups consecutive blocks when asked for fewer jackknife blocks: same estimate, a similar error', () => {
+    const blocks = ringBlocks({ K: 0.5, replicas: 8, measurements: 2000 }, 25); // 640 blocks
+    const all = analyseMcrg(blocks, { layout, b: 2 });
+    const grouped = analyseMcrg(blocks, { layout, b: 2, maxJackknifeBlocks: 40 });
+    expect(all.jackknifeBlocks).toBe(640);
+    expect(grouped.jackknifeBlocks).toBe(40);
+    expect(grouped.blocks).toBe(640);
+    const [x, y] = [entry(all.lambdaEven, 1, 1), entry(grouped.lambdaEven, 1, 1)];
+    expect(y.value).toBeCloseTo(x.value, 12);
+    expect(y.err / x.err).toBeGreaterThan(0.6);
+    expect(y.err / x.err).toBeLessThan(1.6);
+    expect(() => analyseMcrg(blocks, { layout, b: 2, maxJackknifeBlocks: 5 })).toThrow(
+      /maxJackknifeBlocks 5 must be an integer ≥ minBlocks = 10/,
+    );
+  });
+
   it('weighs blocks by their counts: the estimate is that of the pooled sums, whatever the block length', () => {
     const run = { K: 0.7, replicas: 4, measurements: 1003 };
     const short = analyseMcrg(ringBlocks(run, 10), { layout, b: 2 });
@@ -159,7 +175,15 @@ describe('MCRG bad input', () => {
     );
   });
 
-  it('names two operators that coincide', () => {
+  it('names two operators that coincide: on a ring of 3 spins the next-nearest neighbour is the nearest', () => {
+    // L = 12 decimated twice is a ring of 3, where s_i s_{i+2} = s_i s_{i−1}.
+    const three = ringBlocks({ K: 1, L: 12, replicas: 4, measurements: 100 }, 10);
+    expect(() => analyseMcrg(three, { layout, b: 2 })).toThrow(
+      /level 2 \(even sector\) is singular or nearly so: condition number .* exceeds 1e\+10; .* the combination −?1\.000·even operator 1 \(nearest neighbour\) [+−] 1\.000·even operator 2 \(next-nearest\)/,
+    );
+  });
+
+  it('names two operators that coincide (a copy)', () => {
     // The next-nearest operator replaced by a copy of the nearest-neighbour one at every level.
     const copy = ringBlocks({ K: 1, replicas: 4, measurements: 100 }, 10, (v) => {
       for (let i = 0; i < v.length; i += 3) v[i + 1] = v[i] as number;
