@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type * as IsingBench from '../../bench/ising.ts';
 import type * as RandomBench from '../../bench/random.ts';
 import type * as ReduceBench from '../../bench/reduce.ts';
+import type * as SwBench from '../../bench/sw.ts';
 import type * as RbmBench from '../../bench/rbm.ts';
 import type * as BrowserHarness from '../../bench/rbm-browser/harness.ts';
 import { GpuContext, type AdapterSummary } from '../gpu/device.ts';
@@ -168,6 +169,59 @@ export function registerBench(program: Command): void {
         );
       });
     });
+
+  bench
+    .command('sw')
+    .description(
+      'Swendsen–Wang vs packed Metropolis at K_c: flips/ns and independent samples/s = sweeps/s ÷ 2τ_int(|m|)',
+    )
+    .option(
+      '--L <list>',
+      'comma-separated lattice sizes',
+      integerListArg('--L', 4, 65536),
+      [32, 64, 128, 256],
+    )
+    .option(
+      '--tau-max-l <n>',
+      "largest L where Metropolis's τ is measured; beyond, extrapolated with the fitted z (default 64 on a software adapter, 128 on hardware)",
+      integerArg('--tau-max-l', 4, 65536),
+    )
+    .option(
+      '--budget <n>',
+      'site-sweeps per SW τ measurement, Metropolis gets 8× (default 2^25 on software, 2^31 on hardware)',
+      integerArg('--budget', 2 ** 16, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--sweeps <n>', 'timed sweeps for the throughput', parseCount('--sweeps', 100000), 20)
+    .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
+    .option('--json', 'print one JSON object')
+    .action(
+      async (options: {
+        L: number[];
+        tauMaxL?: number;
+        budget?: number;
+        sweeps: number;
+        repeats: number;
+        json?: boolean;
+      }) => {
+        const { benchSw, formatSwReport } = await loadBench<typeof SwBench>('sw.ts');
+        await withGpu(async (gpu) => {
+          const a = gpu.summary;
+          const report = await benchSw(gpu.device, {
+            sizes: options.L,
+            tauMaxL: options.tauMaxL ?? (a.software ? 64 : 128),
+            budget: options.budget ?? (a.software ? 2 ** 25 : 2 ** 31),
+            sweeps: options.sweeps,
+            repeats: options.repeats,
+            onProgress: (m) => void process.stderr.write(`bench sw: ${m}\n`),
+          });
+          if (options.json) {
+            return void process.stdout.write(`${JSON.stringify({ adapter: a, ...report }, null, 2)}\n`);
+          }
+          process.stdout.write(adapterLine(a));
+          process.stdout.write(`${formatSwReport(report)}\n`);
+        });
+      },
+    );
 
   bench
     .command('rbm')

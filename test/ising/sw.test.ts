@@ -101,6 +101,25 @@ describe('Swendsen–Wang kernel vs CPU oracle', () => {
     });
   });
 
+  it('setTemperature changes the bond thresholds from the next sweep', async () => {
+    const options: IsingOptions = { L: 8, Ly: 6, replicas: 2, T: 2, algorithm: 'sw', seed: 39 };
+    await withEngine(options, async (engine) => {
+      const before = new IsingReference(options);
+      await engine.run({ sweeps: 2 });
+      before.step();
+      before.step();
+      engine.setTemperature([4, 1.2]);
+      await engine.run({ sweeps: 3 });
+      const after = new IsingReference({ ...options, T: [4, 1.2] });
+      after.words.set(before.words);
+      after.sweep = before.sweep;
+      for (let t = 0; t < 3; t++) after.step();
+      expect(await packedWords(engine)).toEqual(after.words);
+      for (let t = 0; t < 3; t++) before.step(); // the old temperature gives other spins: the test can fail
+      expect(before.words).not.toEqual(after.words);
+    });
+  });
+
   it('switches algorithm mid-run: metropolis, then sw, then heat-bath, as the oracle does', async () => {
     const options: IsingOptions = { L: 8, Ly: 6, replicas: 2, T: 2.1, seed: 38 };
     await withEngine(options, async (engine) => {
