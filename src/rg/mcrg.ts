@@ -268,7 +268,13 @@ export function analyseMcrg(blocks: readonly McrgBlock[], options: McrgAnalysisO
   let samples = 0;
   let longest = 0;
   blocks.forEach((block, i) => {
-    checkBlock(block, layout, `block ${i} (replica ${block?.replica}, start ${block?.start})`);
+    checkBlock(
+      block,
+      layout,
+      `block ${i} (replica ${block?.replica}, start ${block?.start})`,
+      Infinity,
+      false,
+    );
     samples += block.count;
     longest = Math.max(longest, block.count);
   });

@@ -124,14 +124,16 @@ export function blockSizes(layout: OperatorLayout): { sums: number; products: nu
 
 /**
  * Throws RangeError (naming the block and the entry) unless `block` fits `layout`: array lengths, a count in
- * 1 … maxCount, non-negative integer tags, every sum an integer of magnitude ≤ 2^53, products symmetric with
- * non-negative diagonal, and (ΣS)² ≤ count·ΣS² (Cauchy–Schwarz; fails for corrupted data).
+ * 1 … maxCount, non-negative integer tags, every sum an integer of magnitude ≤ 2^53 (with `exact` false, merely
+ * finite: bins joined from several blocks may leave the exact range), products symmetric with non-negative
+ * diagonal, and (ΣS)² ≤ count·ΣS² (Cauchy–Schwarz; fails for corrupted data).
  */
 export function checkBlock(
   block: McrgBlock,
   layout: OperatorLayout,
   what = 'block',
   maxCount = Infinity,
+  exact = true,
 ): void {
   const sizes = blockSizes(layout);
   const p = operatorCount(layout);
@@ -152,8 +154,10 @@ export function checkBlock(
       );
     for (let i = 0; i < a.length; i++) {
       const x = a[i] as number;
-      if (!Number.isInteger(x) || Math.abs(x) > EXACT_LIMIT)
-        throw new RangeError(`${what}: ${key}[${i}] = ${x} is not an exact integer (|x| ≤ 2^53)`);
+      if (exact ? !Number.isInteger(x) || Math.abs(x) > EXACT_LIMIT : !Number.isFinite(x))
+        throw new RangeError(
+          `${what}: ${key}[${i}] = ${x} is not ${exact ? 'an exact integer (|x| ≤ 2^53)' : 'finite'}`,
+        );
     }
   }
   for (let n = 0; n <= layout.levels; n++) {

@@ -210,6 +210,21 @@ describe('MCRG bad input', () => {
     );
     const bad = blocks.map((b, i) => (i === 3 ? { ...b, count: 0 } : b));
     expect(() => analyseMcrg(bad, { layout, b: 2 })).toThrow(/block 3 .*count = 0 must be an integer ≥ 1/);
+    const nan = blocks.map((b, i) =>
+      i === 4 ? { ...b, sums: b.sums.map((x, j) => (j === 2 ? NaN : x)) } : b,
+    );
+    expect(() => analyseMcrg(nan, { layout, b: 2 })).toThrow(/block 4 .*sums\[2\] = NaN is not finite/);
+    // Bins joined from several blocks may hold sums beyond 2^53: the analysis accepts them.
+    const scaled = blocks.map((b) => ({
+      ...b,
+      products: b.products.map((x) => x * 2 ** 50),
+      sums: b.sums.map((x) => x * 2 ** 25),
+      cross: b.cross.map((x) => x * 2 ** 50),
+    }));
+    expect(entry(analyseMcrg(scaled, { layout, b: 2 }).lambdaEven, 1, 1).value).toBeCloseTo(
+      entry(analyseMcrg(blocks, { layout, b: 2 }).lambdaEven, 1, 1).value,
+      10,
+    );
   });
 });
 
