@@ -48,11 +48,21 @@ export function checkLayout(layout: OperatorLayout): OperatorLayout {
   return layout;
 }
 
+// The names of src/rg/operators.ts's OPERATOR_NAMES, repeated here so this CPU-only module does not load the
+// GPU one (whose shaders are imported as ?raw text).
 const NAMES_2D = {
-  even: ['nearest neighbour', 'diagonal', 'plaquette', 'distance 2', 'knight', 'diamond', 'distance (2,2)'],
-  odd: ['magnetisation', 'plaquette corners', 'three in a row', 'three on a diagonal'],
+  even: [
+    'nearest neighbour',
+    'diagonal next-nearest',
+    'plaquette',
+    'distance 2 along an axis',
+    "knight's moves",
+    'four-spin diamond',
+    'distance (2,2) diagonal',
+  ],
+  odd: ['magnetisation', 'three-spin corners', 'three in a row', 'three on a diagonal'],
 };
-const NAMES_1D = { even: ['nearest neighbour', 'next-nearest'], odd: ['magnetisation'] };
+const NAMES_1D = { even: ['nearest neighbour', 'next-nearest neighbour'], odd: ['magnetisation'] };
 
 /**
  * A readable name of operator `index` (0-based over even + odd) for messages, e.g. `even operator 2 (diagonal)`.

@@ -171,7 +171,7 @@ describe('MCRG bad input', () => {
     // L = 8 decimated twice is a ring of 2, where Σ s_i s_{i+2} = 2 always.
     const tiny = ringBlocks({ K: 1, L: 8, replicas: 4, measurements: 100 }, 10);
     expect(() => analyseMcrg(tiny, { layout, b: 2 })).toThrow(
-      /level 2 \(even sector\) is singular: even operator 2 \(next-nearest\) has no variance/,
+      /level 2 \(even sector\) is singular: even operator 2 \(next-nearest neighbour\) has no variance/,
     );
   });
 
@@ -179,7 +179,7 @@ describe('MCRG bad input', () => {
     // L = 12 decimated twice is a ring of 3, where s_i s_{i+2} = s_i s_{i−1}.
     const three = ringBlocks({ K: 1, L: 12, replicas: 4, measurements: 100 }, 10);
     expect(() => analyseMcrg(three, { layout, b: 2 })).toThrow(
-      /level 2 \(even sector\) is singular or nearly so: condition number .* exceeds 1e\+10; .* the combination −?1\.000·even operator 1 \(nearest neighbour\) [+−] 1\.000·even operator 2 \(next-nearest\)/,
+      /level 2 \(even sector\) is singular or nearly so: condition number .* exceeds 1e\+10; .* the combination −?1\.000·even operator 1 \(nearest neighbour\) [+−] 1\.000·even operator 2 \(next-nearest neighbour\)/,
     );
   });
 
@@ -189,7 +189,7 @@ describe('MCRG bad input', () => {
       for (let i = 0; i < v.length; i += 3) v[i + 1] = v[i] as number;
     });
     expect(() => analyseMcrg(copy, { layout, b: 2 })).toThrow(
-      /level 1 \(even sector\) is singular or nearly so.*even operator 1 \(nearest neighbour\).*even operator 2 \(next-nearest\)/,
+      /level 1 \(even sector\) is singular or nearly so.*even operator 1 \(nearest neighbour\).*even operator 2 \(next-nearest neighbour\)/,
     );
   });
 

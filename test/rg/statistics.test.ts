@@ -129,7 +129,7 @@ describe('McrgAccumulator', () => {
     const bad = one.slice();
     bad[33 + 11 + 8] = 11; // replica 1, level 1, odd operator 2
     expect(() => acc.add(bad, 1)).toThrow(
-      /operator value 11 \(measurement 1, replica 1, level 1, odd operator 2 \(plaquette corners\)\) .*maxAbs = 10/,
+      /operator value 11 \(measurement 1, replica 1, level 1, odd operator 2 \(three-spin corners\)\) .*maxAbs = 10/,
     );
     expect(acc.measurements).toBe(1);
     expect(acc.nextMeasurement).toBe(1);
@@ -220,7 +220,7 @@ describe('τ_int of the operators', () => {
     expect(table.converged).toBe(true);
     expect(table.max.level).toBe(1);
     expect(table.max.operator).toBe(1);
-    expect(table.max.name).toBe('even operator 2 (next-nearest)');
+    expect(table.max.name).toBe('even operator 2 (next-nearest neighbour)');
     expect(Math.abs(table.max.tauInt - 4.5)).toBeLessThan(3 * table.max.tauIntError);
     expect(table.max.tauIntError).toBeGreaterThan(0);
     expect(Math.abs((table.tau[0]![0] as { tauInt: number }).tauInt - 0.5)).toBeLessThan(0.1);
