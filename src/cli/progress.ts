@@ -118,8 +118,8 @@ export function progressBar(unit = 'sweeps'): Progress {
 }
 
 /**
- * An AbortSignal that fires on the first Ctrl-C (the command then finishes with what it has);
- * a second Ctrl-C exits at once. Call the returned `dispose` when done.
+ * An AbortSignal that fires on the first Ctrl-C or SIGTERM (what a batch scheduler sends before it kills a
+ * job): the command then finishes with what it has; a second one exits at once. Call `dispose` when done.
  */
 export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
@@ -131,5 +131,12 @@ export function interruptSignal(): { signal: AbortSignal; dispose: () => void } 
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+  process.on('SIGTERM', onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    },
+  };
 }

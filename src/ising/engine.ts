@@ -328,6 +328,22 @@ export class IsingEngine {
   }
 
   /**
+   * The items of `sweeps` sweeps of the current algorithm, for a caller that composes its own submission
+   * (the MCRG driver encodes sweeps, blocking and operators together). Counts them as done: encode and
+   * submit them in order before anything else runs on this engine.
+   */
+  encodeSweeps(sweeps: number): Encodable[] {
+    this.checkAlive();
+    checkCount('sweeps', sweeps);
+    checkSweepCounter(this.sweepCount, sweeps);
+    const one = this.buildSweepItems(this.algorithm);
+    const items: Encodable[] = [];
+    for (let i = 0; i < sweeps; i++) items.push(...one);
+    this.sweepCount += sweeps;
+    return items;
+  }
+
+  /**
    * Swendsen–Wang (shaders/ising/sw.wgsl): labels reset, bonds + lock-free unions, cluster flips, for all
    * replicas in three dispatches. Works on `spins` in place with either kernel (the packed kernel's sweep
    * also ends with the state in `spins`).

@@ -1,0 +1,371 @@
+/**
+ * The MCRG driver: equilibrium configurations (an Ising engine's replicas, or configurations the caller
+ * uploads) → block-spin levels → the operators of every level → the sufficient statistics of MCRG. Everything
+ * but the last step stays on the GPU; operator values come back once per batch of measurements. Works in the
+ * browser and in Node (result directories are src/rg/result-files.ts).
+ *
+ * Shards: a run of R replicas may be split into n shards (`shard: { index, count }`); shard i simulates the
+ * global replicas ⌊i·R/n⌋ … ⌊(i+1)·R/n⌋ − 1 with those global indices in every random-number counter, so the
+ * shards' blocks together are exactly the unsplit run's.
+ *
+ * @example
+ * const runner = new McrgRunner(device, { L: 32, K: K_C, blocking: 'majority', levels: 3, samples: 10_000 });
+ * await runner.run();
+ * const table = runner.analysis();
+ * runner.destroy();
+ */
+import { submitStep, type Encodable } from '../gpu/kernel.ts';
+import { workDone } from '../gpu/lost.ts';
+import { IsingEngine } from '../ising/engine.ts';
+import { BlockSpinPipeline, blockingFactor, checkBlockingGeometry, type BlockingRule } from './blocking.ts';
+import { normaliseSeed, type McrgRunSettings } from './result-files.ts';
+import {
+  McrgAccumulator,
+  OperatorSeries,
+  layout1d,
+  layout2d,
+  operatorMaxAbs,
+  type McrgBlock,
+  type OperatorLayout,
+  type OperatorTauTable,
+} from './statistics.ts';
+
+/** Update algorithms an MCRG run can use ('sw' is 2D only and gives critical data fast). */
+export type McrgAlgorithm = 'sw' | 'metropolis' | 'heatbath';
+
+/** A shard of a run: the `index`-th (0-based) of `count` near-equal ranges of its replicas. */
+export interface McrgShard {
+  index: number;
+  count: number;
+}
+
+export interface McrgOptions {
+  /** 2 (L×L torus, default) or 1 (ring of L spins). */
+  dims?: 1 | 2;
+  L: number;
+  /** Coupling K = J/T > 0 (zero field). */
+  K: number;
+  /** Default 'sw' in 2D, 'metropolis' on a ring. */
+  algorithm?: McrgAlgorithm;
+  blocking: BlockingRule;
+  /** Blocking steps: lattices n = 0 … levels. */
+  levels: number;
+  /** Configurations analysed in all, over every replica of the whole run (all shards together). */
+  samples: number;
+  /** Independent chains of the whole run (default 64). */
+  replicas?: number;
+  /** Sweeps between measurements (default 1). */
+  every?: number;
+  /** Thermalisation sweeps before the first measurement (default 1000). */
+  therm?: number;
+  /** Seed of every random number (default 1). */
+  seed?: number | bigint;
+  shard?: McrgShard;
+  /** Measurements of one replica per stored block (default: defaultBlockLength). */
+  blockLength?: number;
+}
+
+/**
+ * A run's settings as stored in its result directory: everything that must agree for runs to merge, plus its
+ * seed and replica range (which must not overlap another part's).
+ */
+export type McrgRunRecord = McrgRunSettings & {
+  dims: 1 | 2;
+  L: number;
+  K: number;
+  algorithm: McrgAlgorithm;
+  blocking: string;
+  levels: number;
+  every: number;
+  therm: number;
+  /** Measurements per replica of the whole run. */
+  measurements: number;
+  /** Replicas of the whole run (this part holds `replicas`). */
+  totalReplicas: number;
+};
+
+/** The most replicas a run accepts (the counters hold 2^32; host memory for the statistics runs out first). */
+export const MAX_MCRG_REPLICAS = 1 << 20;
+
+/** Default replicas of a run: enough parallel work for a GPU, few enough for τ_int from each series. */
+export const DEFAULT_MCRG_REPLICAS = 64;
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
+  }
+  return value;
+}
+
+/** The global replica range of shard `index` of `count` over `replicas` replicas. */
+export function shardRange(replicas: number, shard: McrgShard): { first: number; count: number } {
+  const n = integerIn('shard count', shard.count, 1, replicas);
+  const i = integerIn('shard index', shard.index, 0, n - 1);
+  const first = Math.floor((i * replicas) / n);
+  return { first, count: Math.floor(((i + 1) * replicas) / n) - first };
+}
+
+/**
+ * Default measurements per stored block: 1/16 of a replica's measurements, at least 50 (ten times a
+ * Swendsen–Wang τ_int of the operators at K_c, a few sweeps) where the run is that long. Stored blocks are
+ * the grain of the sufficient statistics; the analysis joins a replica's neighbouring blocks into jackknife
+ * bins of at least 10 τ_int as measured (jackknifeBins).
+ */
+export function defaultBlockLength(measurements: number): number {
+  return Math.max(1, Math.min(measurements, Math.max(50, Math.ceil(measurements / 16))));
+}
+
+/** The name of a blocking rule in settings: 'majority', …, or 'rbm:k8s2:<hash of the f32 filter>'. */
+export function blockingName(rule: BlockingRule): string {
+  if (typeof rule === 'string') return rule;
+  let h = 0x811c9dc5;
+  const bits = new Uint32Array(Float32Array.from(rule.rbm.W).buffer);
+  for (const w of bits) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+  return `rbm:k${rule.rbm.k}s${rule.rbm.stride}:${h.toString(16).padStart(8, '0')}`;
+}
+
+/** The operator layout of a run: 7 even + 4 odd operators in 2D, 2 + 1 on a ring. */
+export function mcrgLayout(dims: 1 | 2, levels: number): OperatorLayout {
+  return dims === 2 ? layout2d(levels) : layout1d(levels);
+}
+
+/** Validates the options and fills in defaults, before any GPU work; errors name the value and the limit. */
+export function resolveMcrgRun(o: McrgOptions): McrgRunRecord {
+  const dims = o.dims ?? 2;
+  if (dims !== 1 && dims !== 2) throw new RangeError(`dims ${String(dims)} must be 1 or 2`);
+  const algorithm = o.algorithm ?? (dims === 2 ? 'sw' : 'metropolis');
+  if (!['sw', 'metropolis', 'heatbath'].includes(algorithm)) {
+    throw new RangeError(`algorithm '${String(algorithm)}' must be sw, metropolis or heatbath`);
+  }
+  if (algorithm === 'sw' && dims === 1) {
+    throw new RangeError(
+      "algorithm 'sw' (Swendsen–Wang) is 2D only; on a ring use 'metropolis' or 'heatbath'",
+    );
+  }
+  if (typeof o.K !== 'number' || !Number.isFinite(o.K) || o.K <= 0) {
+    throw new RangeError(`coupling K = ${String(o.K)} must be finite and > 0 (T = 1/K)`);
+  }
+  checkBlockingGeometry(dims, o.L, o.levels, o.blocking);
+  const totalReplicas = integerIn('replicas', o.replicas ?? DEFAULT_MCRG_REPLICAS, 1, MAX_MCRG_REPLICAS);
+  const samples = integerIn('samples', o.samples, 1, Number.MAX_SAFE_INTEGER);
+  const measurements = Math.ceil(samples / totalReplicas);
+  const every = integerIn('every', o.every ?? 1, 1, 1_000_000);
+  const therm = integerIn('therm', o.therm ?? 1000, 0, 0xffffffff);
+  if (therm + measurements * every > 0xffffffff) {
+    throw new RangeError(
+      `therm ${therm} + ${measurements} measurements × every ${every} sweeps exceeds the 2^32 − 1 sweeps a run can count`,
+    );
+  }
+  const blockLength = integerIn(
+    'block length',
+    o.blockLength ?? defaultBlockLength(measurements),
+    1,
+    measurements,
+  );
+  const replicas = shardRange(totalReplicas, o.shard ?? { index: 0, count: 1 });
+  const record: McrgRunRecord = {
+    dims,
+    L: o.L,
+    K: o.K,
+    algorithm,
+    blocking: blockingName(o.blocking),
+    b: blockingFactor(o.blocking, dims),
+    levels: o.levels,
+    every,
+    therm,
+    measurements,
+    totalReplicas,
+    blockLength,
+    layout: mcrgLayout(dims, o.levels),
+    seed: normaliseSeed(o.seed ?? 1),
+    replicas,
+  };
+  // The accumulator refuses a block whose sums could leave the exact f64 range: check before GPU work.
+  new McrgAccumulator({
+    layout: record.layout,
+    blockLength,
+    maxAbs: operatorMaxAbs(dims, o.L),
+    replicas: 1,
+  });
+  return record;
+}
+
+/** Progress of a run: the phase and its sweeps (thermalise) or measurements per replica (measure). */
+export type McrgProgress = (phase: 'thermalise' | 'measure', done: number, total: number) => void;
+
+/** Operator values kept for τ_int (the first measurements of the replica-averaged series), at most. */
+const TAU_VALUES = 1 << 24;
+
+/**
+ * One MCRG run (or shard) on a GPU: an Ising engine with the shard's replicas, a block-spin pipeline over them
+ * and the accumulator of sufficient statistics. `run()` thermalises and measures; after an abort it continues
+ * where it stopped. The lab drives `thermalise` and `measure` in small steps instead.
+ */
+export class McrgRunner {
+  readonly record: McrgRunRecord;
+  readonly engine: IsingEngine;
+  readonly pipeline: BlockSpinPipeline;
+  private readonly accumulator: McrgAccumulator;
+  private readonly series: OperatorSeries;
+  private readonly slots: number;
+  private readonly seriesLimit: number;
+  private thermalised = 0;
+  private measured = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: McrgOptions,
+  ) {
+    const record = resolveMcrgRun(options);
+    this.record = record;
+    const { first, count } = record.replicas;
+    const stride = (record.levels + 1) * (record.layout.even + record.layout.odd);
+    this.slots = Math.max(1, Math.min(64, record.measurements, Math.floor(2 ** 22 / (count * stride))));
+    this.seriesLimit = Math.max(2, Math.floor(TAU_VALUES / stride));
+    this.accumulator = new McrgAccumulator({
+      layout: record.layout,
+      blockLength: record.blockLength,
+      maxAbs: operatorMaxAbs(record.dims, record.L),
+      replicas: count,
+      firstReplica: first,
+    });
+    this.series = new OperatorSeries(record.layout, count);
+    this.engine = new IsingEngine(device, {
+      L: record.L,
+      dims: record.dims,
+      replicas: count,
+      T: 1 / record.K,
+      algorithm: record.algorithm,
+      seed: options.seed ?? 1,
+      firstReplica: first,
+      // The run measures through the pipeline, not the engine's E/M series.
+      seriesCapacity: 1,
+    });
+    try {
+      this.pipeline = new BlockSpinPipeline(device, {
+        dims: record.dims,
+        L: record.L,
+        batch: count,
+        levels: record.levels,
+        rule: options.blocking,
+        seed: options.seed ?? 1,
+        firstSample: first,
+        slots: this.slots,
+      });
+    } catch (err) {
+      this.engine.destroy();
+      throw err;
+    }
+  }
+
+  /** Measurements per replica done so far. */
+  get measurements(): number {
+    return this.measured;
+  }
+
+  /** True when every measurement of the run is in the statistics. */
+  get complete(): boolean {
+    return this.measured >= this.record.measurements;
+  }
+
+  /** Thermalisation sweeps still to do, then done (unless aborted: call again to continue). */
+  async thermalise(signal?: AbortSignal, onProgress?: McrgProgress): Promise<void> {
+    const total = this.record.therm;
+    if (this.thermalised >= total) return;
+    const before = this.thermalised;
+    const r = await this.engine.run({
+      sweeps: total - before,
+      signal,
+      onProgress: (d) => onProgress?.('thermalise', before + d, total),
+    });
+    this.thermalised += r.sweepsDone;
+  }
+
+  /**
+   * Up to `count` more measurements per replica (default: all that remain), up to 64 per submission; stops
+   * between submissions when `signal` aborts. Every measurement read back is in the statistics.
+   */
+  async measure(count = Infinity, signal?: AbortSignal, onProgress?: McrgProgress): Promise<void> {
+    const r = this.record;
+    if (this.thermalised < r.therm) {
+      throw new Error(`thermalise first: ${this.thermalised} of ${r.therm} sweeps done`);
+    }
+    const target = Math.min(r.measurements, this.measured + count);
+    while (this.measured < target && !signal?.aborted) {
+      const n = Math.min(this.slots, target - this.measured);
+      const items: Encodable[] = [];
+      for (let k = 0; k < n; k++) {
+        items.push(...this.engine.encodeSweeps(r.every));
+        items.push(...this.pipeline.fromPackedSpins(this.engine.spins, this.engine.config.words));
+        items.push(...this.pipeline.encode(this.measured + k, k));
+      }
+      submitStep(this.device, 'mcrg measure', items);
+      await workDone(this.device);
+      const values = await this.pipeline.readOperators(n);
+      this.accumulator.add(values, this.measured);
+      if (this.series.measurements < this.seriesLimit) {
+        const keep = Math.min(n, this.seriesLimit - this.series.measurements);
+        this.series.add(values.subarray(0, (values.length / n) * keep));
+      }
+      this.measured += n;
+      onProgress?.('measure', this.measured, r.measurements);
+    }
+  }
+
+  /** Thermalise (if needed) and measure everything that remains, unless aborted. */
+  async run(signal?: AbortSignal, onProgress?: McrgProgress): Promise<void> {
+    await this.thermalise(signal, onProgress);
+    if (!signal?.aborted) await this.measure(Infinity, signal, onProgress);
+  }
+
+  /** The stored blocks so far (each replica's unfinished block included with its true count). */
+  blocks(): McrgBlock[] {
+    return this.accumulator.blocks();
+  }
+
+  /** τ_int (in measurements) of every operator at every level, from the first measurements (≥ 2 needed). */
+  tauInt(): OperatorTauTable {
+    return this.series.tauInt();
+  }
+
+  destroy(): void {
+    this.pipeline.destroy();
+    this.engine.destroy();
+  }
+}
+
+/**
+ * Jackknife bins of at least `minCount` measurements: each replica's consecutive blocks joined in order (sums
+ * add exactly), a replica's remainder shorter than minCount kept as its own bin (replicas are independent).
+ * Input and output in canonical order (replica, start).
+ */
+export function jackknifeBins(blocks: readonly McrgBlock[], minCount: number): McrgBlock[] {
+  if (!Number.isInteger(minCount) || minCount < 1) {
+    throw new RangeError(`bin length ${minCount} must be an integer ≥ 1`);
+  }
+  const out: McrgBlock[] = [];
+  let open: McrgBlock | null = null;
+  for (const block of blocks) {
+    if (open && (open.replica !== block.replica || open.count >= minCount)) {
+      out.push(open);
+      open = null;
+    }
+    if (!open) {
+      open = {
+        ...block,
+        sums: block.sums.slice(),
+        products: block.products.slice(),
+        cross: block.cross.slice(),
+      };
+      continue;
+    }
+    open.count += block.count;
+    for (const key of ['sums', 'products', 'cross'] as const) {
+      const a = open[key];
+      const b = block[key];
+      for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
+    }
+  }
+  if (open) out.push(open);
+  return out;
+}
