@@ -7,6 +7,7 @@ import { registerBench } from './bench.ts';
 import { DEVICE_LOST_EXIT } from './device-loss.ts';
 import { registerInfo } from './info.ts';
 import { registerIsing } from './ising.ts';
+import { registerMcrg } from './mcrg.ts';
 import { registerRbm } from './rbm.ts';
 
 export function createProgram(): Command {
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerInfo(program);
   registerIsing(program);
   registerRbm(program);
+  registerMcrg(program);
   registerBench(program);
   program.addHelpText(
     'after',

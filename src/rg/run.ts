@@ -369,3 +369,108 @@ export function jackknifeBins(blocks: readonly McrgBlock[], minCount: number): M
   if (open) out.push(open);
   return out;
 }
+
+/** Configurations blocked per submission when analysing a data file (a fixed number: it is in the RNG counters). */
+export const DATA_BATCH = 256;
+
+/** Options of measureConfigurations. */
+export interface McrgDataOptions {
+  dims?: 1 | 2;
+  L: number;
+  blocking: BlockingRule;
+  levels: number;
+  /** Seed of the tie-breaking coins and the RBM projector's draws (default 1). */
+  seed?: number | bigint;
+  /** Configurations per stored block (default: defaultBlockLength of the count). */
+  blockLength?: number;
+  /** Where the data came from (recorded in the settings). */
+  source: string;
+  /** The data's coupling, when known (recorded). */
+  K?: number | null;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The settings of an analysis of existing configurations (the data's order is its "time"). */
+export type McrgDataRecord = McrgRunSettings & {
+  dims: 1 | 2;
+  L: number;
+  K: number | null;
+  source: string;
+  blocking: string;
+  levels: number;
+  configurations: number;
+};
+
+/**
+ * Blocks and measures existing configurations (±1, [count × L^dims], e.g. a `generate` data set) in batches of
+ * DATA_BATCH on the GPU; the statistics treat them as one chain in file order (consecutive configurations form
+ * the blocks). Stops between batches on abort: the blocks cover the configurations done (`done`).
+ */
+export async function measureConfigurations(
+  device: GPUDevice,
+  data: Int8Array | Float32Array,
+  options: McrgDataOptions,
+): Promise<{ record: McrgDataRecord; blocks: McrgBlock[]; tau: OperatorTauTable | null; done: number }> {
+  const dims = options.dims ?? 2;
+  if (dims !== 1 && dims !== 2) throw new RangeError(`dims ${String(dims)} must be 1 or 2`);
+  checkBlockingGeometry(dims, options.L, options.levels, options.blocking);
+  const sites = dims === 2 ? options.L * options.L : options.L;
+  if (data.length === 0 || data.length % sites !== 0) {
+    throw new RangeError(
+      `${data.length} spins are not whole ${dims === 2 ? `${options.L}×${options.L}` : `${options.L}-spin`} configurations`,
+    );
+  }
+  const count = data.length / sites;
+  const layout = mcrgLayout(dims, options.levels);
+  const blockLength = integerIn('block length', options.blockLength ?? defaultBlockLength(count), 1, count);
+  const accumulator = new McrgAccumulator({
+    layout,
+    blockLength,
+    maxAbs: operatorMaxAbs(dims, options.L),
+    replicas: 1,
+  });
+  const series = new OperatorSeries(layout, 1);
+  const record: McrgDataRecord = {
+    dims,
+    L: options.L,
+    K: options.K ?? null,
+    source: options.source,
+    blocking: blockingName(options.blocking),
+    b: blockingFactor(options.blocking, dims),
+    levels: options.levels,
+    configurations: count,
+    blockLength,
+    layout,
+    seed: normaliseSeed(options.seed ?? 1),
+    replicas: { first: 0, count: 1 },
+  };
+  let pipeline: BlockSpinPipeline | null = null;
+  let done = 0;
+  try {
+    for (let chunk = 0; done < count && !options.signal?.aborted; chunk++) {
+      const batch = Math.min(DATA_BATCH, count - done);
+      if (!pipeline || pipeline.batch !== batch) {
+        pipeline?.destroy();
+        pipeline = new BlockSpinPipeline(device, {
+          dims,
+          L: options.L,
+          batch,
+          levels: options.levels,
+          rule: options.blocking,
+          seed: options.seed ?? 1,
+        });
+      }
+      pipeline.upload(data.subarray(done * sites, (done + batch) * sites));
+      submitStep(device, 'mcrg data', pipeline.encode(chunk, 0));
+      const values = await pipeline.readOperators(1);
+      accumulator.add(values, done);
+      series.add(values);
+      done += batch;
+      options.onProgress?.(done, count);
+    }
+  } finally {
+    pipeline?.destroy();
+  }
+  return { record, blocks: accumulator.blocks(), tau: done >= 2 ? series.tauInt() : null, done };
+}
