@@ -1,5 +1,6 @@
-// Swendsen–Wang cluster update (2D, zero field, J > 0) for all replicas at once, in three dispatches per
-// sweep: swInitLabels, swBonds, swFlip (then advanceSweep). Needs: wide-math, philox, dispatch, lattice.
+// Swendsen–Wang cluster update (2D, zero field, J > 0) for all replicas at once, in four dispatches per
+// sweep: swInitLabels, swBonds, swRootFlips, swFlip (then advanceSweep). Needs: wide-math, philox,
+// dispatch, lattice.
 // The CPU oracle is src/reference/swendsen-wang.ts; this kernel reproduces it bit for bit.
 //
 // Labels: one u32 per site, labels[r·sites + i], holding a LOCAL site index (a parent pointer). Every
@@ -13,12 +14,15 @@
 //          site i = y·lx + x, word 1 for the bond below; active iff the spins are equal and word < θ_r,
 //          θ_r = ⌊(1 − e^{−2K_r})·2³²⌋ (swThresholds, computed on the host; an exact integer comparison).
 //   flips: every site of the cluster with root c flips iff philox((c, replica, sweep, flipStream))[0] is odd.
+//          Each root draws once (swRootFlips) into a bit mask laid out like the spins; swFlip looks it up.
 
 @group(0) @binding(0) var<uniform> params: IsingParams;
 @group(0) @binding(1) var<storage, read_write> spins: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read_write> labels: array<atomic<u32>>;
 @group(0) @binding(3) var<storage, read> swThresholds: array<u32>;
 @group(0) @binding(4) var<storage, read> counters: IsingCounters;
+// One bit per site, bit i of replica r's words: set iff site i is a root whose cluster flips.
+@group(0) @binding(5) var<storage, read_write> flipMask: array<atomic<u32>>;
 
 override bondStream: u32 = 0u;
 override flipStream: u32 = 0u;
@@ -69,7 +73,7 @@ fn unite(base: u32, first: u32, second: u32) {
   }
 }
 
-// Every site its own cluster: labels[r·sites + i] = i.
+// Every site its own cluster: labels[r·sites + i] = i; the flip mask cleared.
 @compute @workgroup_size(workgroupSize)
 fn swInitLabels(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -80,7 +84,11 @@ fn swInitLabels(
   if (k >= params.replicas * params.sites) {
     return;
   }
-  atomicStore(&labels[k], k % params.sites);
+  let i = k % params.sites;
+  atomicStore(&labels[k], i);
+  if (i % 32u == 0u) {
+    atomicStore(&flipMask[(k / params.sites) * params.words + i / 32u], 0u);
+  }
 }
 
 // One invocation per site: draws its right and down bonds and joins the clusters they connect.
@@ -112,8 +120,30 @@ fn swBonds(
   }
 }
 
-// One invocation per spin word: each site flips iff its cluster's root draws an odd word. Consecutive
-// sites usually share a root, so the last root's decision is reused.
+// One invocation per site: a root (labels[i] = i once all unions are done) draws its cluster's flip.
+@compute @workgroup_size(workgroupSize)
+fn swRootFlips(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let k = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (k >= params.replicas * params.sites) {
+    return;
+  }
+  let r = k / params.sites;
+  let i = k % params.sites;
+  if (atomicLoad(&labels[k]) != i) {
+    return;
+  }
+  let draw = philox4x32(vec4<u32>(i, r + params.firstReplica, counters.sweep, flipStream), params.key);
+  if ((draw.x & 1u) == 1u) {
+    atomicOr(&flipMask[r * params.words + i / 32u], 1u << (i % 32u));
+  }
+}
+
+// One invocation per spin word: each site flips iff its cluster's root is marked in the flip mask.
+// Consecutive sites usually share a root, so the last root's decision is reused.
 @compute @workgroup_size(workgroupSize)
 fn swFlip(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -127,7 +157,6 @@ fn swFlip(
   let r = k / params.words;
   let w = k % params.words;
   let base = r * params.sites;
-  let replica = r + params.firstReplica;
   let count = min(32u, params.sites - 32u * w);
   var mask = 0u;
   var lastRoot = 0xffffffffu;
@@ -136,7 +165,7 @@ fn swFlip(
     let root = findRoot(base, 32u * w + b);
     if (root != lastRoot) {
       lastRoot = root;
-      lastFlip = philox4x32(vec4<u32>(root, replica, counters.sweep, flipStream), params.key).x & 1u;
+      lastFlip = (atomicLoad(&flipMask[r * params.words + root / 32u]) >> (root % 32u)) & 1u;
     }
     mask |= lastFlip << b;
   }

@@ -143,8 +143,9 @@ export class IsingEngine {
   private readonly sweepItems: Partial<Record<IsingAlgorithm, Encodable[]>> = {};
   private readonly advanceSweep: Dispatch;
   private readonly swThresholds: GPUBuffer;
-  /** Swendsen–Wang cluster labels, replicas × sites u32 (only once 'sw' is used). */
+  /** Swendsen–Wang cluster labels, replicas × sites u32, and the roots' flip bits (only once 'sw' is used). */
   private labels: GPUBuffer | null = null;
+  private flipMask: GPUBuffer | null = null;
   private readonly measureItems: Encodable[];
   private readonly correlationItems: Encodable[];
   private sweepCount = 0;
@@ -344,14 +345,15 @@ export class IsingEngine {
   }
 
   /**
-   * Swendsen–Wang (shaders/ising/sw.wgsl): labels reset, bonds + lock-free unions, cluster flips, for all
-   * replicas in three dispatches. Works on `spins` in place with either kernel (the packed kernel's sweep
+   * Swendsen–Wang (shaders/ising/sw.wgsl): labels reset, bonds + lock-free unions, one flip draw per
+   * cluster root, cluster flips, for all replicas in four dispatches. Works on `spins` in place with either kernel (the packed kernel's sweep
    * also ends with the state in `spins`).
    */
   private buildSwendsenWang(): Encodable[] {
     const c = this.config;
     const label = this.label;
     this.labels ??= createStorageBuffer(this.device, `${label} sw labels`, swLabelBytes(c.replicas, c.sites));
+    this.flipMask ??= createStorageBuffer(this.device, `${label} sw flip mask`, c.replicas * c.words * 4);
     const program = Program.get(this.device, isingSources.sw);
     const group = program.bindGroup(0, {
       params: this.params,
@@ -359,6 +361,7 @@ export class IsingEngine {
       labels: this.labels,
       swThresholds: this.swThresholds,
       counters: this.counters,
+      flipMask: this.flipMask,
     });
     const constants = {
       workgroupSize: WORKGROUP,
@@ -369,6 +372,7 @@ export class IsingEngine {
     return [
       ['swInitLabels', sites],
       ['swBonds', sites],
+      ['swRootFlips', sites],
       ['swFlip', Math.ceil((c.replicas * c.words) / WORKGROUP)],
     ].map(
       ([entry, workgroups]) =>
@@ -856,6 +860,7 @@ export class IsingEngine {
       this.tables,
       this.swThresholds,
       this.labels,
+      this.flipMask,
       this.counters,
       this.params,
       this.partials,
