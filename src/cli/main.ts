@@ -14,7 +14,9 @@ export function createProgram(): Command {
   const program = new Command('blockspin')
     .description('WebGPU engine for 2D Ising Monte Carlo, RBM training and real-space RG')
     .version('0.1.0')
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => write(text) })
+    // Each command parses the options after its name, so `mcrg merge … --json` is merge's --json, not mcrg's.
+    .enablePositionalOptions();
   registerInfo(program);
   registerIsing(program);
   registerRbm(program);

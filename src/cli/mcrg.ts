@@ -32,7 +32,7 @@ import {
   type McrgOptions,
   type McrgShard,
 } from '../rg/run.ts';
-import type { OperatorTauTable } from '../rg/statistics.ts';
+import { blockTauInt, type OperatorTauTable } from '../rg/statistics.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
 import { deviceLossCatcher, reportDeviceLoss } from './device-loss.ts';
 import { adapterBrief } from './info.ts';
@@ -140,14 +140,21 @@ interface Report {
   analysis: McrgAnalysis | null;
   /** Why there is no analysis (too few bins, singular A, …). */
   problem: string | null;
+  /** τ_int from the runs' operator series (the largest over parts), when they recorded one. */
   tau: number | null;
+  /** τ_int by binning the stored blocks: what sets the jackknife bins (the same for a merge and the unsplit run). */
+  tauBlocks: number | null;
   bins: { length: number; count: number };
 }
 
-/** Analyses a result with bins of ≥ 10 τ_int; an analysis error is reported, not thrown (the data is kept). */
+/**
+ * Analyses a result with jackknife bins of ≥ 10 τ_int, τ_int from the blocks themselves so that a merge of
+ * shards and the unsplit run bin alike; an analysis error is reported, not thrown (the data is kept).
+ */
 function analyse(result: McrgResult): Report {
   const tau = resultTau(result);
-  const length = binLength(result.settings.blockLength, tau);
+  const tauBlocks = blockTauInt(mcrgBlocks(result), result.settings.layout)?.tauInt ?? null;
+  const length = binLength(result.settings.blockLength, tauBlocks);
   const bins = jackknifeBins(mcrgBlocks(result), length);
   try {
     const analysis = analyseMcrg(bins, {
@@ -155,10 +162,17 @@ function analyse(result: McrgResult): Report {
       b: result.settings.b,
       blockLength: length,
     });
-    return { result, analysis, problem: null, tau, bins: { length, count: bins.length } };
+    return { result, analysis, problem: null, tau, tauBlocks, bins: { length, count: bins.length } };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    return { result, analysis: null, problem: err.message, tau, bins: { length, count: bins.length } };
+    return {
+      result,
+      analysis: null,
+      problem: err.message,
+      tau,
+      tauBlocks,
+      bins: { length, count: bins.length },
+    };
   }
 }
 
@@ -174,7 +188,8 @@ function jsonReport(report: Report, extra: Record<string, unknown>): Record<stri
     parts: result.parts.map((p) => ({ seed: p.seed, replicas: p.replicas, complete: p.complete })),
     complete: result.complete,
     samples: result.parts.reduce((s, p) => s + p.blocks.reduce((t, b) => t + b.count, 0), 0),
-    tauInt: report.tau,
+    tauInt: report.tau ?? report.tauBlocks,
+    tauIntBlocks: report.tauBlocks,
     jackknife: { binLength: report.bins.length, bins: report.bins.count },
     problem: report.problem,
     yt: analysis ? entries(analysis.yt) : [],
@@ -190,8 +205,10 @@ function textReport(report: Report, title: string): string {
   const b = report.result.settings.b;
   const lines = [
     title,
-    `${samples} configurations; τ_int ${report.tau === null ? 'not measured' : `${report.tau.toFixed(2)} measurements (largest over operators and levels)`}; ` +
-      `jackknife over ${report.bins.count} bins of ≥ ${report.bins.length} measurements`,
+    `${samples} configurations; τ_int (largest over operators and levels, in measurements): ` +
+      `${report.tau === null ? 'no series' : `${report.tau.toFixed(2)} from the series`}, ` +
+      `${report.tauBlocks === null ? 'too few blocks to bin' : `${report.tauBlocks.toFixed(2)} by binning the blocks`}; ` +
+      `jackknife over ${report.bins.count} bins of ≥ ${report.bins.length} measurements (≥ 10 τ_int binned)`,
   ];
   if (!analysis) {
     lines.push(`no exponents: ${report.problem}`);
@@ -410,6 +427,8 @@ async function runMerge(dirs: string[], o: { out?: string; force?: boolean; json
 export function registerMcrg(program: Command): void {
   const mcrg = program
     .command('mcrg')
+    // `mcrg merge … --out D --json`: options after `merge` are merge's own, not mcrg's.
+    .enablePositionalOptions()
     .description('MCRG exponents y_t and y_h with jackknife errors (Swendsen–Wang data or a data file)')
     .option('--L <n>', 'lattice side (or ring length with --dims 1)', integerArg('--L', 4))
     .option('--K <k>', 'coupling K = J/T (default K_c = 0.4406868)', numberArg('--K', { positive: true }))

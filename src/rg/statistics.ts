@@ -538,3 +538,42 @@ export function proposeBlockLength(
   }
   return length;
 }
+
+/**
+ * τ_int (in measurements) of every operator at every level from the blocks alone (the binning estimate
+ * τ ≈ ℓ·Var(block means) / (2·Var(S)) over the full blocks of length ℓ, with the pooled variance). A function of
+ * the blocks only, so a merged result and the unsplit run give the same value; biased low unless ℓ ≫ τ_int
+ * (ℓ ≥ 10 τ_int: within ~10 %). Returns the largest with its level and operator; null with fewer than 2 full blocks.
+ */
+export function blockTauInt(
+  blocks: readonly McrgBlock[],
+  layout: OperatorLayout,
+): { tauInt: number; level: number; operator: number; name: string; blocks: number } | null {
+  const length = blocks.reduce((m, b) => Math.max(m, b.count), 0);
+  const full = blocks.filter((b) => b.count === length);
+  if (full.length < 2 || length < 1) return null;
+  const p = operatorCount(layout);
+  let best = { tauInt: 0, level: 0, operator: 0, name: operatorName(layout, 0), blocks: full.length };
+  for (let n = 0; n <= layout.levels; n++) {
+    for (let a = 0; a < p; a++) {
+      const i = n * p + a;
+      const ii = (n * p + a) * p + a;
+      let sum = 0;
+      let squares = 0;
+      for (const b of full) {
+        sum += b.sums[i] as number;
+        squares += b.products[ii] as number;
+      }
+      const count = full.length * length;
+      const mean = sum / count;
+      const variance = squares / count - mean * mean;
+      if (!(variance > 0)) continue;
+      let spread = 0;
+      for (const b of full) spread += ((b.sums[i] as number) / length - mean) ** 2;
+      const tau = (length * (spread / (full.length - 1))) / (2 * variance);
+      if (tau > best.tauInt)
+        best = { tauInt: tau, level: n, operator: a, name: operatorName(layout, a), blocks: full.length };
+    }
+  }
+  return best;
+}

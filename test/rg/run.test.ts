@@ -14,6 +14,8 @@ import {
   type McrgResult,
 } from '../../src/rg/result-files.ts';
 import { McrgRunner, jackknifeBins, resolveMcrgRun, shardRange, type McrgOptions } from '../../src/rg/run.ts';
+import { McrgAccumulator, blockTauInt, layout1d } from '../../src/rg/statistics.ts';
+import { philoxUniforms } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
@@ -131,6 +133,29 @@ describe('MCRG driver', () => {
       whole.destroy();
       stopped.destroy();
     });
+  });
+
+  it('blockTauInt recovers τ_int = (1 + ρ)/(2(1 − ρ)) of an AR(1) series from its blocks', () => {
+    for (const [rho, seed] of [
+      [0.8, 1],
+      [0.5, 2],
+    ] as const) {
+      const next = philoxUniforms(seed);
+      const gauss = (): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+      const acc = new McrgAccumulator({ layout: layout1d(1), blockLength: 100, maxAbs: 10_000, replicas: 1 });
+      let x = 0;
+      const values = new Int32Array(40_000 * 2 * 3);
+      for (let m = 0; m < 40_000; m++) {
+        x = rho * x + Math.sqrt(1 - rho * rho) * gauss();
+        values[m * 6] = Math.round(100 * x); // operator 0 of level 0; the others stay 0 (no variance: skipped)
+      }
+      acc.add(values, 0);
+      const tau = blockTauInt(acc.blocks(), layout1d(1))!;
+      const exact = (1 + rho) / (2 * (1 - rho));
+      expect(tau.level).toBe(0);
+      expect(tau.operator).toBe(0);
+      expect(Math.abs(tau.tauInt / exact - 1)).toBeLessThan(0.2);
+    }
   });
 
   it('refuses bad settings before any GPU work, naming the value and the limit', () => {
