@@ -212,3 +212,35 @@ export {
   type IdxData,
 } from './io/idx.ts';
 export { writeDirectoryAtomically, type DirectoryFile } from './io/atomic-dir.ts';
+export {
+  McrgRunner,
+  resolveMcrgRun,
+  jackknifeBins,
+  mcrgLayout,
+  blockingName,
+  shardRange,
+  defaultBlockLength,
+  MAX_MCRG_REPLICAS,
+  DEFAULT_MCRG_REPLICAS,
+  type McrgOptions,
+  type McrgRunRecord,
+  type McrgAlgorithm,
+  type McrgShard,
+  type McrgProgress,
+} from './rg/run.ts';
+export {
+  analyseMcrg,
+  formatValueError,
+  formatMcrgTable,
+  type McrgEstimate,
+  type McrgAnalysis,
+  type McrgAnalysisOptions,
+} from './rg/mcrg.ts';
+export {
+  BlockSpinPipeline,
+  blockingFactor,
+  checkBlockingGeometry,
+  type BlockingRule,
+  type BlockSpinOptions,
+} from './rg/blocking.ts';
+export { type McrgBlock, type OperatorLayout, type OperatorTauTable } from './rg/statistics.ts';

@@ -11,6 +11,7 @@ import {
 } from '../../src/index.ts';
 import './dataset-panel.ts';
 import './ising-view.ts';
+import './mcrg-panel.ts';
 
 /** Where the app is: reflected on the host as `data-status` (tests wait for `ready` or `error`). */
 export type AppStatus = 'starting' | 'running' | 'ready' | 'error';
@@ -189,7 +190,8 @@ export class BlockspinApp extends LitElement {
       color: var(--bad);
     }
     ising-view,
-    dataset-panel {
+    dataset-panel,
+    mcrg-panel {
       margin-bottom: 20px;
     }
     .grid {
@@ -461,6 +463,7 @@ export class BlockspinApp extends LitElement {
           ? nothing
           : html`<ising-view .device=${this.gpu?.device}></ising-view>
               <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
+              <mcrg-panel .device=${this.gpu?.device}></mcrg-panel>
               <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
       }
       <footer>

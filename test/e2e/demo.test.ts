@@ -7,7 +7,10 @@
  * heat-bath, a field that reverses the magnetisation; in-page errors for bad URL parameters; rebuilds),
  * the data-set panel (a bad L named in the page; a small data set whose download links serve NPY files of
  * the right shape and a dataset.json that says complete; Cancel offers the partial set marked
- * incomplete and revokes the old links), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
+ * incomplete and revokes the old links), the MCRG panel (a bad level count named inline; a small run whose level
+ * canvases show replica 0 and its blocked levels site by site as the GPU level buffers hold them, y_t and y_h
+ * tables of value(err) cells coloured by their distance from the exact 1 and 15/8; Stop keeps the run, Start
+ * continues it), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
  * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
  * page throws. Screenshots go to test-results/ (git-ignored).
  */
@@ -433,6 +436,104 @@ function npyParts(bytes: Uint8Array): { magic: string; header: string; data: Uin
   return { magic, header, data: bytes.subarray(10 + headerLength) };
 }
 
+// ── the MCRG panel (<mcrg-panel> inside the app's shadow root) ─────────────────────────────────────
+
+/** How long the small MCRG run may take on SwiftShader (compilation, thermalisation, first tables). */
+const MCRG_TIMEOUT = 90_000;
+
+const MCRG_PANEL = { tag: 'mcrg-panel', name: 'MCRG panel', errorField: 'mcrg-error' };
+
+/** Every `[data-testid]` element of the MCRG panel's shadow root, by test id. */
+const mcrgFields = (page: Page): Promise<Record<string, Field>> => componentFields(page, MCRG_PANEL.tag);
+/** Waits until the MCRG panel reports `data-status` in `statuses`. */
+const waitForMcrg = (page: Page, statuses: string[], log: PageLog, timeout = MCRG_TIMEOUT): Promise<string> =>
+  waitForComponent(page, MCRG_PANEL, statuses, log, timeout);
+
+/** Sets an input or select of the MCRG panel and fires `change`, as a user edit would. */
+async function setMcrgInput(page: Page, id: string, value: string): Promise<void> {
+  await page.evaluate(
+    (testid: string, v: string) => {
+      const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+      const el = panel?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
+        `[data-testid="${testid}"]`,
+      );
+      if (!el) throw new Error(`the MCRG panel has no [data-testid="${testid}"]`);
+      el.value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    id,
+    value,
+  );
+}
+
+async function clickMcrg(page: Page, id: string): Promise<void> {
+  await page.evaluate((testid: string) => {
+    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+    const el = panel?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+    if (!el) throw new Error(`the MCRG panel has no [data-testid="${testid}"]`);
+    if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
+    el.click();
+  }, id);
+}
+
+/** Waits until the MCRG panel's `[data-testid=id]` has a data-value above `threshold`; returns it. */
+async function waitForMcrgValue(page: Page, id: string, threshold: number): Promise<number> {
+  try {
+    await page.waitForFunction(
+      (testid: string, limit: number) => {
+        const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+        const raw = panel?.shadowRoot?.querySelector<HTMLElement>(`[data-testid="${testid}"]`)?.dataset.value;
+        return raw !== undefined && raw !== '' && Number(raw) > limit;
+      },
+      { timeout: MCRG_TIMEOUT, polling: 100 },
+      id,
+      threshold,
+    );
+  } catch (err) {
+    throw new Error(
+      `MCRG ${id} did not get > ${threshold} within ${MCRG_TIMEOUT / 1000} s (now ${JSON.stringify((await mcrgFields(page))[id])})`,
+      { cause: err },
+    );
+  }
+  return numberOf(await mcrgFields(page), id);
+}
+
+/** The cells of an MCRG table (`mcrg-yt` or `mcrg-yh`): row header N_c, then each cell's text and data. */
+function mcrgTable(
+  page: Page,
+  id: string,
+): Promise<{ nc: string; cells: { text: string; value: number; err: number; z: string; band: string }[] }[]> {
+  return page.evaluate((testid: string) => {
+    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+    const rows = panel?.shadowRoot?.querySelectorAll(`[data-testid="${testid}"] tbody tr`) ?? [];
+    return [...rows].map((tr) => ({
+      nc: tr.querySelector('th')?.textContent?.trim() ?? '',
+      cells: [...tr.querySelectorAll<HTMLElement>('td')].map((td) => ({
+        text: (td.textContent ?? '').trim(),
+        value: Number(td.dataset.value),
+        err: Number(td.dataset.err),
+        z: td.dataset.z ?? '',
+        band: td.className,
+      })),
+    }));
+  }, id);
+}
+
+/** An element inside the MCRG panel's shadow root, for element screenshots. */
+async function mcrgElement(page: Page, selector: string): Promise<ElementHandle<Element>> {
+  const handle = await page.evaluateHandle(
+    (sel: string) =>
+      document
+        .querySelector('blockspin-app')
+        ?.shadowRoot?.querySelector('mcrg-panel')
+        ?.shadowRoot?.querySelector(sel),
+    selector,
+  );
+  const element = handle.asElement();
+  if (!element) throw new Error(`the MCRG panel has no ${selector}`);
+  return element as ElementHandle<Element>;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -835,6 +936,224 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
           '',
         );
         expectNoPageErrors(log);
+      } finally {
+        await page.close();
+      }
+    },
+    READY_TIMEOUT,
+  );
+
+  it(
+    'MCRG panel: names a bad level count; a small run draws replica 0 and its blocked levels from the GPU, fills the y_t and y_h tables with the exact values marked; Stop keeps it, Start continues',
+    async () => {
+      // A small Ising view and π run, paused below: the MCRG run gets the (software) GPU to itself.
+      const { page, log } = await openPage('/?L=64&samples=65536');
+      try {
+        await waitForView(page, ['running'], log);
+        await clickControl(page, 'ising-pause');
+        await waitForMcrg(page, ['idle'], log);
+        let all = await mcrgFields(page);
+        expect(field(all, 'mcrg-status').text).toBe('Ready');
+        // K defaults to Onsager's K_c = ½ ln(1 + √2).
+        const K = await page.evaluate(
+          () =>
+            document
+              .querySelector('blockspin-app')
+              ?.shadowRoot?.querySelector('mcrg-panel')
+              ?.shadowRoot?.querySelector<HTMLInputElement>('[data-testid="mcrg-K"]')?.value,
+        );
+        expect(Number(K)).toBeCloseTo(0.5 * Math.log1p(Math.SQRT2), 12);
+        // T edits K = 1/T; "set K_c" puts K_c back.
+        const mcrgInput = (id: string): Promise<string | undefined> =>
+          page.evaluate(
+            (testid: string) =>
+              document
+                .querySelector('blockspin-app')
+                ?.shadowRoot?.querySelector('mcrg-panel')
+                ?.shadowRoot?.querySelector<HTMLInputElement>(`[data-testid="${testid}"]`)?.value,
+            id,
+          );
+        await setMcrgInput(page, 'mcrg-T', '2.5');
+        expect(Number(await mcrgInput('mcrg-K'))).toBeCloseTo(0.4, 12);
+        await clickMcrg(page, 'mcrg-critical');
+        expect(Number(await mcrgInput('mcrg-K'))).toBe(Number(K));
+        expect(Number(await mcrgInput('mcrg-T'))).toBeCloseTo(2 / Math.log1p(Math.SQRT2), 8);
+
+        // Too many levels for L = 16 is named inline, with the value and the limit; nothing runs.
+        await setMcrgInput(page, 'mcrg-L', '16');
+        await waitForMcrg(page, ['error'], log);
+        expect(field(await mcrgFields(page), 'mcrg-error').text).toContain(
+          '3 levels of b = 2 leave 2 from L 16; the last lattice must be at least 4',
+        );
+        await setMcrgInput(page, 'mcrg-levels', '2');
+        await waitForMcrg(page, ['idle'], log);
+        await setMcrgInput(page, 'mcrg-replicas', '16');
+        await setMcrgInput(page, 'mcrg-samples-input', String(16 * 2000));
+        await setMcrgInput(page, 'mcrg-therm', '20');
+        await setMcrgInput(page, 'mcrg-seed', '3');
+        expect(await componentStatus(page, 'mcrg-panel')).toBe('idle');
+
+        const t0 = performance.now();
+        await clickMcrg(page, 'mcrg-start');
+        await waitForMcrg(page, ['running'], log);
+        // The tables need ≥ 10 jackknife bins; they appear and fill in while the run goes on.
+        await page.waitForFunction(
+          () => {
+            const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+            return (
+              panel?.shadowRoot?.querySelector('[data-testid="mcrg-yt"] td[data-value]') !== null ||
+              panel?.dataset.status === 'error'
+            );
+          },
+          { timeout: MCRG_TIMEOUT, polling: 100 },
+        );
+        const firstTable = (performance.now() - t0) / 1000;
+        const samplesAtTable = await waitForMcrgValue(page, 'mcrg-samples', 0);
+        // More samples come in and are analysed (the tables are re-made as they accumulate).
+        await waitForMcrgValue(page, 'mcrg-samples', samplesAtTable + 16 * 50);
+        await clickMcrg(page, 'mcrg-stop');
+        expect(await waitForMcrg(page, ['stopped', 'complete', 'error'], log)).toBe('stopped');
+        all = await mcrgFields(page);
+        const stopped = numberOf(all, 'mcrg-samples');
+        expect(stopped % 16).toBe(0);
+        expect(stopped).toBeGreaterThan(samplesAtTable);
+        expect(numberOf(all, 'mcrg-tau')).toBeGreaterThan(0);
+        expect(field(all, 'mcrg-tau').text).toMatch(/^\d+(\.\d+)?\(\d+\) measurements/);
+        expect(numberOf(all, 'mcrg-bins')).toBeGreaterThanOrEqual(10);
+
+        // y_t: rows N_c = 1 … 7, columns N_r = 1, 2, cells value(err); y_h: 4 rows; the exact values marked.
+        const yt = await mcrgTable(page, 'mcrg-yt');
+        const yh = await mcrgTable(page, 'mcrg-yh');
+        expect(yt.map((r) => r.nc)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+        expect(yh.map((r) => r.nc)).toEqual(['1', '2', '3', '4']);
+        for (const row of [...yt, ...yh]) {
+          expect(row.cells).toHaveLength(2);
+          for (const c of row.cells) {
+            expect(c.text).toMatch(/^\d+\.\d+\(\d+\)\*?$/);
+            expect(c.err).toBeGreaterThan(0);
+            expect(Number.isFinite(c.value)).toBe(true);
+            expect(['z1', 'z2', 'z3', 'far']).toContain(c.band);
+          }
+        }
+        expect(numberOf(all, 'mcrg-yt-exact')).toBe(1);
+        expect(numberOf(all, 'mcrg-yh-exact')).toBe(1.875);
+        expect(field(all, 'mcrg-yt-exact').text).toContain('exact 1');
+        expect(field(all, 'mcrg-yh-exact').text).toContain('15/8');
+        // The cell colours are the distance from the exact value in errors.
+        for (const [table, exactValue] of [
+          [yt, 1],
+          [yh, 1.875],
+        ] as const) {
+          for (const c of table.flatMap((r) => r.cells)) {
+            const z = Math.abs(c.value - exactValue) / c.err;
+            expect(Number(c.z)).toBeCloseTo(z, 6);
+            expect(c.band).toBe(z <= 1 ? 'z1' : z <= 2 ? 'z2' : z <= 3 ? 'z3' : 'far');
+          }
+        }
+        // Majority rule on 16² at K_c: y_h is near 15/8 already (a sanity bound, not a precision test).
+        const yh22 = yh[1]?.cells[1];
+        expect(Math.abs((yh22?.value ?? 0) - 1.875)).toBeLessThan(0.2);
+
+        // Stopped means stopped: nothing more is measured.
+        await sleep(800);
+        expect(numberOf(await mcrgFields(page), 'mcrg-samples')).toBe(stopped);
+
+        // The canvases show replica 0 and its blocked levels, site by site, straight from the level buffers.
+        const levels = await page.evaluate(async () => {
+          const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+          const runner = panel?.runner;
+          if (!panel || !runner) throw new Error('no MCRG runner');
+          const out = [];
+          for (let n = 0; n < runner.pipeline.sizes.length; n++) {
+            const side = runner.pipeline.sizes[n] as number;
+            const canvas = panel.shadowRoot?.querySelector<HTMLCanvasElement>(
+              `[data-testid="mcrg-level-${n}"]`,
+            );
+            if (!canvas) throw new Error(`no canvas for level ${n}`);
+            out.push({
+              side,
+              width: canvas.width,
+              height: canvas.height,
+              placement: panel.levelPlacements[n],
+              spins: Array.from((await runner.pipeline.readLevel(n)).subarray(0, side * side)),
+            });
+          }
+          return out;
+        });
+        expect(levels.map((l) => l.side)).toEqual([16, 8, 4]);
+        const palette = { up: rgbOf('#f2a93b'), down: rgbOf('#1f3a80'), background: rgbOf('#ffffff') };
+        const drawn: number[][] = [];
+        for (const [n, level] of levels.entries()) {
+          const png = await (
+            await mcrgElement(page, `[data-testid="mcrg-level-${n}"]`)
+          ).screenshot({
+            path: join(results, `mcrg-level-${n}.png`),
+          });
+          const shot = await decodePng(page, png);
+          const { originX, originY, pixelsPerSite } = level.placement ?? {
+            originX: 0,
+            originY: 0,
+            pixelsPerSite: 0,
+          };
+          expect(pixelsPerSite).toBeGreaterThanOrEqual(4);
+          const sx = shot.width / level.width;
+          const sy = shot.height / level.height;
+          const sites: number[] = [];
+          for (let y = 0; y < level.side; y++)
+            for (let x = 0; x < level.side; x++) {
+              const px = Math.floor((originX + (x + 0.5) * pixelsPerSite) * sx);
+              const py = Math.floor((originY + (y + 0.5) * pixelsPerSite) * sy);
+              const seen = classify(shot.rgba, 4 * (py * shot.width + px), palette);
+              sites.push(seen === 'up' ? 1 : seen === 'down' ? -1 : 0);
+            }
+          expect(sites, `level ${n} as drawn vs the level buffer`).toEqual(level.spins);
+          drawn.push(sites);
+        }
+        // …and each drawn level is the majority rule of the one before (where the 2×2 sum is not a tie).
+        for (let n = 1; n < drawn.length; n++) {
+          const fine = drawn[n - 1] as number[];
+          const side = (levels[n] as { side: number }).side;
+          let decided = 0;
+          for (let Y = 0; Y < side; Y++)
+            for (let X = 0; X < side; X++) {
+              const f = (x: number, y: number): number => fine[y * 2 * side + x] as number;
+              const sum =
+                f(2 * X, 2 * Y) + f(2 * X + 1, 2 * Y) + f(2 * X, 2 * Y + 1) + f(2 * X + 1, 2 * Y + 1);
+              if (sum === 0) continue;
+              decided++;
+              expect((drawn[n] as number[])[Y * side + X], `level ${n} site (${X}, ${Y})`).toBe(
+                Math.sign(sum),
+              );
+            }
+          expect(decided).toBeGreaterThan(0);
+        }
+        await (await mcrgElement(page, 'section')).screenshot({ path: join(results, 'mcrg-panel.png') });
+
+        // Start again continues the same run: the count grows from where it stopped.
+        expect(field(await mcrgFields(page), 'mcrg-start').text).toBe('Continue');
+        const runnerBefore = await page.evaluateHandle(
+          () => document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel')?.runner,
+        );
+        await clickMcrg(page, 'mcrg-start');
+        await waitForMcrgValue(page, 'mcrg-samples', stopped);
+        const same = await page.evaluate(
+          (before) =>
+            document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel')?.runner ===
+            before,
+          runnerBefore,
+        );
+        expect(same).toBe(true);
+        await clickMcrg(page, 'mcrg-stop');
+        expect(await waitForMcrg(page, ['stopped', 'complete', 'error'], log)).toBe('stopped');
+        console.info(
+          `MCRG 16², 2 levels, 16 SW replicas on SwiftShader: first tables after ${firstTable.toFixed(1)} s, ` +
+            `${stopped} samples at the first Stop`,
+        );
+        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
+          '',
+        );
+        expectNoPageErrors(log);
+        expect(log.consoleErrors, 'console errors').toEqual([]);
       } finally {
         await page.close();
       }
