@@ -44,7 +44,7 @@ export type McrgPanelStatus = 'waiting' | 'idle' | 'running' | 'stopping' | 'sto
 /** Why the panel stopped: reflected on the host as `data-error` while `data-status` is `error`. */
 export type McrgPanelErrorKind = 'input' | 'failed' | 'lost';
 
-/** Wall time between two live analyses (the tables fill in at this pace). */
+/** Wall time between two live analyses, at least (the tables fill in at this pace). */
 const ANALYSE_MS = 300;
 /** Wall time one measurement chunk should take (Stop answers within about this). */
 const CHUNK_MS = 150;
@@ -766,6 +766,7 @@ export class McrgPanel extends LitElement {
     };
     await runner.thermalise(signal, onProgress);
     let analysed = performance.now();
+    let interval = ANALYSE_MS;
     while (!signal.aborted && !runner.complete) {
       const t0 = performance.now();
       await runner.measure(this.chunk, signal, onProgress);
@@ -773,9 +774,12 @@ export class McrgPanel extends LitElement {
       if (runner !== this.currentRunner) return;
       this.measured = runner.measurements;
       this.drawLevels();
-      if (performance.now() - analysed >= ANALYSE_MS) {
+      if (performance.now() - analysed >= interval) {
+        const t1 = performance.now();
         this.analyse(runner);
         analysed = performance.now();
+        // A long run's analysis (τ_int of every series, the jackknife) takes longer: keep it under ~1/5 of the time.
+        interval = Math.max(ANALYSE_MS, 5 * (analysed - t1));
         await new Promise((resolve) => setTimeout(resolve, 0)); // let the page paint the tables
       }
     }
