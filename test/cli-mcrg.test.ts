@@ -7,6 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveModel } from '../src/rbm/model-files.ts';
 import { mcrgBlocks, readMcrgResult } from '../src/rg/result-files.ts';
 import { cli, interrupted } from './helpers/cli.ts';
 
@@ -18,6 +19,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** No adapter at all: errors that must come before GPU work still name the value, not the missing adapter. */
+const noGpu = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/blockspin-no-gpu.json' };
 const small = [
   '--L',
   '16',
@@ -207,6 +210,31 @@ describe('blockspin mcrg', () => {
     expect(json.yh.length).toBe(8);
   });
 
+  it('--blocking rbm:DIR: a conv projector with one large weight at (0,0) gives exactly the decimation tables', async () => {
+    const model = join(dir, 'decimator');
+    const W = new Float64Array(4 * 4);
+    W[0] = 20; // P(μ = σ(0,0)) = sigmoid(40) = 1 in f32: the projector keeps the top-left spin
+    await saveModel(model, {
+      rbm: { units: 'ising', Lv: 16, filters: 1, k: 4, stride: 2, W },
+      biases: { visible: false, hidden: false },
+    });
+    const args = [...small, '--block-length', '4', '--json'];
+    const rbm = await cli(['mcrg', ...args, '--blocking', `rbm:${model}`]);
+    const dec = await cli(['mcrg', ...args, '--blocking', 'decimation']);
+    expect(rbm.code, rbm.stderr).toBe(0);
+    expect(dec.code, dec.stderr).toBe(0);
+    const r = JSON.parse(rbm.stdout) as { yt: unknown; yh: unknown; settings: { blocking: string } };
+    const d = JSON.parse(dec.stdout) as { yt: unknown; yh: unknown };
+    expect(r.settings.blocking).toMatch(/^rbm:k4s2:[0-9a-f]{8}$/);
+    expect(r.yt).toEqual(d.yt);
+    expect(r.yh).toEqual(d.yh);
+    // A projector trained for another lattice, or with biases, is refused before GPU work.
+    const other = await cli(['mcrg', '--L', '32', '--levels', '2', '--blocking', `rbm:${model}`], noGpu);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/16/);
+    expect(other.stderr).toMatch(/32/);
+  });
+
   it('refuses bad input before GPU work, naming the value and the limit', async () => {
     const cases: [string[], RegExp][] = [
       [['mcrg', '--L', '30', '--levels', '3'], /L 30 is not divisible by 2\^3 = 8/],
@@ -230,7 +258,7 @@ describe('blockspin mcrg', () => {
       [['mcrg', 'merge', join(dir, 'missing')], /missing/],
     ];
     for (const [args, message] of cases) {
-      const r = await cli(args, { ...process.env, BLOCKSPIN_NO_GPU: '1' });
+      const r = await cli(args, noGpu);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.stderr, args.join(' ')).toMatch(message);
     }
