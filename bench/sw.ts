@@ -50,7 +50,7 @@ export interface SwBenchOptions {
   tauMaxL?: number;
   /** Site-sweeps (replicas × sweeps × L²) spent on one SW τ measurement (default 2^25); Metropolis gets 8×. */
   budget?: number;
-  /** Timed sweeps for the throughput (default 20). */
+  /** Least timed sweeps for the throughput (default 20; more where 20 sweeps are under 2^22 spin updates). */
   sweeps?: number;
   repeats?: number;
   onProgress?: (message: string) => void;
@@ -66,7 +66,8 @@ async function throughput(
 ): Promise<{ flipsPerNs: number; timing: TimingSource }> {
   const c = engine.config;
   const perSubmit = Math.min(sweeps, 64);
-  const timer = GpuTimer.create(engine.device, 4 * perSubmit + 16);
+  // Up to 5 passes per sweep (SW: labels, bonds, root flips, flips, counter): every pass must be timed.
+  const timer = GpuTimer.create(engine.device, 5 * perSubmit + 16);
   try {
     await engine.run({ sweeps: Math.min(sweeps, 4), sweepsPerSubmit: perSubmit }); // warm-up
     const samples: number[] = [];
@@ -166,7 +167,9 @@ export async function benchSw(device: GPUDevice, options: SwBenchOptions): Promi
         log(`${algo} L=${L}: thermalising ${replicas} replica(s) with SW`);
         await engine.run({ sweeps: 100 });
         engine.setAlgorithm(algo);
-        const speed = await throughput(engine, sweeps, repeats);
+        // At least ~2^22 spin updates per timed run: short runs on a shared CPU are mostly noise.
+        const timed = Math.max(sweeps, Math.ceil(2 ** 22 / (replicas * sites)));
+        const speed = await throughput(engine, timed, repeats);
         let tau: SwBenchTau | null = null;
         if (algo === 'sw' || L <= tauMaxL) {
           const n = Math.max(perReplica, Math.floor(spend / (replicas * sites)));

@@ -191,7 +191,12 @@ export function registerBench(program: Command): void {
       'site-sweeps per SW τ measurement, Metropolis gets 8× (default 2^25 on software, 2^31 on hardware)',
       integerArg('--budget', 2 ** 16, Number.MAX_SAFE_INTEGER),
     )
-    .option('--sweeps <n>', 'timed sweeps for the throughput', parseCount('--sweeps', 100000), 20)
+    .option(
+      '--sweeps <n>',
+      'least timed sweeps for the throughput (more below 2^22 spin updates)',
+      parseCount('--sweeps', 100000),
+      20,
+    )
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
     .option('--json', 'print one JSON object')
     .action(
