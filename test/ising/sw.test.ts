@@ -44,6 +44,11 @@ describe('Swendsen–Wang kernel vs CPU oracle', () => {
     ['16×16 at K_c, 2 replicas', { L: 16, replicas: 2, T: 1 / K_C, seed: 34 }],
     ['packed 32×8, 2 replicas', { L: 32, Ly: 8, replicas: 2, T: [2.0, 3.0], kernel: 'packed', seed: 35 }],
     ['firstReplica 7, 8×4', { L: 8, Ly: 4, replicas: 2, firstReplica: 7, T: 2.3, seed: 36 }],
+    // Spanning clusters: many unions race on the same roots (SwiftShader runs invocations on several threads).
+    [
+      'packed 64×96 at K_c and below, 3 replicas',
+      { L: 64, Ly: 96, replicas: 3, T: [1 / K_C, 2.0, 1.5], kernel: 'packed', seed: 30 },
+    ],
   ];
 
   it.each(cases)('%s: spins and observables bit for bit over 6 sweeps', async (_name, options) => {
