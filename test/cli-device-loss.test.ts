@@ -4,32 +4,21 @@
  * status 75, keeps what it had (results printed, the last checkpoint, a partial data set), and the kept
  * state continues bit-exactly (`rbm train --resume`, `generate --resume`).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../src/io/npy.ts';
+import { cli as runCli, type CliResult } from './helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
 const LOSE = 'BLOCKSPIN_TEST_LOSE_DEVICE_AFTER';
 
-async function cli(
-  args: string[],
-  loseAfter?: number,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `blockspin ...args`, its device lost after `loseAfter` submissions when given (test/helpers/cli.ts). */
+async function cli(args: string[], loseAfter?: number): Promise<CliResult> {
   const env = { ...process.env };
   delete env[LOSE];
   if (loseAfter !== undefined) env[LOSE] = String(loseAfter);
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 300_000, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return runCli(args, env);
 }
 
 const LOST = /the GPU device was lost \(destroyed/;

@@ -3,71 +3,14 @@
  * bad input refused (naming the value) before any GPU work, data sets on disk, and Ctrl-C (SIGINT) finishing
  * with what was measured — a JSON marked interrupted, or a data set in DIR.partial.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetFileName } from '../src/io/dataset-files.ts';
 import { decodeNpy } from '../src/io/npy.ts';
 import { kaufman, ringCorrelation } from '../src/exact/ising.ts';
-
-const run = promisify(execFile);
-const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      timeout: 120_000,
-      env,
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/**
- * Starts the CLI with stderr piped, so that it writes plain progress lines (one per update with
- * BLOCKSPIN_PROGRESS_INTERVAL_MS=0), sends SIGINT as soon as stderr shows a line matching `trigger` (the
- * command is then working, on a fast GPU as on SwiftShader: no timer) and collects the result.
- */
-async function interrupted(
-  args: string[],
-  trigger: RegExp,
-): Promise<Result & { signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' },
-  });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (!sent && trigger.test(stderr)) {
-      sent = true;
-      child.kill('SIGINT');
-    }
-  });
-  const kill = setTimeout(() => child.kill('SIGKILL'), 110_000); // never outlive the test
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on('exit', (code, signal) => res({ code, signal })),
-  );
-  clearTimeout(kill);
-  expect(sent, `exited before a progress line matching ${trigger}: ${stderr}`).toBe(true);
-  return { code: code ?? -1, signal, stdout, stderr };
-}
+import { cli, interrupted } from './helpers/cli.ts';
 
 const estimate = { mean: expect.any(Number), err: expect.any(Number) };
 

@@ -1,27 +1,20 @@
 /** The `rbm` CLI contract: train/resume/eval/sample, checkpoints, and bad input refused before GPU work. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../src/io/npy.ts';
 import { loadCheckpoint } from '../src/rbm/checkpoint.ts';
 import { saveModel } from '../src/rbm/model-files.ts';
 import { randomDenseRbm } from '../src/reference/rbm.ts';
+import { bin, cli as runCli, type CliResult } from './helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = resolve(import.meta.dirname, '../bin/blockspin.js');
+/** `blockspin ...args` to its end (test/helpers/cli.ts). */
+const cli = (...args: string[]): Promise<CliResult> => runCli(args);
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 300_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** Plain progress lines at every update (stderr is a pipe here). */
+const piped = { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' };
 
 /** 120 samples of 12 binary units with structure (pairs of equal units), as uint8 NPY. */
 function dataset(dir: string): string {
@@ -69,11 +62,7 @@ describe('blockspin rbm', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blockspin-cli-rbm-'));
     const data = dataset(dir);
     const args = ['rbm', 'train', '--data', data, '--hidden', '4', '--batch', '1', '--epochs', '1'];
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [bin, ...args, '--out', join(dir, 'run'), '--json'],
-      { env: { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' }, timeout: 300_000 },
-    );
+    const { stdout, stderr } = await runCli([...args, '--out', join(dir, 'run'), '--json'], piped);
     expect(stderr).toMatch(/train 32\/96 updates/);
     expect(stderr).toMatch(/train 64\/96 updates/);
     const lines = stdout.trim().split('\n');
@@ -419,10 +408,8 @@ describe('blockspin rbm --conv', () => {
 
       // 36 visible and 36 hidden units: ln Z by AIS; progress lines on stderr (not a terminal here), stdout
       // only the JSON.
-      const evaluated = await run(
-        process.execPath,
+      const evaluated = await runCli(
         [
-          bin,
           'rbm',
           'eval',
           '--model',
@@ -435,7 +422,7 @@ describe('blockspin rbm --conv', () => {
           '300',
           '--json',
         ],
-        { env: { ...process.env, BLOCKSPIN_PROGRESS_INTERVAL_MS: '0' }, timeout: 300_000 },
+        piped,
       );
       const e = JSON.parse(evaluated.stdout) as {
         logZ: {

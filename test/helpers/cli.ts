@@ -15,11 +15,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `blockspin ...args` to its end; never rejects (the exit status is in `code`). */
-export async function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+/** Runs `blockspin ...args` to its end (killed after `timeout` ms); never rejects (the exit status is in `code`). */
+export async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeout = 300_000,
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      timeout: 120_000,
+      timeout,
       env,
       maxBuffer: 64 << 20,
     });
