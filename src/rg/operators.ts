@@ -6,23 +6,10 @@
 import { createUniformBuffer } from '../gpu/buffers.ts';
 import { Dispatch, Program } from '../gpu/kernel.ts';
 import { rgSources } from './shaders.ts';
+import { OPERATOR_NAMES } from './statistics.ts';
 
-/** Operator names per dimension, even then odd (the order of the operator index). */
-export const OPERATOR_NAMES = {
-  1: { even: ['nearest neighbour', 'next-nearest neighbour'], odd: ['magnetisation'] },
-  2: {
-    even: [
-      'nearest neighbour',
-      'diagonal next-nearest',
-      'plaquette',
-      'distance 2 along an axis',
-      "knight's moves",
-      'four-spin diamond',
-      'distance (2,2) diagonal',
-    ],
-    odd: ['magnetisation', 'three-spin corners', 'three in a row', 'three on a diagonal'],
-  },
-} as const satisfies Record<1 | 2, { even: readonly string[]; odd: readonly string[] }>;
+// The names live with the CPU-side statistics (no shader imports), so messages and tables can use them anywhere.
+export { OPERATOR_NAMES };
 
 /** Operators per lattice: 11 in 2D (7 even + 4 odd), 3 on a ring (2 even + 1 odd). */
 export function operatorCount(dims: 1 | 2): number {

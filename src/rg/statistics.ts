@@ -48,21 +48,24 @@ export function checkLayout(layout: OperatorLayout): OperatorLayout {
   return layout;
 }
 
-// The names of src/rg/operators.ts's OPERATOR_NAMES, repeated here so this CPU-only module does not load the
-// GPU one (whose shaders are imported as ?raw text).
-const NAMES_2D = {
-  even: [
-    'nearest neighbour',
-    'diagonal next-nearest',
-    'plaquette',
-    'distance 2 along an axis',
-    "knight's moves",
-    'four-spin diamond',
-    'distance (2,2) diagonal',
-  ],
-  odd: ['magnetisation', 'three-spin corners', 'three in a row', 'three on a diagonal'],
-};
-const NAMES_1D = { even: ['nearest neighbour', 'next-nearest neighbour'], odd: ['magnetisation'] };
+/** Operator names per dimension, even then odd (the order of the operator index; PHYSICS.md). */
+export const OPERATOR_NAMES = {
+  1: { even: ['nearest neighbour', 'next-nearest neighbour'], odd: ['magnetisation'] },
+  2: {
+    even: [
+      'nearest neighbour',
+      'diagonal next-nearest',
+      'plaquette',
+      'distance 2 along an axis',
+      "knight's moves",
+      'four-spin diamond',
+      'distance (2,2) diagonal',
+    ],
+    odd: ['magnetisation', 'three-spin corners', 'three in a row', 'three on a diagonal'],
+  },
+} as const satisfies Record<1 | 2, { even: readonly string[]; odd: readonly string[] }>;
+const NAMES_2D = OPERATOR_NAMES[2];
+const NAMES_1D = OPERATOR_NAMES[1];
 
 /**
  * A readable name of operator `index` (0-based over even + odd) for messages, e.g. `even operator 2 (diagonal)`.
