@@ -260,7 +260,18 @@ async function runMcrgCommand(o: McrgCliOptions): Promise<void> {
   if (o.out) await checkOutputDirectory(o.out, o.force);
   const gpu = await GpuContext.acquire();
   const interrupt = interruptSignal();
-  const progress = progressBar('measurements');
+  // Thermalisation counts sweeps, measuring counts measurements per replica.
+  const bars = { thermalise: progressBar('sweeps'), measure: progressBar('measurements') };
+  const progress = {
+    update: (phase: 'thermalise' | 'measure', done: number, total: number): void => {
+      if (phase === 'measure') bars.thermalise.stop();
+      bars[phase].update(phase, done, total);
+    },
+    stop: (): void => {
+      bars.thermalise.stop();
+      bars.measure.stop();
+    },
+  };
   let runner: McrgRunner | undefined;
   const t0 = performance.now();
   try {
