@@ -25,12 +25,14 @@ import {
 import {
   DEFAULT_MCRG_REPLICAS,
   McrgRunner,
+  independentRunSpread,
   jackknifeBins,
   measureConfigurations,
   resolveMcrgRun,
   type McrgAlgorithm,
   type McrgOptions,
   type McrgShard,
+  type RunSpread,
 } from '../rg/run.ts';
 import { blockTauInt, type OperatorTauTable } from '../rg/statistics.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
@@ -145,6 +147,8 @@ interface Report {
   /** τ_int by binning the stored blocks: what sets the jackknife bins (the same for a merge and the unsplit run). */
   tauBlocks: number | null;
   bins: { length: number; count: number };
+  /** The same estimates' errors from the spread of independent groups of chains (null: too few chains). */
+  spread: RunSpread | null;
 }
 
 /**
@@ -157,12 +161,10 @@ function analyse(result: McrgResult): Report {
   const length = binLength(result.settings.blockLength, tauBlocks);
   const bins = jackknifeBins(mcrgBlocks(result), length);
   try {
-    const analysis = analyseMcrg(bins, {
-      layout: result.settings.layout,
-      b: result.settings.b,
-      blockLength: length,
-    });
-    return { result, analysis, problem: null, tau, tauBlocks, bins: { length, count: bins.length } };
+    const options = { layout: result.settings.layout, b: result.settings.b, blockLength: length };
+    const analysis = analyseMcrg(bins, options);
+    const spread = independentRunSpread(bins, options);
+    return { result, analysis, problem: null, tau, tauBlocks, bins: { length, count: bins.length }, spread };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     return {
@@ -172,12 +174,17 @@ function analyse(result: McrgResult): Report {
       tau,
       tauBlocks,
       bins: { length, count: bins.length },
+      spread: null,
     };
   }
 }
 
-function entries(list: McrgEstimate[]): McrgEstimate[] {
-  return list.map((e) => ({ ...e }));
+/** The estimates with `errRuns`, the error from the spread of independent groups of chains, where measured. */
+function entries(
+  list: McrgEstimate[],
+  spread: number[] | undefined,
+): (McrgEstimate & { errRuns?: number })[] {
+  return list.map((e, i) => (spread ? { ...e, errRuns: spread[i] } : { ...e }));
 }
 
 function jsonReport(report: Report, extra: Record<string, unknown>): Record<string, unknown> {
@@ -192,10 +199,11 @@ function jsonReport(report: Report, extra: Record<string, unknown>): Record<stri
     tauIntBlocks: report.tauBlocks,
     jackknife: { binLength: report.bins.length, bins: report.bins.count },
     problem: report.problem,
-    yt: analysis ? entries(analysis.yt) : [],
-    yh: analysis ? entries(analysis.yh) : [],
-    lambdaEven: analysis ? entries(analysis.lambdaEven) : [],
-    lambdaOdd: analysis ? entries(analysis.lambdaOdd) : [],
+    independentGroups: report.spread?.groups ?? null,
+    yt: analysis ? entries(analysis.yt, report.spread?.yt) : [],
+    yh: analysis ? entries(analysis.yh, report.spread?.yh) : [],
+    lambdaEven: analysis ? entries(analysis.lambdaEven, report.spread?.lambdaEven) : [],
+    lambdaOdd: analysis ? entries(analysis.lambdaOdd, report.spread?.lambdaOdd) : [],
   };
 }
 
@@ -220,6 +228,48 @@ function textReport(report: Report, title: string): string {
     '',
     formatMcrgTable(analysis.yh, { title: `y_h, b = ${b}, 15/8 = 1.875`, exact: 1.875 }),
   );
+  const spread = report.spread;
+  if (spread) {
+    // The jackknife error beside the spread of independent groups of chains, cell by cell.
+    const cross = (list: McrgEstimate[], errs: number[], title: string): string => {
+      const steps = [...new Set(list.map((e) => e.step))];
+      const ncs = [...new Set(list.map((e) => e.nc))];
+      const cell = (e: McrgEstimate, i: number): string =>
+        `${e.err.toPrecision(2)} / ${errs[i]!.toPrecision(2)}`;
+      const rows = ncs.map((nc) => [
+        String(nc),
+        ...steps.map((step) => {
+          const i = list.findIndex((e) => e.step === step && e.nc === nc);
+          return cell(list[i]!, i);
+        }),
+      ]);
+      const table = [['N_c', ...steps.map((st) => `N_r = ${st}`)], ...rows];
+      const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+      return [
+        title,
+        ...table.map((r) =>
+          r
+            .map((x, c) => x.padEnd(widths[c]!))
+            .join('  ')
+            .trimEnd(),
+        ),
+      ].join('\n');
+    };
+    lines.push(
+      '',
+      cross(
+        analysis.yt,
+        spread.yt,
+        `y_t errors: jackknife / spread of ${spread.groups} independent groups of chains`,
+      ),
+      '',
+      cross(
+        analysis.yh,
+        spread.yh,
+        `y_h errors: jackknife / spread of ${spread.groups} independent groups of chains`,
+      ),
+    );
+  }
   return lines.join('\n');
 }
 

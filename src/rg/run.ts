@@ -18,6 +18,7 @@ import { submitStep, type Encodable } from '../gpu/kernel.ts';
 import { workDone } from '../gpu/lost.ts';
 import { IsingEngine } from '../ising/engine.ts';
 import { BlockSpinPipeline, blockingFactor, checkBlockingGeometry, type BlockingRule } from './blocking.ts';
+import { analyseMcrg, type McrgAnalysis } from './mcrg.ts';
 import { normaliseSeed, type McrgRunSettings } from './result-files.ts';
 import {
   McrgAccumulator,
@@ -86,6 +87,9 @@ export type McrgRunRecord = McrgRunSettings & {
 
 /** The most replicas a run accepts (the counters hold 2^32; host memory for the statistics runs out first). */
 export const MAX_MCRG_REPLICAS = 1 << 20;
+
+/** The fewest stored blocks a run may have (the analysis's jackknife minimum). */
+export const MIN_BLOCKS = 10;
 
 /** Default replicas of a run: enough parallel work for a GPU, few enough for τ_int from each series. */
 export const DEFAULT_MCRG_REPLICAS = 64;
@@ -162,6 +166,13 @@ export function resolveMcrgRun(o: McrgOptions): McrgRunRecord {
     1,
     measurements,
   );
+  const blocks = totalReplicas * Math.ceil(measurements / blockLength);
+  if (blocks < MIN_BLOCKS) {
+    throw new RangeError(
+      `${samples} samples over ${totalReplicas} replicas give ${blocks} blocks of ${blockLength} measurements; ` +
+        `the jackknife needs at least ${MIN_BLOCKS}: raise the samples or the replicas, or shorten the blocks`,
+    );
+  }
   const replicas = shardRange(totalReplicas, o.shard ?? { index: 0, count: 1 });
   const record: McrgRunRecord = {
     dims,
@@ -473,4 +484,56 @@ export async function measureConfigurations(
     pipeline?.destroy();
   }
   return { record, blocks: accumulator.blocks(), tau: done >= 2 ? series.tauInt() : null, done };
+}
+
+/** The spread of independent groups of chains beside the jackknife error of every estimate. */
+export interface RunSpread {
+  /** Groups analysed (contiguous ranges of replicas, each analysed alone). */
+  groups: number;
+  /** Standard error of the mean over groups (sd/√groups) for yt, yh, lambdaEven, lambdaOdd, same order as analyseMcrg's lists. */
+  yt: number[];
+  yh: number[];
+  lambdaEven: number[];
+  lambdaOdd: number[];
+}
+
+/**
+ * The cross-check of the jackknife: the bins (jackknifeBins output, canonical order) are split into up to
+ * `groups` sets of whole replicas — independent runs — each analysed alone, and each estimate's standard error
+ * is taken from their spread, sd/√groups. Null when fewer than 2 groups have `minBlocks` bins each. The group
+ * estimates carry an O(1/n) bias that the pooled one has less of, so only their spread is used.
+ */
+export function independentRunSpread(
+  bins: readonly McrgBlock[],
+  options: Parameters<typeof analyseMcrg>[1],
+  groups = 8,
+): RunSpread | null {
+  const replicas = [...new Set(bins.map((b) => b.replica))];
+  const minBlocks = options.minBlocks ?? 10;
+  const g = Math.min(groups, replicas.length, Math.floor(bins.length / minBlocks));
+  if (g < 2) return null;
+  const groupOf = new Map(replicas.map((r, i) => [r, Math.floor((i * g) / replicas.length)]));
+  const sets: McrgBlock[][] = Array.from({ length: g }, () => []);
+  for (const b of bins) sets[groupOf.get(b.replica)!]!.push(b);
+  let analyses: McrgAnalysis[];
+  try {
+    analyses = sets.map((set) => analyseMcrg(set, options));
+  } catch (err) {
+    if (err instanceof RangeError) return null; // a group too small or singular: no cross-check
+    throw err;
+  }
+  const spread = (key: 'yt' | 'yh' | 'lambdaEven' | 'lambdaOdd'): number[] =>
+    analyses[0]![key].map((_, i) => {
+      const xs = analyses.map((a) => a[key][i]!.value);
+      const mean = xs.reduce((s, x) => s + x, 0) / g;
+      const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (g - 1);
+      return Math.sqrt(variance / g);
+    });
+  return {
+    groups: g,
+    yt: spread('yt'),
+    yh: spread('yh'),
+    lambdaEven: spread('lambdaEven'),
+    lambdaOdd: spread('lambdaOdd'),
+  };
 }

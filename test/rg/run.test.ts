@@ -13,7 +13,14 @@ import {
   mergeMcrgResults,
   type McrgResult,
 } from '../../src/rg/result-files.ts';
-import { McrgRunner, jackknifeBins, resolveMcrgRun, shardRange, type McrgOptions } from '../../src/rg/run.ts';
+import {
+  McrgRunner,
+  independentRunSpread,
+  jackknifeBins,
+  resolveMcrgRun,
+  shardRange,
+  type McrgOptions,
+} from '../../src/rg/run.ts';
 import { McrgAccumulator, blockTauInt, layout1d } from '../../src/rg/statistics.ts';
 import { philoxUniforms } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
@@ -90,7 +97,15 @@ describe('MCRG driver', () => {
         const tau = runner.tauInt();
         const bins = jackknifeBins(runner.blocks(), Math.ceil(10 * tau.max.tauInt));
         const a = analyseMcrg(bins, { layout: runner.record.layout, b: 2 });
+        const spread = independentRunSpread(bins, { layout: runner.record.layout, b: 2 })!;
         runner.destroy();
+        // The jackknife error agrees with the spread of 8 independent groups of chains (within its own
+        // statistical uncertainty, ~25 % for 8 groups).
+        expect(spread.groups).toBe(8);
+        expect(spread.lambdaEven[0]! / a.lambdaEven[0]!.err).toBeGreaterThan(0.5);
+        expect(spread.lambdaEven[0]! / a.lambdaEven[0]!.err).toBeLessThan(2);
+        expect(spread.lambdaOdd[0]! / a.lambdaOdd[0]!.err).toBeGreaterThan(0.5);
+        expect(spread.lambdaOdd[0]! / a.lambdaOdd[0]!.err).toBeLessThan(2);
         const lambda = a.lambdaEven.find((e) => e.step === 1 && e.nc === 1)!;
         const odd = a.lambdaOdd.find((e) => e.step === 1 && e.nc === 1)!;
         const t = Math.tanh(2 * K);
@@ -170,5 +185,8 @@ describe('MCRG driver', () => {
       /block length 1000 must be an integer in 1 … 2/,
     );
     expect(() => resolveMcrgRun({ ...base, therm: 2 ** 32 })).toThrow(/therm 4294967296/);
+    expect(() => resolveMcrgRun({ ...base, replicas: 2, samples: 100 })).toThrow(
+      /100 samples over 2 replicas give 2 blocks of 50 measurements; the jackknife needs at least 10/,
+    );
   });
 });
