@@ -543,39 +543,86 @@ export function proposeBlockLength(
 }
 
 /**
- * τ_int (in measurements) of every operator at every level from the blocks alone (the binning estimate
- * τ ≈ ℓ·Var(block means) / (2·Var(S)) over the full blocks of length ℓ, with the pooled variance). A function of
- * the blocks only, so a merged result and the unsplit run give the same value; biased low unless ℓ ≫ τ_int
- * (ℓ ≥ 10 τ_int: within ~10 %). Returns the largest with its level and operator; null with fewer than 2 full blocks.
+ * τ_int (in measurements) of every operator at every level from the blocks alone, by binning: with bins of ℓ
+ * measurements, τ ≈ ℓ·Var(bin means) / (2·Var(S)) (pooled variance). A function of the blocks only, so a merged
+ * result and the unsplit run give the same value. The estimate is biased low by about τ/ℓ, so bins are made as
+ * long as the data allow: each replica's consecutive full-length blocks are joined 1, 2, 4, … at a time, and the
+ * longest bins of which there are still at least `minBins` give the estimate. Returns the largest τ over
+ * operators and levels with where it occurs and the bin length used; null with fewer than 2 full blocks.
  */
 export function blockTauInt(
   blocks: readonly McrgBlock[],
   layout: OperatorLayout,
-): { tauInt: number; level: number; operator: number; name: string; blocks: number } | null {
+  options: { minBins?: number } = {},
+): { tauInt: number; level: number; operator: number; name: string; bins: number; binLength: number } | null {
+  const minBins = options.minBins ?? 64;
   const length = blocks.reduce((m, b) => Math.max(m, b.count), 0);
   const full = blocks.filter((b) => b.count === length);
   if (full.length < 2 || length < 1) return null;
   const p = operatorCount(layout);
-  let best = { tauInt: 0, level: 0, operator: 0, name: operatorName(layout, 0), blocks: full.length };
-  for (let n = 0; n <= layout.levels; n++) {
-    for (let a = 0; a < p; a++) {
-      const i = n * p + a;
-      const ii = (n * p + a) * p + a;
-      let sum = 0;
-      let squares = 0;
-      for (const b of full) {
-        sum += b.sums[i] as number;
-        squares += b.products[ii] as number;
+  const stride = (layout.levels + 1) * p;
+  // Pooled mean and variance of every operator, from the full blocks.
+  const count = full.length * length;
+  const mean = new Float64Array(stride);
+  const variance = new Float64Array(stride);
+  for (let i = 0; i < stride; i++) {
+    const ii = i * p + (i % p);
+    let sum = 0;
+    let squares = 0;
+    for (const b of full) {
+      sum += b.sums[i] as number;
+      squares += b.products[ii] as number;
+    }
+    mean[i] = sum / count;
+    variance[i] = squares / count - (sum / count) ** 2;
+  }
+  /** Bins of `f` consecutive full blocks of one replica (sums only). */
+  const binsOf = (f: number): Float64Array[] => {
+    const out: Float64Array[] = [];
+    let run: { replica: number; start: number; n: number; sums: Float64Array } | null = null;
+    for (const b of full) {
+      if (!run || run.replica !== b.replica || run.start + run.n * length !== b.start) {
+        run = { replica: b.replica, start: b.start, n: 0, sums: new Float64Array(stride) };
       }
-      const count = full.length * length;
-      const mean = sum / count;
-      const variance = squares / count - mean * mean;
-      if (!(variance > 0)) continue;
-      let spread = 0;
-      for (const b of full) spread += ((b.sums[i] as number) / length - mean) ** 2;
-      const tau = (length * (spread / (full.length - 1))) / (2 * variance);
-      if (tau > best.tauInt)
-        best = { tauInt: tau, level: n, operator: a, name: operatorName(layout, a), blocks: full.length };
+      for (let i = 0; i < stride; i++) run.sums[i] = (run.sums[i] as number) + (b.sums[i] as number);
+      if (++run.n === f) {
+        out.push(run.sums);
+        run = null;
+      }
+    }
+    return out;
+  };
+  let f = 1;
+  let bins = binsOf(1);
+  for (let next = binsOf(2); next.length >= minBins; next = binsOf(f * 2)) {
+    f *= 2;
+    bins = next;
+  }
+  if (bins.length < 2) return null;
+  const binLength = f * length;
+  let best = {
+    tauInt: 0,
+    level: 0,
+    operator: 0,
+    name: operatorName(layout, 0),
+    bins: bins.length,
+    binLength,
+  };
+  for (let i = 0; i < stride; i++) {
+    if (!((variance[i] as number) > 0)) continue;
+    let spread = 0;
+    for (const bin of bins) spread += ((bin[i] as number) / binLength - (mean[i] as number)) ** 2;
+    const tau = (binLength * (spread / (bins.length - 1))) / (2 * (variance[i] as number));
+    if (tau > best.tauInt) {
+      const a = i % p;
+      best = {
+        tauInt: tau,
+        level: (i - a) / p,
+        operator: a,
+        name: operatorName(layout, a),
+        bins: bins.length,
+        binLength,
+      };
     }
   }
   return best;
