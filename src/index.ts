@@ -85,9 +85,13 @@ export {
 export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';
 export {
   IsingRenderer,
+  SpinRenderer,
   SPIN_PALETTE,
   spinViewPlacement,
   type IsingRendererOptions,
+  type SpinRendererOptions,
+  type SpinBuffer,
+  type SpinEncoding,
   type SpinPalette,
   type SpinViewPlacement,
   type SpinViewScaling,

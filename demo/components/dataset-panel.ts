@@ -1,5 +1,4 @@
-import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { statusPillStyles } from './status-pill.ts';
+import { css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
   datasetFiles,
@@ -9,6 +8,16 @@ import {
   type DatasetOptions,
   type SpinFormat,
 } from '../../src/index.ts';
+import {
+  FormCard,
+  formStyles,
+  formatCount,
+  inputField,
+  panelStyles,
+  progressLine,
+  statusText,
+  type CardProblem,
+} from './panel-common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `incomplete` or `error`). */
 export type DatasetPanelStatus = 'waiting' | 'idle' | 'generating' | 'complete' | 'incomplete' | 'error';
@@ -150,10 +159,6 @@ function formatBytes(n: number): string {
   return `${n} B`;
 }
 
-function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 /** One finished (or cancelled) generation and the downloads made from it. */
 interface DatasetResult {
   request: DatasetRequest;
@@ -180,70 +185,14 @@ interface DatasetResult {
  * <dataset-panel .device=${gpu.device} .adapter=${gpu.summary}></dataset-panel>
  */
 @customElement('dataset-panel')
-export class DatasetPanel extends LitElement {
+export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, DatasetRequest> {
   static override styles = [
-    statusPillStyles,
+    panelStyles,
+    formStyles,
     css`
-      :host {
-        display: block;
-        color: var(--ink, #1b2330);
-      }
-      section {
-        background: var(--panel, #ffffff);
-        border: 1px solid var(--line, #dde2ea);
-        border-radius: 12px;
-        padding: 20px 22px;
-        box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
-      }
-      .title {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: baseline;
-        justify-content: space-between;
-        gap: 8px 16px;
-        margin-bottom: 12px;
-      }
-      h2 {
-        margin: 0;
-        font-size: 1.05rem;
-      }
-      h2 small {
-        margin-left: 8px;
-        font-weight: 400;
-        color: var(--muted, #5b6677);
-      }
       h3 {
         margin: 0 0 8px;
         font-size: 0.95rem;
-      }
-      form {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: end;
-        gap: 10px 14px;
-      }
-      label {
-        display: flex;
-        flex-direction: column;
-        gap: 3px;
-        font-size: 0.85rem;
-        color: var(--muted, #5b6677);
-      }
-      input,
-      select,
-      button {
-        font: inherit;
-        font-size: 0.95rem;
-        border-radius: 8px;
-        padding: 5px 10px;
-        border: 1px solid var(--line, #dde2ea);
-        background: #fff;
-        color: var(--ink, #1b2330);
-      }
-      input,
-      select {
-        box-sizing: border-box;
-        height: 34px;
       }
       input.L,
       input.samples {
@@ -253,60 +202,6 @@ export class DatasetPanel extends LitElement {
         width: 12em;
         font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
         font-size: 0.9rem;
-      }
-      input[aria-invalid='true'] {
-        border-color: var(--bad, #b3261e);
-        background: #fffafa;
-      }
-      .buttons {
-        display: flex;
-        gap: 10px;
-      }
-      button {
-        padding: 6px 14px;
-        font-weight: 600;
-        cursor: pointer;
-      }
-      button.primary {
-        background: var(--accent, #2456c7);
-        border-color: var(--accent, #2456c7);
-        color: #fff;
-      }
-      button:disabled,
-      select:disabled,
-      input:disabled {
-        opacity: 0.55;
-        cursor: not-allowed;
-      }
-      .note {
-        margin: 10px 0 0;
-        font-size: 0.85rem;
-        color: var(--muted, #5b6677);
-      }
-      .error {
-        margin: 12px 0 0;
-        padding: 8px 14px;
-        border: 1px solid #f0c4bf;
-        border-radius: 8px;
-        background: #fffafa;
-        color: var(--bad, #b3261e);
-      }
-      .error ul {
-        margin: 0;
-        padding-left: 18px;
-      }
-      .progress {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 6px 12px;
-        margin: 12px 0 0;
-        font-size: 0.9rem;
-        font-variant-numeric: tabular-nums;
-      }
-      progress {
-        width: 180px;
-        accent-color: var(--accent, #2456c7);
       }
       .banner {
         margin: 14px 0 0;
@@ -392,56 +287,24 @@ export class DatasetPanel extends LitElement {
     `,
   ];
 
-  /** The device to generate on (owned by the caller). */
-  @property({ attribute: false }) device: GPUDevice | undefined;
-
   /** The adapter's description, recorded in dataset.json as the CLI does. */
   @property({ attribute: false }) adapter: AdapterSummary | undefined;
 
-  @state() private status: DatasetPanelStatus = 'waiting';
-  @state() private errorKind: DatasetPanelErrorKind | undefined;
-  /** Input problems (kind `input`) or the one failure message. */
-  @state() private problems: string[] = [];
-  @state() private form: DatasetForm = { ...DATASET_DEFAULTS };
+  @state() protected form: DatasetForm = { ...DATASET_DEFAULTS };
   @state() private progress: { phase: DatasetPhase; done: number; total: number } | undefined;
   @state() private result: DatasetResult | undefined;
 
   /** The run in flight; aborting it makes generateDataset return what it has. */
   private controller: AbortController | undefined;
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  protected release(): void {
     this.stop();
     this.clearResult();
-    if (this.status !== 'error' || this.errorKind !== 'lost') this.status = this.device ? 'idle' : 'waiting';
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('device')) this.attach();
-  }
-
-  protected override updated(): void {
-    this.dataset.status = this.status;
-    if (this.status === 'error' && this.errorKind) this.dataset.error = this.errorKind;
-    else delete this.dataset.error;
-  }
-
-  /** A new device (or none): stop any run on the old one, start afresh and listen for the new one's loss. */
-  private attach(): void {
+  protected stopOnLoss(reason: GPUDeviceLostReason): CardProblem {
     this.stop();
-    this.clearResult();
-    const device = this.device;
-    this.errorKind = undefined;
-    this.problems = [];
-    this.status = device ? 'idle' : 'waiting';
-    if (!device) return;
-    void device.lost.then((info) => {
-      if (device !== this.device) return;
-      this.stop();
-      this.status = 'error';
-      this.errorKind = 'lost';
-      this.problems = [`The GPU device was lost (reason: ${info.reason}); no data set can be generated.`];
-    });
+    return { message: `The GPU device was lost (reason: ${reason}); no data set can be generated.` };
   }
 
   /** Abandons the run in flight (its result, if it still arrives, is ignored). */
@@ -456,16 +319,11 @@ export class DatasetPanel extends LitElement {
     this.result = undefined;
   }
 
-  private get busy(): boolean {
+  protected get busy(): boolean {
     return this.status === 'generating';
   }
 
-  private get lost(): boolean {
-    return this.errorKind === 'lost';
-  }
-
-  /** Reads the form's current values (Enter may submit before a `change` event has been handled). */
-  private readForm(formElement: HTMLFormElement): DatasetForm {
+  protected readForm(formElement: HTMLFormElement): DatasetForm {
     const data = new FormData(formElement);
     const text = (name: string): string => String(data.get(name) ?? '');
     return {
@@ -476,40 +334,16 @@ export class DatasetPanel extends LitElement {
     };
   }
 
-  /** Shows input problems as soon as a field is changed (no GPU work). */
-  private onChange(event: Event): void {
-    const formElement = (event.target as HTMLElement).closest('form');
-    if (!formElement || this.busy || this.lost) return;
-    this.form = this.readForm(formElement);
-    this.check();
+  protected parse(form: DatasetForm): { request: DatasetRequest } | { problems: CardProblem[] } {
+    const parsed = parseDatasetForm(form);
+    return 'problems' in parsed ? { problems: parsed.problems.map((message) => ({ message })) } : parsed;
   }
 
-  /** Validates the form; on a problem shows it (status `error`, kind `input`) and returns undefined. */
-  private check(): DatasetRequest | undefined {
-    const parsed = parseDatasetForm(this.form);
-    if ('problems' in parsed) {
-      this.status = 'error';
-      this.errorKind = 'input';
-      this.problems = parsed.problems;
-      return undefined;
-    }
-    if (this.errorKind === 'input') {
-      this.errorKind = undefined;
-      this.problems = [];
-      this.status = this.result ? (this.result.dataset.complete ? 'complete' : 'incomplete') : 'idle';
-    }
-    return parsed.request;
+  protected settledStatus(): DatasetPanelStatus {
+    return this.result ? (this.result.dataset.complete ? 'complete' : 'incomplete') : 'idle';
   }
 
-  private onSubmit(event: SubmitEvent): void {
-    event.preventDefault();
-    if (this.busy || this.lost) return;
-    this.form = this.readForm(event.target as HTMLFormElement);
-    const request = this.check();
-    if (request) void this.generate(request);
-  }
-
-  private async generate(request: DatasetRequest): Promise<void> {
+  protected async start(request: DatasetRequest): Promise<void> {
     const device = this.device;
     if (!device) return;
     this.clearResult();
@@ -562,7 +396,7 @@ export class DatasetPanel extends LitElement {
       if (controller !== this.controller || this.lost) return;
       this.status = 'error';
       this.errorKind = 'failed';
-      this.problems = [err instanceof Error ? err.message : String(err)];
+      this.problems = [{ message: err instanceof Error ? err.message : String(err) }];
       console.error(err);
     } finally {
       if (controller === this.controller) {
@@ -583,7 +417,7 @@ export class DatasetPanel extends LitElement {
     const f = this.form;
     const disabled = this.busy || this.lost || !this.device;
     const invalid = (needle: string): boolean =>
-      this.errorKind === 'input' && this.problems.some((p) => p.startsWith(needle));
+      this.errorKind === 'input' && this.problems.some((p) => p.message.startsWith(needle));
     return html`
       <section data-testid="dataset">
         <div class="title">
@@ -596,45 +430,40 @@ export class DatasetPanel extends LitElement {
           >
         </div>
         <form @submit=${this.onSubmit} @change=${this.onChange}>
-          <label
-            >L (even)
-            <input
-              class="L"
-              name="L"
-              type="number"
-              step="2"
-              min=${L_RANGE[0]}
-              max=${L_RANGE[1]}
-              .value=${f.L}
-              aria-invalid=${invalid('L ')}
-              ?disabled=${disabled}
-              data-testid="dataset-L"
-          /></label>
-          <label
-            >T (start:stop:step or list)
-            <input
-              class="temperatures"
-              name="temperatures"
-              type="text"
-              spellcheck="false"
-              .value=${f.temperatures}
-              aria-invalid=${invalid('temperature')}
-              ?disabled=${disabled}
-              data-testid="dataset-temperatures"
-          /></label>
-          <label
-            >Samples / T
-            <input
-              class="samples"
-              name="samples"
-              type="number"
-              min=${SAMPLES_RANGE[0]}
-              max=${SAMPLES_RANGE[1]}
-              .value=${f.samples}
-              aria-invalid=${invalid('samples')}
-              ?disabled=${disabled}
-              data-testid="dataset-samples"
-          /></label>
+          ${inputField({
+            label: 'L (even)',
+            className: 'L',
+            name: 'L',
+            step: 2,
+            min: L_RANGE[0],
+            max: L_RANGE[1],
+            value: f.L,
+            invalid: invalid('L '),
+            disabled,
+            testId: 'dataset-L',
+          })}
+          ${inputField({
+            label: 'T (start:stop:step or list)',
+            className: 'temperatures',
+            name: 'temperatures',
+            type: 'text',
+            spellcheck: false,
+            value: f.temperatures,
+            invalid: invalid('temperature'),
+            disabled,
+            testId: 'dataset-temperatures',
+          })}
+          ${inputField({
+            label: 'Samples / T',
+            className: 'samples',
+            name: 'samples',
+            min: SAMPLES_RANGE[0],
+            max: SAMPLES_RANGE[1],
+            value: f.samples,
+            invalid: invalid('samples'),
+            disabled,
+            testId: 'dataset-samples',
+          })}
           <label
             >Format
             <select name="format" ?disabled=${disabled} data-testid="dataset-format">
@@ -656,7 +485,7 @@ export class DatasetPanel extends LitElement {
             </button>
           </div>
         </form>
-        ${this.renderProblems()} ${this.renderProgress()} ${this.renderResult()}
+        ${this.renderProblems('dataset-error')} ${this.renderProgress()} ${this.renderResult()}
         ${
           this.result || this.busy
             ? nothing
@@ -672,53 +501,23 @@ export class DatasetPanel extends LitElement {
   }
 
   private statusText(): string {
-    switch (this.status) {
-      case 'waiting':
-        return 'Waiting for a device';
-      case 'idle':
-        return 'Ready';
-      case 'generating':
-        return 'Generating…';
-      case 'complete':
-        return 'Complete';
-      case 'incomplete':
-        return 'Incomplete';
-      case 'error':
-        return this.errorKind === 'lost'
-          ? 'Device lost'
-          : this.errorKind === 'input'
-            ? 'Bad settings'
-            : 'Error';
-    }
-  }
-
-  private renderProblems(): TemplateResult | typeof nothing {
-    if (this.status !== 'error' || this.problems.length === 0) return nothing;
-    return html`<div class="error" role="alert" data-testid="dataset-error">
-      <ul>
-        ${this.problems.map((p) => html`<li data-testid="dataset-error-message">${p}</li>`)}
-      </ul>
-    </div>`;
+    return statusText(this.status, this.errorKind, {
+      generating: 'Generating…',
+      incomplete: 'Incomplete',
+    });
   }
 
   private renderProgress(): TemplateResult | typeof nothing {
     const p = this.progress;
     if (!this.busy || !p) return nothing;
     const phase = PHASES[p.phase];
-    return html`<div
-      class="progress"
-      role="status"
-      data-testid="dataset-progress"
-      data-phase=${p.phase}
-      data-done=${p.done}
-      data-total=${p.total}
-    >
-      <span>Step ${phase.step} of 3 · <strong>${phase.label}</strong></span>
-      <progress max=${Math.max(1, p.total)} .value=${p.total > 0 ? p.done : 0}></progress>
-      <span
-        >${p.total > 0 ? `${formatCount(p.done)} / ${formatCount(p.total)} ${phase.unit}` : 'starting…'}</span
-      >
-    </div>`;
+    return progressLine(
+      'dataset-progress',
+      p,
+      html`<span>Step ${phase.step} of 3 · <strong>${phase.label}</strong></span>`,
+      phase.unit,
+      'starting…',
+    );
   }
 
   private renderResult(): TemplateResult | typeof nothing {

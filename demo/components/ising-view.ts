@@ -1,5 +1,4 @@
 import { LitElement, css, html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit';
-import { statusPillStyles } from './status-pill.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import {
   IsingEngine,
@@ -19,6 +18,7 @@ import {
   settingsFromQuery,
   type IsingViewSettings,
 } from './ising-settings.ts';
+import { fitCanvas, panelStyles, reflectStatus, statusText, whenLost } from './panel-common.ts';
 
 export { DEFAULT_SETTINGS, settingsFromQuery, type IsingViewSettings } from './ising-settings.ts';
 
@@ -100,35 +100,10 @@ function nextFrame(): Promise<number> {
 @customElement('ising-view')
 export class IsingView extends LitElement {
   static override styles = [
-    statusPillStyles,
+    panelStyles,
     css`
-      :host {
-        display: block;
-        color: var(--ink, #1b2330);
-      }
-      section {
-        background: var(--panel, #ffffff);
-        border: 1px solid var(--line, #dde2ea);
-        border-radius: 12px;
-        padding: 20px 22px;
-        box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
-      }
       .title {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: baseline;
-        justify-content: space-between;
-        gap: 8px 16px;
         margin-bottom: 14px;
-      }
-      h2 {
-        margin: 0;
-        font-size: 1.05rem;
-      }
-      h2 small {
-        margin-left: 8px;
-        font-weight: 400;
-        color: var(--muted, #5b6677);
       }
       .layout {
         display: grid;
@@ -233,17 +208,6 @@ export class IsingView extends LitElement {
         font-weight: 600;
         cursor: pointer;
       }
-      button.primary {
-        background: var(--accent, #2456c7);
-        border-color: var(--accent, #2456c7);
-        color: #fff;
-      }
-      button:disabled,
-      select:disabled,
-      input:disabled {
-        opacity: 0.55;
-        cursor: not-allowed;
-      }
       dl {
         display: grid;
         grid-template-columns: max-content 1fr;
@@ -263,16 +227,10 @@ export class IsingView extends LitElement {
       }
       .note {
         margin: 12px 0 0;
-        font-size: 0.85rem;
-        color: var(--muted, #5b6677);
       }
       .error {
         margin: 0 0 16px;
         padding: 10px 14px;
-        border: 1px solid #f0c4bf;
-        border-radius: 8px;
-        background: #fffafa;
-        color: var(--bad, #b3261e);
       }
       .error p {
         margin: 0;
@@ -345,23 +303,13 @@ export class IsingView extends LitElement {
   }
 
   protected override updated(): void {
-    this.dataset.status = this.status;
-    if (this.status === 'error' && this.errorKind) this.dataset.error = this.errorKind;
-    else delete this.dataset.error;
+    reflectStatus(this, this.status, this.errorKind);
   }
 
   private observeSize(): void {
     this.resizeObserver?.disconnect();
     this.resizeObserver = new ResizeObserver(([entry]) => {
-      if (!entry) return;
-      const device = entry.devicePixelContentBoxSize?.[0];
-      const box = entry.contentBoxSize[0];
-      const dpr = window.devicePixelRatio || 1;
-      const width = Math.max(1, Math.round(device ? device.inlineSize : (box?.inlineSize ?? 1) * dpr));
-      const height = Math.max(1, Math.round(device ? device.blockSize : (box?.blockSize ?? 1) * dpr));
-      if (this.canvas.width === width && this.canvas.height === height) return;
-      this.canvas.width = width;
-      this.canvas.height = height;
+      if (!entry || !fitCanvas(this.canvas, entry)) return;
       // A running loop redraws on its next frame; otherwise redraw now (resizing cleared the canvas).
       if (!this.looping) this.background(() => this.currentRenderer?.render());
     });
@@ -376,12 +324,15 @@ export class IsingView extends LitElement {
       this.status = 'waiting';
       return;
     }
-    void device.lost.then((info) => {
-      if (device !== this.device) return;
-      this.status = 'error';
-      this.errorKind = 'lost';
-      this.errorMessage = `The GPU device was lost (reason: ${info.reason}); the simulation stopped.`;
-    });
+    whenLost(
+      device,
+      () => this.device,
+      (reason) => {
+        this.status = 'error';
+        this.errorKind = 'lost';
+        this.errorMessage = `The GPU device was lost (reason: ${reason}); the simulation stopped.`;
+      },
+    );
     if (this.queryProblems.length > 0) {
       this.status = 'error';
       this.errorKind = 'params';
@@ -663,22 +614,11 @@ export class IsingView extends LitElement {
   }
 
   private statusText(): string {
-    switch (this.status) {
-      case 'waiting':
-        return 'Waiting for a device';
-      case 'starting':
-        return 'Starting…';
-      case 'running':
-        return 'Running';
-      case 'paused':
-        return 'Paused';
-      case 'error':
-        return this.errorKind === 'lost'
-          ? 'Device lost'
-          : this.errorKind === 'params'
-            ? 'Bad settings'
-            : 'Error';
-    }
+    return statusText(this.status, this.errorKind, {
+      starting: 'Starting…',
+      running: 'Running',
+      paused: 'Paused',
+    });
   }
 
   private overlayText(): string {

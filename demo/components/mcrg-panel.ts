@@ -1,16 +1,10 @@
-import { LitElement, css, html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import { statusPillStyles } from './status-pill.ts';
+import { css, html, nothing, unsafeCSS, type TemplateResult } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
 import {
   McrgRunner,
-  SPIN_PALETTE,
-  StructView,
+  SpinRenderer,
   formatValueError,
-  reflectShader,
-  spinViewPlacement,
-  structLayout,
   submitStep,
-  type Encodable,
   type McrgOptions,
   type McrgRunRecord,
   type OperatorTauTable,
@@ -37,6 +31,16 @@ import {
   type McrgProblem,
   type TableCell,
 } from './mcrg-settings.ts';
+import {
+  FormCard,
+  fitCanvas,
+  formStyles,
+  formatCount,
+  inputField,
+  panelStyles,
+  progressLine,
+  statusText,
+} from './panel-common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `stopped`, `complete` or `error`). */
 export type McrgPanelStatus = 'waiting' | 'idle' | 'running' | 'stopping' | 'stopped' | 'complete' | 'error';
@@ -51,190 +55,11 @@ const CHUNK_MS = 150;
 /** Letterbox colour of the level canvases: the panel's white. */
 const PANEL = '#ffffff';
 
-// ── a WebGPU view of one configuration of a level buffer (f32 ±1, [batch × side²]) ────────────────────
-
-/**
- * The Ising view's render approach (shaders/ising/view.wgsl: a full-screen triangle, each pixel coloured by
- * the site under its centre, placement by spinViewPlacement) for the block-spin pipeline's f32 level buffers.
- */
-const LEVEL_VIEW_WGSL = /* wgsl */ `
-struct LevelViewParams {
-  upColour: vec4<f32>,
-  downColour: vec4<f32>,
-  background: vec4<f32>,
-  origin: vec2<f32>,
-  pixelsPerSite: f32,
-  side: u32,
-  // Index of site 0 of the configuration shown: replica · side².
-  first: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: LevelViewParams;
-@group(0) @binding(1) var<storage, read> spins: array<f32>;
-
-@vertex
-fn fullScreenTriangle(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-  let corner = vec2<f32>(f32((index << 1u) & 2u), f32(index & 2u));
-  return vec4<f32>(corner * 2.0 - 1.0, 0.0, 1.0);
-}
-
-@fragment
-fn shadeLevel(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-  let p = (position.xy - params.origin) / params.pixelsPerSite;
-  let n = f32(params.side);
-  if (p.x < 0.0 || p.y < 0.0 || p.x >= n || p.y >= n) {
-    return params.background;
-  }
-  let x = min(u32(p.x), params.side - 1u);
-  let y = min(u32(p.y), params.side - 1u);
-  return select(params.downColour, params.upColour, spins[params.first + y * params.side + x] > 0.0);
-}
-`;
-
-interface LevelViewResources {
-  bindGroupLayout: GPUBindGroupLayout;
-  pipelines: Map<GPUTextureFormat, GPURenderPipeline>;
-  module: GPUShaderModule;
-  layout: GPUPipelineLayout;
-}
-
-const levelViewCache = new WeakMap<GPUDevice, LevelViewResources>();
-
-function levelViewResources(device: GPUDevice): LevelViewResources {
-  let r = levelViewCache.get(device);
-  if (!r) {
-    const bindings = reflectShader(LEVEL_VIEW_WGSL).groups[0] ?? [];
-    const bindGroupLayout = device.createBindGroupLayout({
-      label: 'mcrg level view group 0',
-      entries: bindings.map((b) => ({
-        binding: b.binding,
-        visibility: GPUShaderStage.FRAGMENT,
-        buffer: { type: b.kind, minBindingSize: b.minBindingSize },
-      })),
-    });
-    r = {
-      bindGroupLayout,
-      pipelines: new Map(),
-      module: device.createShaderModule({ label: 'mcrg level view', code: LEVEL_VIEW_WGSL }),
-      layout: device.createPipelineLayout({ label: 'mcrg level view', bindGroupLayouts: [bindGroupLayout] }),
-    };
-    levelViewCache.set(device, r);
-  }
-  return r;
-}
-
-/** `#rrggbb` → RGBA in 0 … 1, linearised for `-srgb` targets. */
-function rgba(hex: string, srgbTarget: boolean): [number, number, number, number] {
-  const channel = (i: number): number => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return srgbTarget ? (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4) : c;
-  };
-  return [channel(1), channel(3), channel(5), 1];
-}
-
-/** Draws replica `replica` of one level buffer into a canvas: one render pass, nothing read back. */
-class LevelRenderer implements Encodable {
-  private readonly params: StructView;
-  private readonly uniforms: GPUBuffer;
-  private readonly bindGroup: GPUBindGroup;
-  private readonly pipeline: GPURenderPipeline;
-  private written: { width: number; height: number } | null = null;
-  /** Where the lattice was placed in the last frame (for tests). */
-  placement: SpinViewPlacement = { originX: 0, originY: 0, pixelsPerSite: 1 };
-
-  constructor(
-    readonly device: GPUDevice,
-    readonly context: GPUCanvasContext,
-    spins: GPUBuffer,
-    readonly side: number,
-    replica: number,
-    readonly label: string,
-  ) {
-    const format = navigator.gpu.getPreferredCanvasFormat();
-    const srgb = format.endsWith('-srgb');
-    context.configure({ device, format, alphaMode: 'opaque' });
-    const resources = levelViewResources(device);
-    let pipeline = resources.pipelines.get(format);
-    if (!pipeline) {
-      pipeline = device.createRenderPipeline({
-        label: `mcrg level view ${format}`,
-        layout: resources.layout,
-        vertex: { module: resources.module, entryPoint: 'fullScreenTriangle' },
-        fragment: { module: resources.module, entryPoint: 'shadeLevel', targets: [{ format }] },
-        primitive: { topology: 'triangle-list' },
-      });
-      resources.pipelines.set(format, pipeline);
-    }
-    this.pipeline = pipeline;
-    this.params = new StructView(structLayout(LEVEL_VIEW_WGSL, 'LevelViewParams', 'mcrg level view')).set({
-      upColour: rgba(SPIN_PALETTE.up, srgb),
-      downColour: rgba(SPIN_PALETTE.down, srgb),
-      background: rgba(PANEL, srgb),
-      side,
-      first: replica * side * side,
-    });
-    this.uniforms = device.createBuffer({
-      label: `${label} params`,
-      size: this.params.layout.size,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-    const binding = (name: string): number =>
-      reflectShader(LEVEL_VIEW_WGSL).groups[0]?.find((b) => b.name === name)?.binding ?? -1;
-    this.bindGroup = device.createBindGroup({
-      label: `${label} group 0`,
-      layout: resources.bindGroupLayout,
-      entries: [
-        { binding: binding('params'), resource: { buffer: this.uniforms } },
-        { binding: binding('spins'), resource: { buffer: spins } },
-      ],
-    });
-  }
-
-  /** False while the canvas has no pixels (not laid out yet). */
-  get drawable(): boolean {
-    const canvas = this.context.canvas;
-    return canvas.width > 0 && canvas.height > 0;
-  }
-
-  encode(encoder: GPUCommandEncoder): void {
-    const texture = this.context.getCurrentTexture();
-    const w = this.written;
-    if (!w || w.width !== texture.width || w.height !== texture.height) {
-      this.placement = spinViewPlacement(this.side, this.side, texture.width, texture.height, 'integer');
-      this.params.set({
-        origin: [this.placement.originX, this.placement.originY],
-        pixelsPerSite: this.placement.pixelsPerSite,
-      });
-      this.device.queue.writeBuffer(this.uniforms, 0, this.params.data);
-      this.written = { width: texture.width, height: texture.height };
-    }
-    const [r, g, b] = rgba(PANEL, false);
-    const pass = encoder.beginRenderPass({
-      label: `${this.label} pass`,
-      colorAttachments: [
-        { view: texture.createView(), clearValue: { r, g, b, a: 1 }, loadOp: 'clear', storeOp: 'store' },
-      ],
-    });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup);
-    pass.draw(3);
-    pass.end();
-  }
-
-  destroy(): void {
-    this.uniforms.destroy();
-  }
-}
-
 // ── the panel ──────────────────────────────────────────────────────────────────────────────────────────
 
 /** A stable key of a run's settings: Start continues a stopped run only when it is unchanged. */
 function optionsKey(options: McrgOptions): string {
   return JSON.stringify(options);
-}
-
-function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 /**
@@ -260,95 +85,16 @@ function formatCount(n: number): string {
  * <mcrg-panel .device=${gpu.device}></mcrg-panel>
  */
 @customElement('mcrg-panel')
-export class McrgPanel extends LitElement {
+export class McrgPanel extends FormCard<McrgPanelStatus, McrgForm, McrgOptions, McrgProblem> {
   static override styles = [
-    statusPillStyles,
+    panelStyles,
+    formStyles,
     css`
-      :host {
-        display: block;
-        color: var(--ink, #1b2330);
-      }
-      section {
-        background: var(--panel, #ffffff);
-        border: 1px solid var(--line, #dde2ea);
-        border-radius: 12px;
-        padding: 20px 22px;
-        box-shadow: 0 1px 2px rgb(20 30 50 / 5%);
-      }
-      .title {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: baseline;
-        justify-content: space-between;
-        gap: 8px 16px;
-        margin-bottom: 12px;
-      }
-      h2 {
-        margin: 0;
-        font-size: 1.05rem;
-      }
-      h2 small {
-        margin-left: 8px;
-        font-weight: 400;
-        color: var(--muted, #5b6677);
-      }
-      h3 {
-        margin: 0 0 6px;
-        font-size: 0.95rem;
-      }
-      form {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: end;
-        gap: 10px 14px;
-      }
-      label {
-        display: flex;
-        flex-direction: column;
-        gap: 3px;
-        font-size: 0.85rem;
-        color: var(--muted, #5b6677);
-      }
-      input,
-      select,
-      button {
-        font: inherit;
-        font-size: 0.95rem;
-        border-radius: 8px;
-        padding: 5px 10px;
-        border: 1px solid var(--line, #dde2ea);
-        background: #fff;
-        color: var(--ink, #1b2330);
-      }
-      input,
-      select {
-        box-sizing: border-box;
-        height: 34px;
-      }
       input {
         width: 6.5em;
       }
       input.coupling {
         width: 9em;
-      }
-      input[aria-invalid='true'],
-      select[aria-invalid='true'] {
-        border-color: var(--bad, #b3261e);
-        background: #fffafa;
-      }
-      .buttons {
-        display: flex;
-        gap: 10px;
-      }
-      button {
-        padding: 6px 14px;
-        font-weight: 600;
-        cursor: pointer;
-      }
-      button.primary {
-        background: var(--accent, #2456c7);
-        border-color: var(--accent, #2456c7);
-        color: #fff;
       }
       button.link {
         padding: 0 4px;
@@ -357,42 +103,6 @@ export class McrgPanel extends LitElement {
         background: none;
         color: var(--accent, #2456c7);
         font-size: 0.8rem;
-      }
-      button:disabled,
-      select:disabled,
-      input:disabled {
-        opacity: 0.55;
-        cursor: not-allowed;
-      }
-      .note {
-        margin: 10px 0 0;
-        font-size: 0.85rem;
-        color: var(--muted, #5b6677);
-      }
-      .error {
-        margin: 12px 0 0;
-        padding: 8px 14px;
-        border: 1px solid #f0c4bf;
-        border-radius: 8px;
-        background: #fffafa;
-        color: var(--bad, #b3261e);
-      }
-      .error ul {
-        margin: 0;
-        padding-left: 18px;
-      }
-      .progress {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 6px 12px;
-        margin: 12px 0 0;
-        font-size: 0.9rem;
-        font-variant-numeric: tabular-nums;
-      }
-      progress {
-        width: 180px;
-        accent-color: var(--accent, #2456c7);
       }
       .levels {
         display: grid;
@@ -513,13 +223,7 @@ export class McrgPanel extends LitElement {
     `,
   ];
 
-  /** The device to run on (owned by the caller). */
-  @property({ attribute: false }) device: GPUDevice | undefined;
-
-  @state() private status: McrgPanelStatus = 'waiting';
-  @state() private errorKind: McrgPanelErrorKind | undefined;
-  @state() private problems: McrgProblem[] = [];
-  @state() private form: McrgForm = { ...MCRG_DEFAULTS };
+  @state() protected form: McrgForm = { ...MCRG_DEFAULTS };
   @state() private progress: { phase: 'thermalise' | 'measure'; done: number; total: number } | undefined;
   /** Settings of the run shown (the levels drawn and the tables). */
   @state() private shown: McrgRunRecord | undefined;
@@ -529,7 +233,7 @@ export class McrgPanel extends LitElement {
 
   private currentRunner: McrgRunner | undefined;
   private runKey = '';
-  private renderers: LevelRenderer[] = [];
+  private renderers: SpinRenderer[] = [];
   private controller: AbortController | undefined;
   /** The measuring loop in flight (awaited before its runner is destroyed). */
   private loop: Promise<void> = Promise.resolve();
@@ -550,36 +254,15 @@ export class McrgPanel extends LitElement {
     super.disconnectedCallback();
     this.resizeObserver?.disconnect();
     this.resizeObserver = undefined;
+  }
+
+  protected release(): void {
     void this.discard();
-    if (this.status !== 'error' || this.errorKind !== 'lost') this.status = this.device ? 'idle' : 'waiting';
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('device')) this.attach();
-  }
-
-  protected override updated(): void {
-    this.dataset.status = this.status;
-    if (this.status === 'error' && this.errorKind) this.dataset.error = this.errorKind;
-    else delete this.dataset.error;
-  }
-
-  private attach(): void {
-    void this.discard();
-    const device = this.device;
-    this.errorKind = undefined;
-    this.problems = [];
-    this.status = device ? 'idle' : 'waiting';
-    if (!device) return;
-    void device.lost.then((info) => {
-      if (device !== this.device) return;
-      this.controller?.abort();
-      this.status = 'error';
-      this.errorKind = 'lost';
-      this.problems = [
-        { field: 'run', message: `The GPU device was lost (reason: ${info.reason}); the MCRG run stopped.` },
-      ];
-    });
+  protected stopOnLoss(reason: GPUDeviceLostReason): McrgProblem {
+    this.controller?.abort();
+    return { field: 'run', message: `The GPU device was lost (reason: ${reason}); the MCRG run stopped.` };
   }
 
   /** Stops the run in flight and frees its GPU objects (after its last submission has returned). */
@@ -600,18 +283,14 @@ export class McrgPanel extends LitElement {
     runner?.destroy();
   }
 
-  private get busy(): boolean {
+  protected get busy(): boolean {
     return this.status === 'running' || this.status === 'stopping';
   }
 
-  private get lost(): boolean {
-    return this.errorKind === 'lost';
-  }
-
-  private readForm(formElement: HTMLFormElement): McrgForm {
+  protected readForm(formElement: HTMLFormElement, changed?: HTMLInputElement): McrgForm {
     const data = new FormData(formElement);
     const text = (name: keyof McrgForm): string => String(data.get(name) ?? '');
-    return {
+    const form: McrgForm = {
       L: text('L'),
       K: text('K'),
       blocking: text('blocking') as DemoBlocking,
@@ -623,20 +302,12 @@ export class McrgPanel extends LitElement {
       therm: text('therm'),
       seed: text('seed'),
     };
-  }
-
-  private onChange(event: Event): void {
-    const target = event.target as HTMLInputElement;
-    const formElement = target.closest('form');
-    if (!formElement || this.busy || this.lost) return;
-    const form = this.readForm(formElement);
     // The T field edits K = 1/T.
-    if (target.name === 'T') {
-      const T = Number(target.value);
-      form.K = Number.isFinite(T) && T > 0 ? String(1 / T) : `1/${target.value.trim() || '(empty)'}`;
+    if (changed?.name === 'T') {
+      const T = Number(changed.value);
+      form.K = Number.isFinite(T) && T > 0 ? String(1 / T) : `1/${changed.value.trim() || '(empty)'}`;
     }
-    this.form = form;
-    this.check();
+    return form;
   }
 
   private setCritical(): void {
@@ -645,33 +316,17 @@ export class McrgPanel extends LitElement {
     this.check();
   }
 
-  /** Validates the form; on a problem shows it (status `error`, kind `input`) and returns undefined. */
-  private check(): McrgOptions | undefined {
-    const parsed = parseMcrgForm(this.form);
-    if ('problems' in parsed) {
-      this.status = 'error';
-      this.errorKind = 'input';
-      this.problems = parsed.problems;
-      return undefined;
-    }
-    if (this.errorKind === 'input') {
-      this.errorKind = undefined;
-      this.problems = [];
-      this.status = this.currentRunner ? (this.currentRunner.complete ? 'complete' : 'stopped') : 'idle';
-    }
-    return parsed.options;
+  protected parse(form: McrgForm): { request: McrgOptions } | { problems: McrgProblem[] } {
+    const parsed = parseMcrgForm(form);
+    return 'problems' in parsed ? parsed : { request: parsed.options };
   }
 
-  private onSubmit(event: SubmitEvent): void {
-    event.preventDefault();
-    if (this.busy || this.lost) return;
-    this.form = this.readForm(event.target as HTMLFormElement);
-    const options = this.check();
-    if (options) void this.start(options);
+  protected settledStatus(): McrgPanelStatus {
+    return this.currentRunner ? (this.currentRunner.complete ? 'complete' : 'stopped') : 'idle';
   }
 
   /** Continues the current run when its settings are unchanged and it is incomplete; else begins a new one. */
-  private async start(options: McrgOptions): Promise<void> {
+  protected async start(options: McrgOptions): Promise<void> {
     const device = this.device;
     if (!device) return;
     const key = optionsKey(options);
@@ -709,13 +364,20 @@ export class McrgPanel extends LitElement {
       const context = canvas.getContext('webgpu');
       if (!context)
         throw new Error('a level canvas has no WebGPU context (getContext("webgpu") returned null)');
-      return new LevelRenderer(
+      const side = pipeline.sizes[n] as number;
+      // The pipeline's f32 level buffer, [batch × side²]: replica 0 is drawn.
+      return new SpinRenderer(
         device,
         context,
-        pipeline.levelBuffers[n] as GPUBuffer,
-        pipeline.sizes[n] as number,
-        0,
-        `mcrg level ${n}`,
+        {
+          spins: pipeline.levelBuffers[n] as GPUBuffer,
+          encoding: 'f32',
+          lx: side,
+          ly: side,
+          replicas: pipeline.batch,
+          stride: side * side,
+        },
+        { palette: { background: PANEL }, label: `mcrg level ${n}` },
       );
     });
     this.observeSizes(canvases);
@@ -727,16 +389,7 @@ export class McrgPanel extends LitElement {
     this.resizeObserver = new ResizeObserver((entries) => {
       let changed = false;
       for (const entry of entries) {
-        const canvas = entry.target as HTMLCanvasElement;
-        const device = entry.devicePixelContentBoxSize?.[0];
-        const box = entry.contentBoxSize[0];
-        const dpr = window.devicePixelRatio || 1;
-        const width = Math.max(1, Math.round(device ? device.inlineSize : (box?.inlineSize ?? 1) * dpr));
-        const height = Math.max(1, Math.round(device ? device.blockSize : (box?.blockSize ?? 1) * dpr));
-        if (canvas.width === width && canvas.height === height) continue;
-        canvas.width = width;
-        canvas.height = height;
-        changed = true;
+        if (fitCanvas(entry.target as HTMLCanvasElement, entry)) changed = true;
       }
       if (changed && !this.busy) this.drawLevels();
     });
@@ -833,29 +486,18 @@ export class McrgPanel extends LitElement {
           </h2>
           <span class="state" data-status=${this.status} data-testid="mcrg-status">${this.statusText()}</span>
         </div>
-        ${this.renderForm()} ${this.renderProblems()} ${this.renderProgress()} ${this.renderLevels()}
-        ${this.renderReadouts()} ${this.renderTables()}
+        ${this.renderForm()} ${this.renderProblems('mcrg-error')} ${this.renderProgress()}
+        ${this.renderLevels()} ${this.renderReadouts()} ${this.renderTables()}
       </section>
     `;
   }
 
   private statusText(): string {
-    switch (this.status) {
-      case 'waiting':
-        return 'Waiting for a device';
-      case 'idle':
-        return 'Ready';
-      case 'running':
-        return 'Running…';
-      case 'stopping':
-        return 'Stopping…';
-      case 'stopped':
-        return 'Stopped';
-      case 'complete':
-        return 'Complete';
-      case 'error':
-        return this.lost ? 'Device lost' : this.errorKind === 'input' ? 'Bad settings' : 'Error';
-    }
+    return statusText(this.status, this.errorKind, {
+      running: 'Running…',
+      stopping: 'Stopping…',
+      stopped: 'Stopped',
+    });
   }
 
   private invalid(...fields: McrgField[]): boolean {
@@ -874,6 +516,16 @@ export class McrgPanel extends LitElement {
     const T = Number.isFinite(K) && K > 0 ? String(Number((1 / K).toPrecision(10))) : '';
     const continuing = this.continues();
     const geometry = this.invalid('geometry');
+    // K and T edit one coupling (T = 1/K): both are marked by a problem with K.
+    const coupling = {
+      type: 'text',
+      inputmode: 'decimal',
+      className: 'coupling',
+      invalid: this.invalid('K'),
+      disabled,
+    } as const;
+    const number = (label: string, name: keyof McrgForm, min: number, testId: string): TemplateResult =>
+      inputField({ label, name, min, value: f[name], invalid: this.invalid(name), disabled, testId });
     return html`
       <form @submit=${this.onSubmit} @change=${this.onChange}>
         <label
@@ -887,8 +539,8 @@ export class McrgPanel extends LitElement {
             ${L_CHOICES.map((L) => html`<option value=${L} ?selected=${String(L) === f.L}>${L}×${L}</option>`)}
           </select>
         </label>
-        <label
-          ><span
+        ${inputField({
+          label: html`<span
             >K = J/T
             <button
               type="button"
@@ -900,29 +552,13 @@ export class McrgPanel extends LitElement {
             >
               set K<sub>c</sub>
             </button></span
-          >
-          <input
-            class="coupling"
-            name="K"
-            type="text"
-            inputmode="decimal"
-            .value=${f.K}
-            aria-invalid=${this.invalid('K')}
-            ?disabled=${disabled}
-            data-testid="mcrg-K"
-        /></label>
-        <label
-          >T
-          <input
-            class="coupling"
-            name="T"
-            type="text"
-            inputmode="decimal"
-            .value=${T}
-            aria-invalid=${this.invalid('K')}
-            ?disabled=${disabled}
-            data-testid="mcrg-T"
-        /></label>
+          >`,
+          ...coupling,
+          name: 'K',
+          value: f.K,
+          testId: 'mcrg-K',
+        })}
+        ${inputField({ label: 'T', ...coupling, name: 'T', value: T, testId: 'mcrg-T' })}
         <label
           >Blocking
           <select name="blocking" ?disabled=${disabled} aria-invalid=${geometry} data-testid="mcrg-blocking">
@@ -931,17 +567,7 @@ export class McrgPanel extends LitElement {
             )}
           </select>
         </label>
-        <label
-          >Levels
-          <input
-            name="levels"
-            type="number"
-            min="1"
-            .value=${f.levels}
-            aria-invalid=${this.invalid('levels')}
-            ?disabled=${disabled}
-            data-testid="mcrg-levels"
-        /></label>
+        ${number('Levels', 'levels', 1, 'mcrg-levels')}
         <label
           >Algorithm
           <select name="algorithm" ?disabled=${disabled} data-testid="mcrg-algorithm">
@@ -950,61 +576,10 @@ export class McrgPanel extends LitElement {
             )}
           </select>
         </label>
-        <label
-          >Replicas
-          <input
-            name="replicas"
-            type="number"
-            min="1"
-            .value=${f.replicas}
-            aria-invalid=${this.invalid('replicas')}
-            ?disabled=${disabled}
-            data-testid="mcrg-replicas"
-        /></label>
-        <label
-          >Samples
-          <input
-            name="samples"
-            type="number"
-            min="1"
-            .value=${f.samples}
-            aria-invalid=${this.invalid('samples')}
-            ?disabled=${disabled}
-            data-testid="mcrg-samples-input"
-        /></label>
-        <label
-          >Every (sweeps)
-          <input
-            name="every"
-            type="number"
-            min="1"
-            .value=${f.every}
-            aria-invalid=${this.invalid('every')}
-            ?disabled=${disabled}
-            data-testid="mcrg-every"
-        /></label>
-        <label
-          >Therm. sweeps
-          <input
-            name="therm"
-            type="number"
-            min="0"
-            .value=${f.therm}
-            aria-invalid=${this.invalid('therm')}
-            ?disabled=${disabled}
-            data-testid="mcrg-therm"
-        /></label>
-        <label
-          >Seed
-          <input
-            name="seed"
-            type="number"
-            min="0"
-            .value=${f.seed}
-            aria-invalid=${this.invalid('seed')}
-            ?disabled=${disabled}
-            data-testid="mcrg-seed"
-        /></label>
+        ${number('Replicas', 'replicas', 1, 'mcrg-replicas')}
+        ${number('Samples', 'samples', 1, 'mcrg-samples-input')}
+        ${number('Every (sweeps)', 'every', 1, 'mcrg-every')}
+        ${number('Therm. sweeps', 'therm', 0, 'mcrg-therm')} ${number('Seed', 'seed', 0, 'mcrg-seed')}
         <div class="buttons">
           <button class="primary" type="submit" ?disabled=${disabled} data-testid="mcrg-start">
             ${continuing ? 'Continue' : 'Start'}
@@ -1035,32 +610,12 @@ export class McrgPanel extends LitElement {
     return 'options' in parsed && optionsKey(parsed.options) === this.runKey;
   }
 
-  private renderProblems(): TemplateResult | typeof nothing {
-    if (this.status !== 'error' || this.problems.length === 0) return nothing;
-    return html`<div class="error" role="alert" data-testid="mcrg-error">
-      <ul>
-        ${this.problems.map((p) => html`<li data-testid="mcrg-error-message" data-field=${p.field}>${p.message}</li>`)}
-      </ul>
-    </div>`;
-  }
-
   private renderProgress(): TemplateResult | typeof nothing {
     const p = this.progress;
     if (!this.busy || !p) return nothing;
     const label = p.phase === 'thermalise' ? 'Thermalising' : 'Measuring';
     const unit = p.phase === 'thermalise' ? 'sweeps' : 'measurements per replica';
-    return html`<div
-      class="progress"
-      role="status"
-      data-testid="mcrg-progress"
-      data-phase=${p.phase}
-      data-done=${p.done}
-      data-total=${p.total}
-    >
-      <strong>${label}</strong>
-      <progress max=${Math.max(1, p.total)} .value=${p.done}></progress>
-      <span>${formatCount(p.done)} / ${formatCount(p.total)} ${unit}</span>
-    </div>`;
+    return progressLine('mcrg-progress', p, html`<strong>${label}</strong>`, unit);
   }
 
   private renderLevels(): TemplateResult | typeof nothing {

@@ -1,8 +1,8 @@
 /**
- * Live lattice view: draws one replica of an IsingEngine into a WebGPU canvas with a render pass that
- * reads the engine's spin buffer directly (shaders/ising/view.wgsl). Nothing is read back to the CPU;
- * a frame is one small uniform write (only when the canvas size or the replica changed), one render
- * pass and one submission.
+ * Live lattice view: draws one replica of an IsingEngine (or of any spin buffer: a block-spin level)
+ * into a WebGPU canvas with a render pass that reads the spin buffer directly (shaders/ising/view.wgsl).
+ * Nothing is read back to the CPU; a frame is one small uniform write (only when the canvas size or the
+ * replica changed), one render pass and one submission.
  *
  * @example
  * const engine = new IsingEngine(device, { L: 512, T: 2.269, kernel: 'packed' });
@@ -42,16 +42,36 @@ export const SPIN_PALETTE: Readonly<SpinPalette> = Object.freeze({
  */
 export type SpinViewScaling = 'integer' | 'fit';
 
-export interface IsingRendererOptions {
+/**
+ * How a buffer holds its spins: `bits`, the Ising engines' 1 bit per spin (bit = 1 for s = +1, 32 sites
+ * a u32 word, row-major); `f32`, one f32 per site, up where > 0 (the block-spin pipeline's levels).
+ */
+export type SpinEncoding = 'bits' | 'f32';
+
+/** A lattice, or a batch of them one after another, in a GPU storage buffer: what a SpinRenderer draws. */
+export interface SpinBuffer {
+  spins: GPUBuffer;
+  encoding: SpinEncoding;
+  lx: number;
+  ly: number;
+  /** Configurations in the buffer. */
+  replicas: number;
+  /** 32-bit words from one configuration to the next (`bits`: ⌈lx·ly/32⌉ or more; `f32`: lx·ly or more). */
+  stride: number;
+}
+
+export interface SpinRendererOptions {
   /** Canvas format (default `navigator.gpu.getPreferredCanvasFormat()`). */
   format?: GPUTextureFormat;
   /** Replica to draw (default 0). */
   replica?: number;
   palette?: Partial<SpinPalette>;
   scaling?: SpinViewScaling;
-  /** Prefix of every GPU object's label (default `ising view Lx×Ly`). */
+  /** Prefix of every GPU object's label (default `spin view Lx×Ly`; IsingRenderer: `ising view Lx×Ly`). */
   label?: string;
 }
+
+export type IsingRendererOptions = SpinRendererOptions;
 
 /** Where the lattice lands in a target: its top-left pixel and the pixels per site along each axis. */
 export interface SpinViewPlacement {
@@ -102,10 +122,10 @@ interface DeviceResources {
   module: GPUShaderModule;
   bindGroupLayout: GPUBindGroupLayout;
   pipelineLayout: GPUPipelineLayout;
-  pipelines: Map<GPUTextureFormat, GPURenderPipeline>;
+  pipelines: Map<string, GPURenderPipeline>;
 }
 
-/** Per-device module, layouts and pipelines (by target format): freed with a destroyed or lost device. */
+/** Per-device module, layouts and pipelines (by storage and target format): freed with a destroyed or lost device. */
 const cache = new WeakMap<GPUDevice, DeviceResources>();
 
 function resourcesFor(device: GPUDevice): DeviceResources {
@@ -135,29 +155,69 @@ function resourcesFor(device: GPUDevice): DeviceResources {
   return resources;
 }
 
-function pipelineFor(device: GPUDevice, format: GPUTextureFormat): GPURenderPipeline {
+/** The fragment entry point of each storage (shaders/ising/view.wgsl). */
+const SHADE: Record<SpinEncoding, string> = { bits: 'shadeSpins', f32: 'shadeValues' };
+
+function pipelineFor(device: GPUDevice, format: GPUTextureFormat, encoding: SpinEncoding): GPURenderPipeline {
   const resources = resourcesFor(device);
-  let pipeline = resources.pipelines.get(format);
+  const key = `${encoding} ${format}`;
+  let pipeline = resources.pipelines.get(key);
   if (!pipeline) {
     pipeline = device.createRenderPipeline({
-      label: `${SOURCE_LABEL} ${format}`,
+      label: `${SOURCE_LABEL} ${key}`,
       layout: resources.pipelineLayout,
       vertex: { module: resources.module, entryPoint: 'fullScreenTriangle' },
-      fragment: { module: resources.module, entryPoint: 'shadeSpins', targets: [{ format }] },
+      fragment: { module: resources.module, entryPoint: SHADE[encoding], targets: [{ format }] },
       primitive: { topology: 'triangle-list' },
     });
-    resources.pipelines.set(format, pipeline);
+    resources.pipelines.set(key, pipeline);
   }
   return pipeline;
 }
 
+/** Checks that `source` describes a buffer that holds all its configurations. */
+function checkSpinBuffer(source: SpinBuffer): void {
+  const { encoding, lx, ly, replicas, stride, spins } = source;
+  if (encoding !== 'bits' && encoding !== 'f32') {
+    throw new RangeError(`encoding '${String(encoding)}' must be 'bits' or 'f32'`);
+  }
+  for (const [name, value] of [
+    ['lx', lx],
+    ['ly', ly],
+    ['replicas', replicas],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`${name} ${value} must be an integer ≥ 1`);
+  }
+  const words = encoding === 'bits' ? Math.ceil((lx * ly) / 32) : lx * ly;
+  if (!Number.isInteger(stride) || stride < words) {
+    throw new RangeError(
+      `stride ${stride} must be an integer ≥ ${words} words (${lx}×${ly} spins, ${encoding})`,
+    );
+  }
+  const bytes = replicas * stride * 4;
+  if (spins.size < bytes) {
+    throw new RangeError(
+      `spin buffer '${spins.label}' has ${spins.size} bytes; ${replicas} × ${stride} words need ${bytes}`,
+    );
+  }
+}
+
 /**
- * Draws replica `replica` of an IsingEngine into a canvas, straight from `engine.spins`. It configures
- * the canvas context (opaque, with `format`); `render()` encodes one render pass and submits it.
- * Destroy the renderer before (or with) its engine: it binds the engine's spin buffer. Made for 2D
- * lattices; a 1D ring is drawn as a single row.
+ * Draws replica `replica` of a spin buffer into a canvas, straight from the buffer (IsingRenderer for an
+ * IsingEngine; a block-spin level with `encoding: 'f32'`). It configures the canvas context (opaque, with
+ * `format`); `render()` encodes one render pass and submits it, `encode()` records it into a caller's
+ * encoder (several canvases, one submission). Destroy the renderer before (or with) the buffer's owner:
+ * it binds the buffer. Made for 2D lattices; a 1D ring is drawn as a single row.
+ *
+ * @example
+ * const blocks = new BlockSpinPipeline(device, { dims: 2, L: 64, batch: 4, levels: 2, rule: 'majority', seed: 1 });
+ * const view = new SpinRenderer(device, context, {
+ *   spins: blocks.levelBuffers[1]!, encoding: 'f32', lx: 32, ly: 32, replicas: 4, stride: 32 * 32,
+ * });
+ * view.render();
  */
-export class IsingRenderer implements Encodable {
+export class SpinRenderer implements Encodable {
   readonly format: GPUTextureFormat;
   readonly scaling: SpinViewScaling;
   /** The colours drawn (the defaults merged with `options.palette`). */
@@ -177,16 +237,17 @@ export class IsingRenderer implements Encodable {
   constructor(
     readonly device: GPUDevice,
     readonly context: GPUCanvasContext,
-    readonly engine: IsingEngine,
-    options: IsingRendererOptions = {},
+    /** The buffer drawn and its layout. */
+    readonly source: Readonly<SpinBuffer>,
+    options: SpinRendererOptions = {},
   ) {
-    const c = engine.config;
+    checkSpinBuffer(source);
     this.format = options.format ?? navigator.gpu.getPreferredCanvasFormat();
     this.scaling = options.scaling ?? 'integer';
     if (this.scaling !== 'integer' && this.scaling !== 'fit') {
       throw new RangeError(`scaling '${String(this.scaling)}' must be 'integer' or 'fit'`);
     }
-    this.label = options.label ?? `ising view ${c.Lx}×${c.Ly}`;
+    this.label = options.label ?? `spin view ${source.lx}×${source.ly}`;
     this.shownReplica = this.checkReplica(options.replica ?? 0);
 
     const srgb = this.format.endsWith('-srgb');
@@ -199,14 +260,14 @@ export class IsingRenderer implements Encodable {
       upColour: up,
       downColour: down,
       background,
-      lx: c.Lx,
-      ly: c.Ly,
+      lx: source.lx,
+      ly: source.ly,
     });
     const [r, g, b] = background;
     this.clearValue = { r, g, b, a: 1 };
 
     context.configure({ device, format: this.format, alphaMode: 'opaque' });
-    this.pipeline = pipelineFor(device, this.format);
+    this.pipeline = pipelineFor(device, this.format, source.encoding);
     this.uniforms = device.createBuffer({
       label: `${this.label} params`,
       size: this.params.layout.size,
@@ -217,7 +278,7 @@ export class IsingRenderer implements Encodable {
       layout: resourcesFor(device).bindGroupLayout,
       entries: [
         { binding: this.bindingOf('params'), resource: { buffer: this.uniforms } },
-        { binding: this.bindingOf('spins'), resource: { buffer: engine.spins } },
+        { binding: this.bindingOf('spins'), resource: { buffer: source.spins } },
       ],
     });
   }
@@ -229,7 +290,7 @@ export class IsingRenderer implements Encodable {
   }
 
   private checkReplica(replica: number): number {
-    const replicas = this.engine.config.replicas;
+    const replicas = this.source.replicas;
     if (!Number.isInteger(replica) || replica < 0 || replica >= replicas) {
       throw new RangeError(`replica ${replica} must be an integer in 0 … ${replicas - 1}`);
     }
@@ -256,7 +317,7 @@ export class IsingRenderer implements Encodable {
    * (a queue write, so it lands before this encoder's submission).
    */
   encode(encoder: GPUCommandEncoder): void {
-    if (this.destroyed) throw new Error(`${this.label}: this IsingRenderer was destroyed`);
+    if (this.destroyed) throw new Error(`${this.label}: this renderer was destroyed`);
     const texture = this.context.getCurrentTexture();
     this.update(texture.width, texture.height);
     const pass = encoder.beginRenderPass({
@@ -276,22 +337,26 @@ export class IsingRenderer implements Encodable {
     pass.end();
   }
 
+  /** False while the canvas has no pixels (not laid out yet): nothing to draw into. */
+  get drawable(): boolean {
+    const canvas = this.context.canvas;
+    return canvas.width > 0 && canvas.height > 0;
+  }
+
   /** Draws the current spins: one render pass, one submission. Skipped while the canvas has no pixels. */
   render(): void {
-    const canvas = this.context.canvas;
-    if (canvas.width === 0 || canvas.height === 0) return;
-    submitStep(this.device, this.label, [this]);
+    if (this.drawable) submitStep(this.device, this.label, [this]);
   }
 
   private update(width: number, height: number): void {
     const w = this.written;
     if (w && w.width === width && w.height === height && w.replica === this.shownReplica) return;
-    const c = this.engine.config;
-    this.current = spinViewPlacement(c.Lx, c.Ly, width, height, this.scaling);
+    const { lx, ly, stride } = this.source;
+    this.current = spinViewPlacement(lx, ly, width, height, this.scaling);
     this.params.set({
       origin: [this.current.originX, this.current.originY],
       pixelsPerSite: this.current.pixelsPerSite,
-      firstWord: this.shownReplica * c.words,
+      firstWord: this.shownReplica * stride,
     });
     this.device.queue.writeBuffer(this.uniforms, 0, this.params.data);
     this.written = { width, height, replica: this.shownReplica };
@@ -302,5 +367,26 @@ export class IsingRenderer implements Encodable {
     if (this.destroyed) return;
     this.destroyed = true;
     this.uniforms.destroy();
+  }
+}
+
+/**
+ * Draws replica `replica` of an IsingEngine into a canvas, straight from `engine.spins` (a SpinRenderer
+ * of the engine's 1-bit spins). Destroy the renderer before (or with) its engine.
+ */
+export class IsingRenderer extends SpinRenderer {
+  constructor(
+    device: GPUDevice,
+    context: GPUCanvasContext,
+    readonly engine: IsingEngine,
+    options: IsingRendererOptions = {},
+  ) {
+    const c = engine.config;
+    super(
+      device,
+      context,
+      { spins: engine.spins, encoding: 'bits', lx: c.Lx, ly: c.Ly, replicas: c.replicas, stride: c.words },
+      { ...options, label: options.label ?? `ising view ${c.Lx}×${c.Ly}` },
+    );
   }
 }
