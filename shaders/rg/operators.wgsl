@@ -2,7 +2,8 @@
 // products of spins at offsets (row, column) from the anchor (PHYSICS.md, "Monte Carlo renormalization
 // group" and "Odd operators"), in i32 — exact: |sum| ≤ 4·sites < 2^31 (the host checks the lattice size).
 // Each invocation folds the anchors lid, lid + workgroupSize, …, then a shared-memory tree adds the
-// invocations' sums in a fixed order. Needs: dispatch.
+// invocations' sums in a fixed order (common/reduce-tree.wgsl's treeReduceShared over an array accumulator).
+// Needs: dispatch, reduce-tree (it declares sharedAcc of this file's Acc).
 //
 // 2D, s_ab = s at (y + a, x + b), 11 operators: even
 //   0 s00 s01 + s00 s10                        1 s00 s11 + s01 s10               2 s00 s01 s10 s11
@@ -30,7 +31,16 @@ override workgroupSize: u32 = 64u;
 
 const maxOperators = 11u;
 
-var<workgroup> sums: array<array<i32, maxOperators>, workgroupSize>;
+// The accumulator of the shared tree (reduce-tree.wgsl): every operator's partial sum, added exactly in i32.
+alias Acc = array<i32, maxOperators>;
+
+fn accCombine(a: Acc, b: Acc) -> Acc {
+  var c = a;
+  for (var k = 0u; k < maxOperators; k++) {
+    c[k] += b[k];
+  }
+  return c;
+}
 
 fn spinAt(base: u32, y: u32, x: u32) -> i32 {
   let L = params.side;
@@ -77,18 +87,11 @@ fn anchorTerms1d(base: u32, i: u32) -> array<i32, maxOperators> {
 }
 
 /// Adds the workgroup's sums (fixed tree order) and writes the `count` totals of sample r.
-fn reduceAndWrite(lid: u32, r: u32, count: u32) {
-  workgroupBarrier();
-  for (var stride = workgroupSize / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      for (var k = 0u; k < maxOperators; k++) {
-        sums[lid][k] += sums[lid + stride][k];
-      }
-    }
-    workgroupBarrier();
-  }
+fn reduceAndWrite(acc: Acc, lid: u32, r: u32, count: u32) {
+  sharedAcc[lid] = acc;
+  treeReduceShared(lid, workgroupSize);
   if (lid < count) {
-    operators[params.outputOffset + r * params.sampleStride + lid] = sums[0][lid];
+    operators[params.outputOffset + r * params.sampleStride + lid] = sharedAcc[0][lid];
   }
 }
 
@@ -112,8 +115,7 @@ fn measureOperators2d(
       acc[k] += t[k];
     }
   }
-  sums[lid] = acc;
-  reduceAndWrite(lid, r, 11u);
+  reduceAndWrite(acc, lid, r, 11u);
 }
 
 @compute @workgroup_size(workgroupSize)
@@ -135,6 +137,5 @@ fn measureOperators1d(
       acc[k] += t[k];
     }
   }
-  sums[lid] = acc;
-  reduceAndWrite(lid, r, 3u);
+  reduceAndWrite(acc, lid, r, 3u);
 }

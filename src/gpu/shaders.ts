@@ -16,7 +16,7 @@ import wideMath from '../../shaders/common/wide-math.wgsl?raw';
 import { composeWgsl, type KernelSource } from './kernel.ts';
 
 /** Fragments other kernel families compose with (Philox needs wide-math; most kernels need dispatch). */
-export const wgsl = { dispatch, philox, wideMath } as const;
+export const wgsl = { dispatch, philox, wideMath, reduceTree } as const;
 
 export const randomSource: KernelSource = {
   label: 'random',

@@ -8,5 +8,5 @@ import { wgsl } from '../gpu/shaders.ts';
 export const rgSources = {
   block: { label: 'rg-block', code: composeWgsl(wgsl.wideMath, wgsl.philox, wgsl.dispatch, block) },
   unpack: { label: 'rg-unpack', code: composeWgsl(wgsl.dispatch, unpack) },
-  operators: { label: 'rg-operators', code: composeWgsl(wgsl.dispatch, operators) },
+  operators: { label: 'rg-operators', code: composeWgsl(wgsl.dispatch, operators, wgsl.reduceTree) },
 } satisfies Record<string, KernelSource>;
