@@ -208,31 +208,23 @@ export type McrgProgress = (phase: 'thermalise' | 'measure', done: number, total
 const TAU_VALUES = 1 << 24;
 
 /**
- * One MCRG run (or shard) on a GPU: an Ising engine with the shard's replicas, a block-spin pipeline over them
- * and the accumulator of sufficient statistics. `run()` thermalises and measures; after an abort it continues
- * where it stopped. The lab drives `thermalise` and `measure` in small steps instead.
+ * One blocking rule applied to a runner's configurations: its pipeline, its sufficient statistics and the series
+ * for τ_int. A runner has one per rule (`McrgOptions.blocking`, then `alsoBlock`), all fed the same samples.
  */
-export class McrgRunner {
-  readonly record: McrgRunRecord;
-  readonly engine: IsingEngine;
+export class McrgBlocking {
   readonly pipeline: BlockSpinPipeline;
   private readonly accumulator: McrgAccumulator;
   private readonly series: OperatorSeries;
-  private readonly slots: number;
-  private readonly seriesLimit: number;
-  private thermalised = 0;
-  private measured = 0;
 
   constructor(
-    readonly device: GPUDevice,
-    options: McrgOptions,
+    device: GPUDevice,
+    readonly record: McrgRunRecord,
+    rule: BlockingRule,
+    seed: number | bigint,
+    slots: number,
+    private readonly seriesLimit: number,
   ) {
-    const record = resolveMcrgRun(options);
-    this.record = record;
     const { first, count } = record.replicas;
-    const stride = (record.levels + 1) * (record.layout.even + record.layout.odd);
-    this.slots = Math.max(1, Math.min(64, record.measurements, Math.floor(2 ** 22 / (count * stride))));
-    this.seriesLimit = Math.max(2, Math.floor(TAU_VALUES / stride));
     this.accumulator = new McrgAccumulator({
       layout: record.layout,
       blockLength: record.blockLength,
@@ -241,6 +233,74 @@ export class McrgRunner {
       firstReplica: first,
     });
     this.series = new OperatorSeries(record.layout, count);
+    this.pipeline = new BlockSpinPipeline(device, {
+      dims: record.dims,
+      L: record.L,
+      batch: count,
+      levels: record.levels,
+      rule,
+      seed,
+      firstSample: first,
+      slots,
+    });
+  }
+
+  /** Adds n measurements from measurement `first` on (read back from the pipeline's slots). */
+  async collect(n: number, first: number): Promise<void> {
+    const values = await this.pipeline.readOperators(n);
+    this.accumulator.add(values, first);
+    if (this.series.measurements < this.seriesLimit) {
+      const keep = Math.min(n, this.seriesLimit - this.series.measurements);
+      this.series.add(values.subarray(0, (values.length / n) * keep));
+    }
+  }
+
+  /** The stored blocks so far (each replica's unfinished block included with its true count). */
+  blocks(): McrgBlock[] {
+    return this.accumulator.blocks();
+  }
+
+  /** τ_int (in measurements) of every operator at every level, from the first measurements (≥ 2 needed). */
+  tauInt(): OperatorTauTable {
+    return this.series.tauInt();
+  }
+
+  destroy(): void {
+    this.pipeline.destroy();
+  }
+}
+
+/**
+ * One MCRG run (or shard) on a GPU: an Ising engine with the shard's replicas, a block-spin pipeline over them
+ * and the accumulator of sufficient statistics — one pipeline and accumulator per blocking rule when `alsoBlock`
+ * adds rules to compare on the same samples. `run()` thermalises and measures; after an abort it continues
+ * where it stopped. The lab drives `thermalise` and `measure` in small steps instead.
+ */
+export class McrgRunner {
+  /** The first blocking rule's record (the settings of the run). */
+  readonly record: McrgRunRecord;
+  readonly engine: IsingEngine;
+  /** One per blocking rule, `blocking` first, then `alsoBlock` in order; all see the same configurations. */
+  readonly blockings: readonly McrgBlocking[];
+  private readonly slots: number;
+  private thermalised = 0;
+  private measured = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: McrgOptions & { alsoBlock?: BlockingRule[] },
+  ) {
+    const rules = [options.blocking, ...(options.alsoBlock ?? [])];
+    const records = rules.map((blocking) => resolveMcrgRun({ ...options, blocking }));
+    const record = records[0]!;
+    this.record = record;
+    const { first, count } = record.replicas;
+    const stride = (record.levels + 1) * (record.layout.even + record.layout.odd);
+    this.slots = Math.max(
+      1,
+      Math.min(64, record.measurements, Math.floor(2 ** 22 / (count * stride * rules.length))),
+    );
+    const seriesLimit = Math.max(2, Math.floor(TAU_VALUES / stride / rules.length));
     this.engine = new IsingEngine(device, {
       L: record.L,
       dims: record.dims,
@@ -249,24 +309,27 @@ export class McrgRunner {
       algorithm: record.algorithm,
       seed: options.seed ?? 1,
       firstReplica: first,
-      // The run measures through the pipeline, not the engine's E/M series.
+      // The run measures through the pipelines, not the engine's E/M series.
       seriesCapacity: 1,
     });
+    const blockings: McrgBlocking[] = [];
     try {
-      this.pipeline = new BlockSpinPipeline(device, {
-        dims: record.dims,
-        L: record.L,
-        batch: count,
-        levels: record.levels,
-        rule: options.blocking,
-        seed: options.seed ?? 1,
-        firstSample: first,
-        slots: this.slots,
-      });
+      rules.forEach((rule, i) =>
+        blockings.push(
+          new McrgBlocking(device, records[i]!, rule, options.seed ?? 1, this.slots, seriesLimit),
+        ),
+      );
     } catch (err) {
+      for (const b of blockings) b.destroy();
       this.engine.destroy();
       throw err;
     }
+    this.blockings = blockings;
+  }
+
+  /** The first blocking rule's pipeline (level buffers for views). */
+  get pipeline(): BlockSpinPipeline {
+    return this.blockings[0]!.pipeline;
   }
 
   /** Measurements per replica done so far. */
@@ -307,17 +370,14 @@ export class McrgRunner {
       const items: Encodable[] = [];
       for (let k = 0; k < n; k++) {
         items.push(...this.engine.encodeSweeps(r.every));
-        items.push(...this.pipeline.fromPackedSpins(this.engine.spins, this.engine.config.words));
-        items.push(...this.pipeline.encode(this.measured + k, k));
+        for (const b of this.blockings) {
+          items.push(...b.pipeline.fromPackedSpins(this.engine.spins, this.engine.config.words));
+          items.push(...b.pipeline.encode(this.measured + k, k));
+        }
       }
       submitStep(this.device, 'mcrg measure', items);
       await workDone(this.device);
-      const values = await this.pipeline.readOperators(n);
-      this.accumulator.add(values, this.measured);
-      if (this.series.measurements < this.seriesLimit) {
-        const keep = Math.min(n, this.seriesLimit - this.series.measurements);
-        this.series.add(values.subarray(0, (values.length / n) * keep));
-      }
+      for (const b of this.blockings) await b.collect(n, this.measured);
       this.measured += n;
       onProgress?.('measure', this.measured, r.measurements);
     }
@@ -329,18 +389,18 @@ export class McrgRunner {
     if (!signal?.aborted) await this.measure(Infinity, signal, onProgress);
   }
 
-  /** The stored blocks so far (each replica's unfinished block included with its true count). */
+  /** The first blocking rule's stored blocks so far (each replica's unfinished block with its true count). */
   blocks(): McrgBlock[] {
-    return this.accumulator.blocks();
+    return this.blockings[0]!.blocks();
   }
 
-  /** τ_int (in measurements) of every operator at every level, from the first measurements (≥ 2 needed). */
+  /** The first blocking rule's τ_int (in measurements) of every operator at every level (≥ 2 measurements). */
   tauInt(): OperatorTauTable {
-    return this.series.tauInt();
+    return this.blockings[0]!.tauInt();
   }
 
   destroy(): void {
-    this.pipeline.destroy();
+    for (const b of this.blockings) b.destroy();
     this.engine.destroy();
   }
 }

@@ -119,6 +119,32 @@ describe('MCRG driver', () => {
     });
   });
 
+  it('alsoBlock: several rules on the same samples equal separate runs of each rule', async () => {
+    const device = gpu().device;
+    await checked(device, async () => {
+      const options: McrgOptions = {
+        L: 16,
+        K: K_C,
+        blocking: 'majority',
+        levels: 2,
+        replicas: 4,
+        samples: 4 * 30,
+        therm: 5,
+        blockLength: 3,
+        seed: 9,
+      };
+      const both = new McrgRunner(device, { ...options, alsoBlock: ['decimation'] });
+      await both.run();
+      const majority = await runAll(options);
+      const decimation = await runAll({ ...options, blocking: 'decimation' });
+      expect(both.blockings.map((b) => b.record.blocking)).toEqual(['majority', 'decimation']);
+      expect(both.blockings[0]!.blocks()).toEqual(majority.blocks());
+      expect(both.blockings[1]!.blocks()).toEqual(decimation.blocks());
+      expect(both.blockings[1]!.blocks()).not.toEqual(majority.blocks());
+      for (const r of [both, majority, decimation]) r.destroy();
+    });
+  });
+
   it('an aborted run keeps every measurement it read back and continues to the same result', async () => {
     const device = gpu().device;
     await checked(device, async () => {
