@@ -1,0 +1,91 @@
+/**
+ * The shape every reproduced study takes (../shared/REPORTS.md): a typed options object with four presets,
+ * a `run` built only from the engines' public API, and an output that src/studies/report.ts turns into a report
+ * directory (report.json, report.md, figures as SVG from Vega-Lite specs, arrays as NPY). Runs in Node and in the
+ * browser: a study never touches files itself; the context saves its checkpoints.
+ */
+import type { NpyArray } from '../io/npy.ts';
+import type { JsonValue } from '../rg/result-files.ts';
+
+/** Preset sizes: `test` (< 1 min on a CPU adapter), `quick` (minutes; the default), `standard` (~1 h), `paper`. */
+export type Preset = 'test' | 'quick' | 'standard' | 'paper';
+
+export const PRESETS: readonly Preset[] = ['test', 'quick', 'standard', 'paper'];
+
+/** A published figure a result is compared with. */
+export interface SourceValue {
+  value: number;
+  err: number;
+  /** Where in the source, e.g. 'Table 1, N_r = 1, N_c = 7'. */
+  where: string;
+}
+
+/** One headline or supporting number of a report (REPORTS.md): a stable dotted name, one standard error. */
+export interface ResultEntry {
+  name: string;
+  value: number;
+  err: number;
+  unit: string;
+  /** How it was obtained (samples, decorrelation, error method). */
+  method: string;
+  source?: SourceValue;
+  /** Distance to the source in combined standard errors, (value − source) / √(err² + source.err²). */
+  z?: number;
+}
+
+/** A figure: a Vega-Lite spec (data inline or in `data`), rendered to SVG headless in Node and live in the lab. */
+export interface FigureSpec {
+  /** File stem: `<name>.svg`, and `<name>.json` for the data behind it. */
+  name: string;
+  title: string;
+  /** A Vega-Lite v6 specification (JSON). */
+  spec: { [key: string]: JsonValue };
+}
+
+/** Wall time of one stage of a study. */
+export interface StageTime {
+  stage: string;
+  seconds: number;
+}
+
+/** What a study hands back: everything report.ts needs to write the report directory. */
+export interface StudyOutput {
+  /** Every setting actually used (the preset's options after defaults), seeds included. */
+  settings: { [key: string]: JsonValue };
+  results: ResultEntry[];
+  /** The body of report.md (tables laid out like the source's, the agreement/disagreement paragraph). */
+  markdown: string;
+  figures: FigureSpec[];
+  /** Large arrays as NPY (weights, filters per epoch, …). */
+  arrays: { name: string; npy: NpyArray }[];
+  /** Extra files (e.g. a model directory's files under a prefix, `model/W.npy`). */
+  files?: { name: string; bytes: Uint8Array }[];
+  stages: StageTime[];
+  /** False when the run was cancelled or lost its device: a clearly partial report. */
+  complete: boolean;
+}
+
+/** What a running study may use: the device, cancellation, progress, and checkpoints for resuming. */
+export interface StudyContext {
+  device: GPUDevice;
+  signal?: AbortSignal;
+  /** Progress of a stage (e.g. 'train', epoch 3 of 50). */
+  progress(stage: string, done: number, total: number): void;
+  /** A line for the log (stderr in the CLI, the lab's log pane). */
+  log(line: string): void;
+}
+
+/** A reproducible study: its name (`blockspin reproduce NAME`), presets and run. */
+export interface Study<O> {
+  name: string;
+  title: string;
+  /** The source, e.g. 'Chung & Kao, arXiv:…, shared/papers/chung-kao-optimal-rsrg-rbm.md'. */
+  source: string;
+  presets: Record<Preset, O>;
+  run(options: O, context: StudyContext): Promise<StudyOutput>;
+}
+
+/** z = (value − source) / √(err² + source.err²): the distance in combined standard errors. */
+export function combinedZ(value: number, err: number, source: SourceValue): number {
+  return (value - source.value) / Math.hypot(err, source.err);
+}
