@@ -1,0 +1,271 @@
+/**
+ * Figures of a report: one declarative Vega-Lite spec per figure (../shared/REPORTS.md), rendered to SVG headless
+ * (vega's `renderer: 'none'` view needs no DOM or canvas, so the same code runs in Node and in the page) and shown
+ * live in the lab by vega-embed from the same spec. Also the few spec builders the studies share: values with
+ * error bars against a parameter with the exact value as a rule, and small matrices (filters) as heatmaps.
+ */
+import type { JsonValue } from '../rg/result-files.ts';
+import type { FigureSpec } from './study.ts';
+
+/** The Vega-Lite schema the builders write (vega-lite 6). */
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** A figure's name: a file stem (`<name>.svg`, `<name>.json`), letters, digits, `.`, `_`, `-`. */
+export const FIGURE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Throws unless `name` is a usable file stem for a figure. */
+export function checkFigureName(name: string): void {
+  if (!FIGURE_NAME.test(name) || name.length > 100) {
+    throw new Error(
+      `figure name '${name}' must be 1 … 100 letters, digits, '.', '_' or '-' (a file stem), starting with a letter or digit`,
+    );
+  }
+}
+
+/**
+ * Renders a figure's Vega-Lite spec to an SVG string (headless: no DOM, no canvas; Node or browser).
+ * vega and vega-lite are loaded on first use, so code that only writes JSON never pays for them.
+ *
+ * @example
+ * const svg = await renderFigure(errorBarPlot({ name: 'yt', title: 'y_t', points, exact: { value: 1, label: 'exact' } }));
+ */
+export async function renderFigure(figure: FigureSpec): Promise<string> {
+  checkFigureName(figure.name);
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  let compiled: ReturnType<typeof vegaLite.compile>;
+  try {
+    compiled = vegaLite.compile(figure.spec as unknown as Parameters<typeof vegaLite.compile>[0]);
+  } catch (err) {
+    throw new Error(
+      `figure '${figure.name}': the Vega-Lite spec does not compile (${err instanceof Error ? err.message : String(err)})`,
+      { cause: err },
+    );
+  }
+  const view = new vega.View(vega.parse(compiled.spec), { renderer: 'none', logLevel: vega.Warn });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** One plotted value with its standard error. */
+export interface ErrorBarPoint {
+  x: number;
+  y: number;
+  /** One standard error (the bar spans y ± err). */
+  err: number;
+  /** The series (legend entry), e.g. 'learned, N_r = 1'; omit for a single series. */
+  series?: string;
+}
+
+export interface ErrorBarPlotOptions {
+  name: string;
+  title: string;
+  points: ErrorBarPoint[];
+  /** Axis titles. */
+  xTitle?: string;
+  yTitle?: string;
+  /** Draw lines joining each series' points in x order (default true). */
+  lines?: boolean;
+  /** The exact value, drawn as a horizontal rule across the plot (e.g. y_t = 1). */
+  exact?: { value: number; label: string };
+  /** Only integer x ticks (e.g. N_c); default false. */
+  integerX?: boolean;
+}
+
+function finiteOrThrow(what: string, x: number, nonNegative = false): void {
+  if (!Number.isFinite(x) || (nonNegative && x < 0)) {
+    throw new Error(`${what} is ${x}; it must be a finite number${nonNegative ? ' ≥ 0' : ''}`);
+  }
+}
+
+/**
+ * Values with error bars against a parameter, one colour per series, with the exact value as a dashed rule:
+ * e.g. y_t against N_c for each N_r and blocking rule, the exact 1 across. Marks are named `errorbars`,
+ * `points`, `lines` and `exact`, so a test (or a stylesheet) can find them in the SVG.
+ *
+ * @example
+ * errorBarPlot({ name: 'yt-vs-nc', title: 'y_t against N_c', points: [{ x: 1, y: 0.98, err: 0.01 }],
+ *   xTitle: 'N_c', yTitle: 'y_t', exact: { value: 1, label: 'exact y_t = 1' }, integerX: true });
+ */
+export function errorBarPlot(options: ErrorBarPlotOptions): FigureSpec {
+  checkFigureName(options.name);
+  if (options.points.length === 0) throw new Error(`figure '${options.name}': no points to plot`);
+  options.points.forEach((p, i) => {
+    finiteOrThrow(`figure '${options.name}' point ${i} x`, p.x);
+    finiteOrThrow(`figure '${options.name}' point ${i} y`, p.y);
+    finiteOrThrow(`figure '${options.name}' point ${i} err`, p.err, true);
+  });
+  if (options.exact) finiteOrThrow(`figure '${options.name}' exact value`, options.exact.value);
+  const series = options.points.some((p) => p.series !== undefined);
+  const values: JsonValue[] = options.points.map((p) => ({
+    x: p.x,
+    y: p.y,
+    err: p.err,
+    lo: p.y - p.err,
+    hi: p.y + p.err,
+    ...(series ? { series: p.series ?? '' } : {}),
+  }));
+  const x: { [key: string]: JsonValue } = {
+    field: 'x',
+    type: 'quantitative',
+    title: options.xTitle ?? 'x',
+    scale: { zero: false, nice: false, padding: 12 },
+    ...(options.integerX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+  };
+  const y = { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: { zero: false } };
+  const color: { [key: string]: JsonValue } = series
+    ? { color: { field: 'series', type: 'nominal', title: null } }
+    : {};
+  const layer: JsonValue[] = [];
+  if (options.lines ?? true) {
+    layer.push({
+      name: 'lines',
+      mark: { type: 'line', strokeWidth: 1, opacity: 0.6 },
+      encoding: { x, y, ...color, ...(series ? { detail: { field: 'series' } } : {}) },
+    });
+  }
+  layer.push(
+    {
+      name: 'errorbars',
+      mark: { type: 'rule' },
+      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, ...color },
+    },
+    {
+      name: 'points',
+      mark: { type: 'point', filled: true, size: 40 },
+      encoding: {
+        x,
+        y,
+        ...color,
+        tooltip: [
+          { field: 'x', type: 'quantitative' },
+          { field: 'y', type: 'quantitative', format: '.5f' },
+          { field: 'err', type: 'quantitative', format: '.2g' },
+          ...(series ? [{ field: 'series', type: 'nominal' }] : []),
+        ],
+      },
+    },
+  );
+  if (options.exact) {
+    layer.push({
+      name: 'exact',
+      data: { values: [{ y: options.exact.value, label: options.exact.label }] },
+      mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
+      encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: { field: 'label', type: 'nominal' } },
+    });
+  }
+  return {
+    name: options.name,
+    title: options.title,
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: options.title,
+      width: 420,
+      height: 280,
+      data: { values },
+      layer,
+    },
+  };
+}
+
+/** One small matrix, row-major (e.g. an 8×8 filter at one epoch). */
+export interface HeatmapPanel {
+  /** The panel's title, e.g. 'epoch 3'. */
+  label: string;
+  rows: number;
+  cols: number;
+  data: ArrayLike<number>;
+}
+
+export interface HeatmapOptions {
+  name: string;
+  title: string;
+  panels: HeatmapPanel[];
+  /** Panels per row before wrapping (default min(panels, 10)). */
+  columns?: number;
+  /** The legend's title (default 'value'). */
+  valueTitle?: string;
+  /** Pixel size of one cell (default 10). */
+  cellSize?: number;
+  /**
+   * Colour scale symmetric about 0 (a diverging scheme, for weights of either sign; default true), or a
+   * sequential one over the data's range.
+   */
+  diverging?: boolean;
+}
+
+/**
+ * Small matrices as heatmaps, one panel per matrix in a wrapped facet sharing one colour scale: e.g. the 8×8
+ * filter of a convolutional RBM at each epoch. The cells are the `cells` mark (one rect per entry).
+ *
+ * @example
+ * heatmap({ name: 'filters', title: 'Filter by epoch', panels: epochs.map((w, e) => ({ label: `epoch ${e}`, rows: 8, cols: 8, data: w })) });
+ */
+export function heatmap(options: HeatmapOptions): FigureSpec {
+  checkFigureName(options.name);
+  if (options.panels.length === 0) throw new Error(`figure '${options.name}': no panels to draw`);
+  const labels = options.panels.map((p) => p.label);
+  if (new Set(labels).size !== labels.length) {
+    throw new Error(`figure '${options.name}': panel labels must differ (they name the facets)`);
+  }
+  const values: JsonValue[] = [];
+  let maxAbs = 0;
+  for (const p of options.panels) {
+    if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1) {
+      throw new Error(
+        `figure '${options.name}' panel '${p.label}': ${p.rows}×${p.cols} is not a matrix size`,
+      );
+    }
+    if (p.data.length !== p.rows * p.cols) {
+      throw new Error(
+        `figure '${options.name}' panel '${p.label}': ${p.data.length} values; ${p.rows}×${p.cols} needs ${p.rows * p.cols}`,
+      );
+    }
+    for (let r = 0; r < p.rows; r++) {
+      for (let c = 0; c < p.cols; c++) {
+        const v = p.data[r * p.cols + c]!;
+        finiteOrThrow(`figure '${options.name}' panel '${p.label}' entry (${r}, ${c})`, v);
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+        values.push({ panel: p.label, row: r, col: c, value: v });
+      }
+    }
+  }
+  const cell = options.cellSize ?? 10;
+  const rows = Math.max(...options.panels.map((p) => p.rows));
+  const cols = Math.max(...options.panels.map((p) => p.cols));
+  const diverging = options.diverging ?? true;
+  const scale: { [key: string]: JsonValue } = diverging
+    ? { scheme: 'redblue', reverse: true, domain: [-(maxAbs || 1), maxAbs || 1] }
+    : { scheme: 'viridis' };
+  return {
+    name: options.name,
+    title: options.title,
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: options.title,
+      data: { values },
+      columns: options.columns ?? Math.min(options.panels.length, 10),
+      facet: { field: 'panel', type: 'ordinal', sort: labels, title: null },
+      spec: {
+        name: 'cells',
+        width: cols * cell,
+        height: rows * cell,
+        mark: { type: 'rect' },
+        encoding: {
+          x: { field: 'col', type: 'ordinal', axis: null },
+          y: { field: 'row', type: 'ordinal', axis: null },
+          color: { field: 'value', type: 'quantitative', title: options.valueTitle ?? 'value', scale },
+          tooltip: [
+            { field: 'panel', type: 'nominal' },
+            { field: 'row', type: 'ordinal' },
+            { field: 'col', type: 'ordinal' },
+            { field: 'value', type: 'quantitative', format: '.3g' },
+          ],
+        },
+      },
+      resolve: { scale: { color: 'shared' } },
+    },
+  };
+}
