@@ -9,6 +9,7 @@ import { registerInfo } from './info.ts';
 import { registerIsing } from './ising.ts';
 import { registerMcrg } from './mcrg.ts';
 import { registerRbm } from './rbm.ts';
+import { registerReproduce } from './reproduce.ts';
 
 export function createProgram(): Command {
   const program = new Command('blockspin')
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerIsing(program);
   registerRbm(program);
   registerMcrg(program);
+  registerReproduce(program);
   registerBench(program);
   program.addHelpText(
     'after',

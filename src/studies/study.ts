@@ -81,6 +81,10 @@ export interface Study<O> {
   title: string;
   /** The source, e.g. 'Chung & Kao, arXiv:…, shared/papers/chung-kao-optimal-rsrg-rbm.md'. */
   source: string;
+  /**
+   * The options of each preset. They carry the run's base seed as a numeric `seed` (every other seed derives
+   * from it); `reproduce --seed S` replaces it.
+   */
   presets: Record<Preset, O>;
   run(options: O, context: StudyContext): Promise<StudyOutput>;
 }
