@@ -12,7 +12,7 @@ import { loadTrainingData } from '../rbm/data.ts';
 import { loadModel } from '../rbm/model-files.ts';
 import { isConvRbm } from '../rbm/model.ts';
 import type { BlockingRule } from '../rg/blocking.ts';
-import { analyseMcrg, formatMcrgTable, type McrgAnalysis, type McrgEstimate } from '../rg/mcrg.ts';
+import { formatMcrgTable, type McrgAnalysis, type McrgEstimate } from '../rg/mcrg.ts';
 import {
   createMcrgResult,
   mcrgBlocks,
@@ -25,8 +25,7 @@ import {
 import {
   DEFAULT_MCRG_REPLICAS,
   McrgRunner,
-  independentRunSpread,
-  jackknifeBins,
+  analyseBinned,
   measureConfigurations,
   resolveMcrgRun,
   type McrgAlgorithm,
@@ -34,7 +33,7 @@ import {
   type McrgShard,
   type RunSpread,
 } from '../rg/run.ts';
-import { blockTauInt, type OperatorTauTable } from '../rg/statistics.ts';
+import type { OperatorTauTable } from '../rg/statistics.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
 import { deviceLossCatcher, reportDeviceLoss } from './device-loss.ts';
 import { adapterBrief } from './info.ts';
@@ -110,11 +109,6 @@ function defaultLevels(L: number, b: number): number {
   return Math.max(1, levels);
 }
 
-/** Jackknife bins of ≥ 10 τ_int (the largest over operators and levels), in measurements. */
-function binLength(blockLength: number, tau: number | null): number {
-  return Math.max(blockLength, tau === null ? 1 : Math.ceil(10 * tau));
-}
-
 function tauSummary(tau: OperatorTauTable | null): { [key: string]: JsonValue } | null {
   if (!tau) return null;
   return {
@@ -151,32 +145,9 @@ interface Report {
   spread: RunSpread | null;
 }
 
-/**
- * Analyses a result with jackknife bins of ≥ 10 τ_int, τ_int from the blocks themselves so that a merge of
- * shards and the unsplit run bin alike; an analysis error is reported, not thrown (the data is kept).
- */
+/** Analyses a result as analyseBinned does (bins of ≥ 10 τ_int from the blocks; the spread of groups of chains). */
 function analyse(result: McrgResult): Report {
-  const tau = resultTau(result);
-  const tauBlocks = blockTauInt(mcrgBlocks(result), result.settings.layout)?.tauInt ?? null;
-  const length = binLength(result.settings.blockLength, tauBlocks);
-  const bins = jackknifeBins(mcrgBlocks(result), length);
-  try {
-    const options = { layout: result.settings.layout, b: result.settings.b, blockLength: length };
-    const analysis = analyseMcrg(bins, options);
-    const spread = independentRunSpread(bins, options);
-    return { result, analysis, problem: null, tau, tauBlocks, bins: { length, count: bins.length }, spread };
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    return {
-      result,
-      analysis: null,
-      problem: err.message,
-      tau,
-      tauBlocks,
-      bins: { length, count: bins.length },
-      spread: null,
-    };
-  }
+  return { result, tau: resultTau(result), ...analyseBinned(mcrgBlocks(result), result.settings) };
 }
 
 /** The estimates with `errRuns`, the error from the spread of independent groups of chains, where measured. */

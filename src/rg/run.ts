@@ -23,6 +23,7 @@ import { normaliseSeed, type McrgRunSettings } from './result-files.ts';
 import {
   McrgAccumulator,
   OperatorSeries,
+  blockTauInt,
   layout1d,
   layout2d,
   operatorMaxAbs,
@@ -439,6 +440,46 @@ export function jackknifeBins(blocks: readonly McrgBlock[], minCount: number): M
   }
   if (open) out.push(open);
   return out;
+}
+
+/** Jackknife bin length: at least 10 τ_int (the largest over operators and levels) and the stored block length. */
+export function binLength(blockLength: number, tau: number | null): number {
+  return Math.max(blockLength, tau === null ? 1 : Math.ceil(10 * tau));
+}
+
+/** An MCRG analysis with its binning: what `blockspin mcrg` prints and a study reports. */
+export interface BinnedAnalysis {
+  /** Null when the exponents cannot be computed (too few bins, singular A, …): see `problem`. */
+  analysis: McrgAnalysis | null;
+  problem: string | null;
+  /** τ_int (in measurements) by binning the stored blocks (blockTauInt): it sets the jackknife bins. */
+  tauBlocks: number | null;
+  bins: { length: number; count: number };
+  /** The same estimates' errors from the spread of independent groups of chains (null: too few chains). */
+  spread: RunSpread | null;
+}
+
+/**
+ * analyseMcrg with jackknife bins of ≥ 10 τ_int, τ_int taken from the blocks themselves (so a merge of shards
+ * and the unsplit run bin alike), and independentRunSpread as the cross-check; an analysis error (RangeError)
+ * is returned as `problem`, not thrown, so the data are kept.
+ */
+export function analyseBinned(
+  blocks: readonly McrgBlock[],
+  settings: { layout: OperatorLayout; b: number; blockLength: number },
+): BinnedAnalysis {
+  const tauBlocks = blockTauInt(blocks, settings.layout)?.tauInt ?? null;
+  const length = binLength(settings.blockLength, tauBlocks);
+  const bins = jackknifeBins(blocks, length);
+  const binning = { tauBlocks, bins: { length, count: bins.length } };
+  try {
+    const options = { layout: settings.layout, b: settings.b, blockLength: length };
+    const analysis = analyseMcrg(bins, options);
+    return { analysis, problem: null, ...binning, spread: independentRunSpread(bins, options) };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { analysis: null, problem: err.message, ...binning, spread: null };
+  }
 }
 
 /** Configurations blocked per submission when analysing a data file (a fixed number: it is in the RNG counters). */
