@@ -7,8 +7,10 @@ import type { Study } from './study.ts';
 /** Loads a study module and returns its Study. */
 export type StudyLoader = () => Promise<Study<unknown>>;
 
-// Each entry imports its module lazily, e.g. ['chung-kao', () => import('./chung-kao.ts').then((m) => m.chungKao)].
-const loaders = new Map<string, StudyLoader>([]);
+// Each study's module is imported only when it is run.
+const loaders = new Map<string, StudyLoader>([
+  ['chung-kao', () => import('./chung-kao.ts').then((m) => m.chungKao)],
+]);
 
 /** A study name: lowercase words joined by '-', e.g. `chung-kao`. */
 export const STUDY_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
