@@ -116,7 +116,15 @@ export function errorBarPlot(options: ErrorBarPlotOptions): FigureSpec {
   };
   const y = { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: { zero: false } };
   const color: { [key: string]: JsonValue } = series
-    ? { color: { field: 'series', type: 'nominal', title: null } }
+    ? // Series names are sentences ('majority rule (ours, same samples)'): room for them, below the plot.
+      {
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          legend: { orient: 'bottom', direction: 'vertical', labelLimit: 600 },
+        },
+      }
     : {};
   const layer: JsonValue[] = [];
   if (options.lines ?? true) {
