@@ -535,7 +535,20 @@ export async function measureConfigurations(
   }
   const count = data.length / sites;
   const layout = mcrgLayout(dims, options.levels);
-  const blockLength = integerIn('block length', options.blockLength ?? defaultBlockLength(count), 1, count);
+  // Stored configurations are usually decorrelated already: short blocks (≥ 32 of them), joined into bins of
+  // ≥ 10 τ_int by the analysis when they are not.
+  const blockLength = integerIn(
+    'block length',
+    options.blockLength ?? Math.max(1, Math.min(50, Math.floor(count / 32))),
+    1,
+    count,
+  );
+  if (Math.ceil(count / blockLength) < MIN_BLOCKS) {
+    throw new RangeError(
+      `${count} configurations give ${Math.ceil(count / blockLength)} blocks of ${blockLength}; the jackknife needs at least ${MIN_BLOCKS}: ` +
+        `use more configurations or shorter blocks`,
+    );
+  }
   const accumulator = new McrgAccumulator({
     layout,
     blockLength,
