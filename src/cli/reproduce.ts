@@ -7,7 +7,14 @@ import { Command, Option } from 'commander';
 import { GpuContext } from '../gpu/device.ts';
 import { deviceLostError, watchDeviceLoss } from '../gpu/lost.ts';
 import { checkStudyName, loadStudy, registerStudy, studyNames } from '../studies/registry.ts';
-import { formatValueErr, gitCommit, reportJson, writeReport, type ReportMeta } from '../studies/report.ts';
+import {
+  formatValueErr,
+  formatZ,
+  gitCommit,
+  reportJson,
+  writeReport,
+  type ReportMeta,
+} from '../studies/report.ts';
 import { PRESETS, type Preset, type Study, type StudyContext, type StudyOutput } from '../studies/study.ts';
 import { choiceArg, integerArg } from './args.ts';
 import { reportDeviceLoss } from './device-loss.ts';
@@ -119,7 +126,7 @@ export function formatReportSummary(json: ReturnType<typeof reportJson>, dir: st
       r.name,
       formatValueErr(r.value, r.err),
       r.source ? `${formatValueErr(r.source.value, r.source.err)} (${r.source.where})` : '',
-      r.z === undefined ? '' : `z = ${r.z.toFixed(1)}`,
+      r.z === undefined ? '' : `z = ${formatZ(r.z)}`,
     ]);
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows) {

@@ -233,6 +233,11 @@ export function formatValueErr(value: number, err: number): string {
   return `${value.toFixed(decimals)} ± ${err.toFixed(decimals)}`;
 }
 
+/** z to one decimal, without a '-0.0'. */
+export function formatZ(z: number): string {
+  return (Math.round(z * 10) / 10 || 0).toFixed(1);
+}
+
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
@@ -289,7 +294,7 @@ export function reportMarkdown(
       '| --- | --- | --- | --- | --- | --- |',
       ...json.results.map((r) => {
         const source = r.source ? `${formatValueErr(r.source.value, r.source.err)} (${r.source.where})` : '—';
-        const z = r.z === undefined ? '—' : r.z.toFixed(1);
+        const z = r.z === undefined ? '—' : formatZ(r.z);
         return `| \`${r.name}\` | ${formatValueErr(r.value, r.err)} | ${cell(r.unit)} | ${cell(source)} | ${z} | ${cell(r.method)} |`;
       }),
       '',

@@ -12,6 +12,7 @@ import { decodeNpy } from '../../src/io/npy.ts';
 import {
   checkResults,
   formatValueErr,
+  formatZ,
   gitCommit,
   reportFiles,
   reportJson,
@@ -172,6 +173,8 @@ describe('formatValueErr', () => {
     expect(formatValueErr(0.96712, 0.0031)).toBe('0.9671 ± 0.0031');
     expect(formatValueErr(1234.5, 56)).toBe('1235 ± 56');
     expect(formatValueErr(2, 0)).toBe('2 ± 0');
+    expect(formatZ(-0.03)).toBe('0.0');
+    expect(formatZ(-1.26)).toBe('-1.3');
   });
 });
 
