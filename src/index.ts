@@ -248,3 +248,25 @@ export {
   type BlockSpinOptions,
 } from './rg/blocking.ts';
 export { type McrgBlock, type OperatorLayout, type OperatorTauTable } from './rg/statistics.ts';
+export {
+  PRESETS,
+  combinedZ,
+  type Preset,
+  type Study,
+  type StudyContext,
+  type StudyOutput,
+  type ResultEntry,
+  type SourceValue,
+  type FigureSpec,
+  type StageTime,
+} from './studies/study.ts';
+export { studyNames, loadStudy, registerStudy, type StudyLoader } from './studies/registry.ts';
+export {
+  reportJson,
+  reportMarkdown,
+  reportFiles,
+  writeReport,
+  type ReportMeta,
+  type ReportJson,
+} from './studies/report.ts';
+export { renderFigure, errorBarPlot, heatmap } from './studies/figures.ts';
