@@ -45,16 +45,16 @@ function entry(out: StudyOutput, name: string) {
 describe('chung-kao study', () => {
   const gpu = useGpu();
 
-  it('test preset: data, training (loss and reconstruction down, filter concentrating), MCRG with errors', async () => {
+  it('test preset: data, training (cross-entropy and reconstruction error down, filter concentrating), MCRG with errors', async () => {
     const device = gpu().device;
     const stages = new Set<string>();
     const ctx = context(device, { progress: (stage) => stages.add(stage) });
     const out = await checked(device, () => chungKao.run(CHUNG_KAO_PRESETS.test, ctx));
     const o = CHUNG_KAO_PRESETS.test;
     expect(out.complete).toBe(true);
-    expect(out.stages.map((s) => s.stage)).toEqual(['data', 'train filter 1', 'train filter 2', 'mcrg 16²']);
+    expect(out.stages.map((s) => s.stage)).toEqual(['data', 'train filter 1', 'mcrg 16²']);
     expect(out.stages.every((s) => s.seconds >= 0)).toBe(true);
-    expect([...stages]).toContain('train filter 1 of 2');
+    expect([...stages]).toContain('train filter 1 of 1');
     // The data set: interval ≥ 2 τ_int, as files in the generate format.
     const data = out.settings.data as {
       interval: number;
@@ -65,19 +65,21 @@ describe('chung-kao study', () => {
     );
     const names = (out.files ?? []).map((f) => f.name);
     expect(names).toContain('data/dataset.json');
-    expect(names).toContain('models/filter2/W.npy');
-    for (const i of [1, 2]) {
+    expect(names).toContain('models/filter1/W.npy');
+    for (const i of [1]) {
       const filters = out.arrays.find((a) => a.name === `filters.filter${i}`)!.npy;
       expect(filters.shape).toEqual([o.training.epochs, 8, 8]);
       const last = filters.data.subarray((o.training.epochs - 1) * 64);
-      // A uniform filter puts 16/64 = 25 % of Σ|W| in any 4×4 window; training concentrates it.
-      expect(windowShare(last, 8)).toBeGreaterThan(0.3);
+      // A uniform filter puts 16/64 = 25 % of Σ|W| in any 4×4 window; training concentrates it (seeds 2–7: 0.37–0.45).
+      expect(windowShare(last, 8)).toBeGreaterThan(0.33);
+      // Columns: free-energy loss, cross-entropy (the code's monitoring cost), reconstruction error. The
+      // free-energy difference has no fixed sign once the model learns, so only the other two are asserted.
       const history = out.arrays.find((a) => a.name === `training.filter${i}`)!.npy;
-      expect(history.shape).toEqual([o.training.epochs + 1, 2]);
-      const [loss0, rec0] = [history.data[0]!, history.data[1]!];
-      const [lossN, recN] = [history.data[2 * o.training.epochs]!, history.data[2 * o.training.epochs + 1]!];
-      expect(lossN).toBeLessThan(loss0);
-      expect(recN).toBeLessThan(rec0);
+      const E = o.training.epochs;
+      expect(history.shape).toEqual([E + 1, 3]);
+      expect(Number.isFinite(history.data[3 * E]!)).toBe(true);
+      expect(history.data[3 * E + 1]!).toBeLessThan(history.data[1]!);
+      expect(history.data[3 * E + 2]!).toBeLessThan(history.data[2]!);
     }
     // MCRG: both rules on the same samples, every y_t and y_h with a finite positive error.
     for (const name of [
@@ -98,7 +100,6 @@ describe('chung-kao study', () => {
     });
     expect(learned.z).toBeCloseTo((learned.value - 1.0001) / Math.hypot(learned.err, 0.0011), 10);
     expect(entry(out, 'yt.majority.n2.c7').source?.value).toBe(0.997);
-    expect(entry(out, 'yt.filterSpread.n1.c7').value).toBeGreaterThanOrEqual(0);
     expect(out.results.some((r) => r.name.startsWith('yt.learned.n3'))).toBe(false); // 16 → 4: two steps
     expect(out.figures.map((f) => f.name)).toEqual(
       expect.arrayContaining(['filter-evolution', 'filters-final', 'yt-vs-nc-n1', 'yt-vs-nc-n2']),
