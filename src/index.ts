@@ -266,6 +266,8 @@ export {
   reportMarkdown,
   reportFiles,
   writeReport,
+  formatValueErr,
+  formatZ,
   type ReportMeta,
   type ReportJson,
 } from './studies/report.ts';

@@ -12,6 +12,7 @@ import {
 import './dataset-panel.ts';
 import './ising-view.ts';
 import './mcrg-panel.ts';
+import './study-panel.ts';
 
 /** Where the app is: reflected on the host as `data-status` (tests wait for `ready` or `error`). */
 export type AppStatus = 'starting' | 'running' | 'ready' | 'error';
@@ -191,7 +192,8 @@ export class BlockspinApp extends LitElement {
     }
     ising-view,
     dataset-panel,
-    mcrg-panel {
+    mcrg-panel,
+    study-panel {
       margin-bottom: 20px;
     }
     .grid {
@@ -464,6 +466,7 @@ export class BlockspinApp extends LitElement {
           : html`<ising-view .device=${this.gpu?.device}></ising-view>
               <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
               <mcrg-panel .device=${this.gpu?.device}></mcrg-panel>
+              <study-panel .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
               <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
       }
       <footer>
