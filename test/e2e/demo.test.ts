@@ -10,7 +10,8 @@
  * incomplete and revokes the old links), the MCRG panel (a bad level count named inline; a small run whose level
  * canvases show replica 0 and its blocked levels site by site as the GPU level buffers hold them, y_t and y_h
  * tables of value(err) cells coloured by their distance from the exact 1 and 15/8; Stop keeps the run, Start
- * continues it), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
+ * continues it), the study panel (Chung & Kao at the test preset: each stage finishes, results with errors, the
+ * report's figures as SVG, report.json among the download links; Stop gives a partial output), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
  * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
  * page throws. Screenshots go to test-results/ (git-ignored).
  */
