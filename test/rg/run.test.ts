@@ -27,6 +27,20 @@ import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
 
+/** Majority rule at K_c on 16², 2 levels: R replicas × M measurements after 5 sweeps. */
+function critical16(replicas: number, measurements: number, more: Partial<McrgOptions>): McrgOptions {
+  return {
+    L: 16,
+    K: K_C,
+    blocking: 'majority',
+    levels: 2,
+    replicas,
+    samples: replicas * measurements,
+    therm: 5,
+    ...more,
+  };
+}
+
 async function runAll(options: McrgOptions): Promise<McrgRunner> {
   const runner = new McrgRunner(gpu().device, options);
   await runner.run();
@@ -45,17 +59,7 @@ describe('MCRG driver', () => {
   it('a run split in shards and merged equals the unsplit run: same blocks, same estimates', async () => {
     const device = gpu().device;
     await checked(device, async () => {
-      const options: McrgOptions = {
-        L: 16,
-        K: K_C,
-        blocking: 'majority',
-        levels: 2,
-        replicas: 6,
-        samples: 6 * 24,
-        therm: 5,
-        blockLength: 2,
-        seed: 11,
-      };
+      const options = critical16(6, 24, { blockLength: 2, seed: 11 });
       const whole = await runAll(options);
       const full = createMcrgResult(whole.record, whole.blocks(), { complete: whole.complete });
       whole.destroy();
@@ -122,17 +126,7 @@ describe('MCRG driver', () => {
   it('alsoBlock: several rules on the same samples equal separate runs of each rule', async () => {
     const device = gpu().device;
     await checked(device, async () => {
-      const options: McrgOptions = {
-        L: 16,
-        K: K_C,
-        blocking: 'majority',
-        levels: 2,
-        replicas: 4,
-        samples: 4 * 30,
-        therm: 5,
-        blockLength: 3,
-        seed: 9,
-      };
+      const options = critical16(4, 30, { blockLength: 3, seed: 9 });
       const both = new McrgRunner(device, { ...options, alsoBlock: ['decimation'] });
       await both.run();
       const majority = await runAll(options);
