@@ -208,13 +208,17 @@ const PAPER_SOURCE =
  * Presets. `paper` is the source's §4 (10⁴ training configurations of 32² at K_c; CD-3, Adam, the text's batch 10
  * and learning-rate decay, 50 epochs; Table 1's 10⁶ MCRG samples, levels 32 → 4), with 3 training seeds (ours).
  * `standard` keeps the method and cuts the sizes to about an hour on a CPU adapter, estimated from throughputs
- * measured on SwiftShader (2 cores, shared with other work): conv CD-3 trains 100–150 samples/s at 32² (≈ 600 at
- * 16²); Swendsen–Wang with majority rule measures ≈ 575 configurations/s of 32² on 256 chains, 276/s with one
- * learned filter added and 104/s with three (each projector ≈ 2.6 ms per configuration, the conv draw at three
- * levels); the learned filters concentrate within the first ~10³ updates (best 4×4 window 0.32, 0.48, 0.58 of
- * Σ|W| after 200, 400, 600 updates at 32²). So `standard` ≈ 3 min of data + 3 × 3 min of training (2000 updates
- * each) + 25 min of MCRG (1.5·10⁵ samples, four rules: errors of ≈ 0.003 at N_r = 1, N_c = 7 against the source's
- * 0.033 between the rules) + 10 min at 64². `quick` is a few minutes; `test` well under a minute (16², 2 levels).
+ * measured on SwiftShader (2 cores, shared with other work): conv CD-3 trains 70–150 samples/s at 32²; the
+ * Swendsen–Wang data set of 10³ configurations took 17 s; MCRG measures ≈ 575 configurations/s of 32² on 256
+ * chains with majority rule alone, 276/s with one learned filter added and ≈ 105/s with three (each projector
+ * ≈ 2.6 ms per configuration). Training length decides the learned y_t: on 10240 samples of 32², y_t(N_r = 1,
+ * N_c = 7) was 0.80(3) after 800 updates of the text's schedule (three seeds, the `quick` preset) and 0.934(16)
+ * after 2000 updates at constant lr 10⁻³ (majority rule on the same samples: 0.931(14)); the paper makes 5·10⁴.
+ * So `standard` trains 5000 updates per filter (≈ 11 min each, the cumulative learning rate of the constant-lr
+ * 2000), then measures 5·10⁴ configurations of 32² (≈ 8 min for four rules: errors ≈ 0.007, a fifth of the 0.033
+ * between the rules in the source) and 1.3·10⁴ of 64² (≈ 5 min): ≈ 50 min in all. Whether 5000 updates are enough
+ * for the learned projector to beat majority rule is what a `standard` run tells; `paper` needs a GPU (≈ 2 h of
+ * training per filter on SwiftShader). `quick` is a few minutes; `test` well under a minute (16², 2 levels).
  */
 export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', ChungKaoOptions> = {
   test: {
@@ -247,10 +251,10 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
     filterSize: 8,
     // §4's data-set size (10⁴ configurations at K_c).
     data: { samples: 10_000, chains: 64, therm: 300, tauSweeps: 500, every: 1 },
-    // The text's settings for 2 epochs (2000 updates) instead of 50.
-    training: variant('text', 2, 3, 256),
-    mcrg: { samples: 256 * 600, replicas: 256, therm: 200 },
-    larger: [{ L: 64, samples: 64 * 300, replicas: 64, therm: 200 }],
+    // The text's settings for 5 epochs (5000 updates) instead of 50.
+    training: variant('text', 5, 3, 256),
+    mcrg: { samples: 256 * 200, replicas: 256, therm: 200 },
+    larger: [{ L: 64, samples: 64 * 200, replicas: 64, therm: 200 }],
   },
   paper: {
     seed: 1,

@@ -4,6 +4,7 @@
  * the end with finite errors for both rules on the same samples), a cancelled run's partial output, and bad input
  * refused before any GPU work with errors that name the value.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { T_C } from '../../src/exact/ising.ts';
 import type { TrainingData } from '../../src/rbm/data.ts';
@@ -107,6 +108,26 @@ describe('chung-kao study', () => {
     expect(out.markdown).toContain('## MCRG: Table 1');
     expect(out.markdown).toContain('1.0001(11)');
   }, 120_000);
+
+  it('a given projector (a trained filter, a test fixture): MCRG only, both rules with errors', async () => {
+    const device = gpu().device;
+    const fixture = JSON.parse(
+      readFileSync(new URL('../fixtures/chung-kao-filter.json', import.meta.url), 'utf8'),
+    ) as { W: number[] };
+    const trained = filter({ Lv: 32, W: Float64Array.from(fixture.W) }); // trained on 32², applied to 16²
+    const out = await checked(device, () =>
+      chungKao.run({ ...CHUNG_KAO_PRESETS.test, projectors: [trained] }, context(device)),
+    );
+    expect(out.complete).toBe(true);
+    expect(out.stages.map((s) => s.stage)).toEqual(['mcrg 16²']);
+    expect(out.files).toEqual([]); // no data set, no model: nothing was generated or trained
+    expect(out.settings.orientation).toEqual([-1]); // the fixture's ΣW < 0: applied as −W
+    for (const name of ['yt.learned.n1.c7', 'yt.majority.n1.c7', 'yh.learned.n2.c4']) {
+      const e = entry(out, name);
+      expect(Number.isFinite(e.value) && Number.isFinite(e.err) && e.err > 0, name).toBe(true);
+    }
+    expect(out.figures.map((f) => f.name)).toEqual(['filters-final', 'yt-vs-nc-n1', 'yt-vs-nc-n2']);
+  }, 60_000);
 
   it('a run cancelled during MCRG keeps the data and filters and says it is partial', async () => {
     const device = gpu().device;
