@@ -1026,7 +1026,7 @@ function collectResults(o: ChungKaoOptions, state: State): ResultEntry[] {
       if (e)
         results.push(
           entry(
-            `yt.${label.replace(' ', '')}.n${n}.c7`,
+            `yt.learned.filter${label.split(' ')[1]}.n${n}.c7`,
             e.value,
             e.err,
             `${base}; filter ${label.split(' ')[1]} alone; ${jk(a)}`,
