@@ -27,7 +27,7 @@ import { RbmMonitor } from '../rbm/monitor.ts';
 import { checkBlockingGeometry, type BlockingRule } from '../rg/blocking.ts';
 import { formatValueError, type McrgEstimate } from '../rg/mcrg.ts';
 import type { JsonValue } from '../rg/result-files.ts';
-import { McrgRunner, analyseBinned, type BinnedAnalysis } from '../rg/run.ts';
+import { McrgRunner, analyseBinned, resolveMcrgRun, type BinnedAnalysis } from '../rg/run.ts';
 import { errorBarPlot, heatmap, type ErrorBarPoint } from './figures.ts';
 import {
   combinedZ,
@@ -365,6 +365,10 @@ export function checkChungKaoOptions(o: ChungKaoOptions): void {
     if (o.data.samples < t.batch)
       throw new RangeError(`data samples ${o.data.samples} < training batch ${t.batch}`);
   }
+  // The MCRG runs' own rules (blocks for the jackknife, sweep counters), before any GPU work.
+  const mcrgRun = (L: number, levels: number, r: { samples: number; replicas: number; therm: number }) =>
+    resolveMcrgRun({ L, K: K_C, algorithm: 'sw', blocking: 'majority', levels, ...r });
+  mcrgRun(o.L, o.levels, o.mcrg);
   for (const big of o.larger) {
     integer('larger L', big.L, o.L);
     const j = Math.log2(big.L / o.L);
@@ -373,6 +377,7 @@ export function checkChungKaoOptions(o: ChungKaoOptions): void {
     checkProjectorFits(big.L, o.levels + j, o.filterSize, `larger L = ${big.L}`);
     integer(`larger L = ${big.L} replicas`, big.replicas, 1);
     integer(`larger L = ${big.L} samples`, big.samples, big.replicas);
+    mcrgRun(big.L, o.levels + j, big);
   }
 }
 
@@ -969,7 +974,8 @@ function collectResults(o: ChungKaoOptions, state: State): ResultEntry[] {
     a ? `jackknife over ${a.bins.count} bins of ≥ ${a.bins.length} measurements (≥ 10 τ_int by binning)` : '';
   const base = `MCRG, ${main.samples} Swendsen–Wang configurations of ${main.L}² at K_c (${main.replicas} chains, measured every sweep)`;
   const learnedMethod =
-    `${base}; mean over ${F} learned filter(s) blocking the same samples; err = √(σ̄² + s²), σ̄ the mean of the ` +
+    `${base}; mean over the ${F} learned filter(s) blocking the same samples (a filter whose analysis failed is ` +
+    `left out: see report.md); err = √(σ̄² + s²), σ̄ the mean of the ` +
     `filters' jackknife errors, s their sample standard deviation (filter-to-filter spread)`;
   const majorityIndex = main.rules.indexOf('majority');
   const majorityMethod = `${base}; majority rule (ties by a fair coin) on the same samples; ${jk(main.analyses[majorityIndex])}`;

@@ -212,6 +212,12 @@ describe('chung-kao bad input (refused before GPU work)', () => {
     );
   });
 
+  it('MCRG sizes the jackknife cannot use', async () => {
+    await expect(run({ mcrg: { samples: 4, replicas: 2, therm: 10 } })).rejects.toThrow(
+      /4 samples over 2 replicas give 2 blocks .* at least 10/,
+    );
+  });
+
   it('training data of the wrong size or units', async () => {
     const data: TrainingData = {
       data: new Float32Array(20 * 64),
