@@ -1,12 +1,13 @@
 /**
- * `blockspin reproduce chung-kao`: Chung & Kao's RBM-learned block-spin projector (arXiv:2007.xxxx; the text is
+ * `blockspin reproduce chung-kao`: Chung & Kao's RBM-learned block-spin projector (the text is
  * ../../shared/papers/chung-kao-optimal-rsrg-rbm.md, the authors' code github.com/unixtomato/nmcrg), redone and
  * extended (PHYSICS.md, "RBM-learned RG projector", "MCRG practice"):
  *
  * 1. data: critical L×L configurations from Swendsen–Wang through the `generate` path (src/ising/dataset.ts),
  *    sampled every max(every, ⌈2 τ_int⌉) sweeps with τ_int measured;
  * 2. training: one k×k filter, stride 2, ±1 units, no biases, U(±1e-5) weights, CD-k, Adam (src/rbm/engine.ts),
- *    the filter, the free-energy loss and the reconstruction error recorded every epoch, for several seeds;
+ *    the filter, the free-energy loss, the code's cross-entropy and the reconstruction error recorded every epoch,
+ *    for several seeds;
  * 3. MCRG (src/rg/run.ts): fresh Swendsen–Wang samples at K_c blocked by every learned filter AND by majority rule
  *    on the same samples (McrgRunner `alsoBlock`), y_t and y_h with jackknife errors over bins of ≥ 10 τ_int
  *    (analyseBinned), the spread of independent groups of chains beside them;
@@ -581,10 +582,6 @@ export function orientedProjector(W: ArrayLike<number>, k: number, L: number): C
   return { units: 'ising', Lv: L, filters: 1, k, stride: STRIDE, W: Float64Array.from(W, (x) => sign * x) };
 }
 
-function projector(W: Float64Array, k: number, L: number): ConvRbm {
-  return orientedProjector(W, k, L);
-}
-
 async function runMcrg(
   context: StudyContext,
   stage: string,
@@ -779,11 +776,11 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
     // 3. MCRG on L×L: every filter and majority rule on the same samples.
     const filters = state.filters;
     const rules: { label: string; rule: BlockingRule }[] = [
-      { label: 'learned 1', rule: { rbm: projector(filters[0]!.W, o.filterSize, o.L) } },
+      { label: 'learned 1', rule: { rbm: orientedProjector(filters[0]!.W, o.filterSize, o.L) } },
       { label: 'majority', rule: 'majority' },
       ...filters.slice(1).map((f, i) => ({
         label: `learned ${i + 2}`,
-        rule: { rbm: projector(f.W, o.filterSize, o.L) } as BlockingRule,
+        rule: { rbm: orientedProjector(f.W, o.filterSize, o.L) } as BlockingRule,
       })),
     ];
     await stage(`mcrg ${o.L}²`, () =>
@@ -811,7 +808,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
             seed: o.seed + 200 + j,
           },
           [
-            { label: 'learned 1', rule: { rbm: projector(filters[0]!.W, o.filterSize, big.L) } },
+            { label: 'learned 1', rule: { rbm: orientedProjector(filters[0]!.W, o.filterSize, big.L) } },
             { label: 'majority', rule: 'majority' },
           ],
           (r) => state.larger.push(r),
