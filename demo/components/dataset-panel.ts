@@ -10,13 +10,18 @@ import {
 } from '../../src/index.ts';
 import {
   FormCard,
+  downloadLinks,
   formStyles,
+  formatBytes,
   formatCount,
   inputField,
+  jobButtons,
   panelStyles,
   progressLine,
+  revokeDownloads,
   statusText,
   type CardProblem,
+  type DownloadLink,
 } from './panel-common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `incomplete` or `error`). */
@@ -153,17 +158,11 @@ export function parseDatasetForm(form: DatasetForm): { request: DatasetRequest }
   return { request: { L, temperatures: grid.temperatures, samples, format: form.format } };
 }
 
-function formatBytes(n: number): string {
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
 /** One finished (or cancelled) generation and the downloads made from it. */
 interface DatasetResult {
   request: DatasetRequest;
   dataset: Dataset;
-  files: { name: string; size: number; url: string }[];
+  files: DownloadLink[];
   elapsedMs: number;
 }
 
@@ -294,9 +293,6 @@ export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, Data
   @state() private progress: { phase: DatasetPhase; done: number; total: number } | undefined;
   @state() private result: DatasetResult | undefined;
 
-  /** The run in flight; aborting it makes generateDataset return what it has. */
-  private controller: AbortController | undefined;
-
   protected release(): void {
     this.stop();
     this.clearResult();
@@ -315,7 +311,7 @@ export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, Data
   }
 
   private clearResult(): void {
-    for (const file of this.result?.files ?? []) URL.revokeObjectURL(file.url);
+    revokeDownloads(this.result?.files);
     this.result = undefined;
   }
 
@@ -347,10 +343,7 @@ export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, Data
     const device = this.device;
     if (!device) return;
     this.clearResult();
-    this.errorKind = undefined;
-    this.problems = [];
-    const controller = new AbortController();
-    this.controller = controller;
+    const controller = this.beginJob();
     this.status = 'generating';
     this.progress = { phase: 'thermalise', done: 0, total: 0 };
     const t0 = performance.now();
@@ -380,24 +373,14 @@ export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, Data
         request,
         dataset,
         elapsedMs,
-        files: files.map((f) => ({
-          name: f.name,
-          size: f.bytes.byteLength,
-          url: URL.createObjectURL(
-            // datasetFiles' bytes live on ordinary ArrayBuffers (never shared), as Blob needs.
-            new Blob([f.bytes as Uint8Array<ArrayBuffer>], {
-              type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-            }),
-          ),
-        })),
+        files: downloadLinks(files, (name) =>
+          name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        ),
       };
       this.status = dataset.complete ? 'complete' : 'incomplete';
     } catch (err) {
       if (controller !== this.controller || this.lost) return;
-      this.status = 'error';
-      this.errorKind = 'failed';
-      this.problems = [{ message: err instanceof Error ? err.message : String(err) }];
-      console.error(err);
+      this.showFailure(err);
     } finally {
       if (controller === this.controller) {
         this.controller = undefined;
@@ -471,19 +454,16 @@ export class DatasetPanel extends FormCard<DatasetPanelStatus, DatasetForm, Data
               <option value="packed" ?selected=${f.format === 'packed'}>packed (numpy.packbits)</option>
             </select>
           </label>
-          <div class="buttons">
-            <button class="primary" type="submit" ?disabled=${disabled} data-testid="dataset-generate">
-              Generate
-            </button>
-            <button
-              type="button"
-              ?disabled=${!this.busy}
-              data-testid="dataset-cancel"
-              @click=${() => this.cancel()}
-            >
-              Cancel
-            </button>
-          </div>
+          ${jobButtons({
+            disabled,
+            run: { label: 'Generate', testId: 'dataset-generate' },
+            stop: {
+              label: 'Cancel',
+              testId: 'dataset-cancel',
+              disabled: !this.busy,
+              onClick: () => this.cancel(),
+            },
+          })}
         </form>
         ${this.renderProblems('dataset-error')} ${this.renderProgress()} ${this.renderResult()}
         ${

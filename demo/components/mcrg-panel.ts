@@ -37,6 +37,7 @@ import {
   formStyles,
   formatCount,
   inputField,
+  jobButtons,
   panelStyles,
   progressLine,
   statusText,
@@ -234,7 +235,6 @@ export class McrgPanel extends FormCard<McrgPanelStatus, McrgForm, McrgOptions, 
   private currentRunner: McrgRunner | undefined;
   private runKey = '';
   private renderers: SpinRenderer[] = [];
-  private controller: AbortController | undefined;
   /** The measuring loop in flight (awaited before its runner is destroyed). */
   private loop: Promise<void> = Promise.resolve();
   private chunk = 1;
@@ -468,10 +468,7 @@ export class McrgPanel extends FormCard<McrgPanelStatus, McrgForm, McrgOptions, 
   private fail(err: unknown, controller: AbortController): void {
     if (this.lost || controller !== this.controller) return;
     this.controller = undefined;
-    this.status = 'error';
-    this.errorKind = 'failed';
-    this.problems = [{ field: 'run', message: err instanceof Error ? err.message : String(err) }];
-    console.error(err);
+    this.showFailure(err, '', 'run');
   }
 
   // ── rendering ─────────────────────────────────────────────────────────────────────────────────────
@@ -580,19 +577,16 @@ export class McrgPanel extends FormCard<McrgPanelStatus, McrgForm, McrgOptions, 
         ${number('Samples', 'samples', 1, 'mcrg-samples-input')}
         ${number('Every (sweeps)', 'every', 1, 'mcrg-every')}
         ${number('Therm. sweeps', 'therm', 0, 'mcrg-therm')} ${number('Seed', 'seed', 0, 'mcrg-seed')}
-        <div class="buttons">
-          <button class="primary" type="submit" ?disabled=${disabled} data-testid="mcrg-start">
-            ${continuing ? 'Continue' : 'Start'}
-          </button>
-          <button
-            type="button"
-            ?disabled=${this.status !== 'running'}
-            data-testid="mcrg-stop"
-            @click=${() => this.stop()}
-          >
-            Stop
-          </button>
-        </div>
+        ${jobButtons({
+          disabled,
+          run: { label: continuing ? 'Continue' : 'Start', testId: 'mcrg-start' },
+          stop: {
+            label: 'Stop',
+            testId: 'mcrg-stop',
+            disabled: this.status !== 'running',
+            onClick: () => this.stop(),
+          },
+        })}
       </form>
       <p class="note">
         Samples are configurations over all replicas (each replica measures every ${f.every || '…'} sweep(s)).

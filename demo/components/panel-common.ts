@@ -1,8 +1,9 @@
 /**
- * What the demo's cards share (<ising-view>, <dataset-panel>, <mcrg-panel>): the card and form styles, the
- * error list and progress line of a long GPU job, labelled form inputs, the `data-status`/`data-error`
- * hooks on the host, the status pill's words, device-pixel canvas sizing, and FormCard, the state of a card
- * whose settings form starts a job. One copy here, so the cards look and behave alike.
+ * What the demo's cards share (<ising-view>, <dataset-panel>, <mcrg-panel>, <study-panel>): the card and form
+ * styles, the error list, buttons and progress line of a long GPU job, labelled form inputs, download links
+ * for the files a job wrote, the `data-status`/`data-error` hooks on the host, the status pill's words,
+ * device-pixel canvas sizing, and FormCard, the state of a card whose settings form starts a job. One copy
+ * here, so the cards look and behave alike.
  */
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -211,6 +212,60 @@ export function problemList(
   </div>`;
 }
 
+/** The Run/Start and Stop/Cancel buttons of a form card (the first submits the form). */
+export interface JobButtonsOptions {
+  /** The form is locked (a job runs, the device is lost or missing). */
+  disabled: boolean;
+  run: { label: string | TemplateResult; testId: string };
+  stop: { label: string; testId: string; disabled: boolean; onClick: () => void };
+}
+
+/** The buttons of a form card: the primary submit button and the one that stops the job. */
+export function jobButtons(o: JobButtonsOptions): TemplateResult {
+  return html`<div class="buttons">
+    <button class="primary" type="submit" ?disabled=${o.disabled} data-testid=${o.run.testId}>
+      ${o.run.label}
+    </button>
+    <button type="button" ?disabled=${o.stop.disabled} data-testid=${o.stop.testId} @click=${o.stop.onClick}>
+      ${o.stop.label}
+    </button>
+  </div>`;
+}
+
+/** A file a card offers for download: its name, size in bytes and object URL (revokeDownloads frees it). */
+export interface DownloadLink {
+  name: string;
+  size: number;
+  url: string;
+}
+
+/** Object URLs for files a job produced; `type` gives each file's MIME type from its name. */
+export function downloadLinks(
+  files: readonly { name: string; bytes: Uint8Array }[],
+  type: (name: string) => string,
+): DownloadLink[] {
+  return files.map((f) => ({
+    name: f.name,
+    size: f.bytes.byteLength,
+    url: URL.createObjectURL(
+      // The engines' file bytes live on ordinary ArrayBuffers (TextEncoder, encodeNpy; never shared), as Blob needs.
+      new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: type(f.name) }),
+    ),
+  }));
+}
+
+/** Frees the object URLs of downloadLinks. */
+export function revokeDownloads(links: readonly DownloadLink[] | undefined): void {
+  for (const link of links ?? []) URL.revokeObjectURL(link.url);
+}
+
+/** A file size as the cards print it: `512 B`, `3.5 KiB`, `1.2 MiB`. */
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
 /** Where a long job is: its phase and the work done of the total (both in the phase's unit). */
 export interface JobProgress {
   phase: string;
@@ -311,11 +366,11 @@ export interface CardProblem {
 }
 
 /**
- * A card whose settings form starts a long GPU job on `device` (<dataset-panel>, <mcrg-panel>). It holds
- * the status and the problems shown, reflects them on the host (reflectStatus), starts afresh on a new
- * device and stops on its loss, and validates the form as it is changed (no GPU work) and when it is
- * submitted. A card says how to read and parse its form, how to start and forget its job, and what is
- * left of the last job once a bad setting is fixed.
+ * A card whose settings form starts a long GPU job on `device` (<dataset-panel>, <mcrg-panel>,
+ * <study-panel>). It holds the status, the problems shown and the job's controller, reflects them on the
+ * host (reflectStatus), starts afresh on a new device and stops on its loss, and validates the form as it
+ * is changed (no GPU work) and when it is submitted. A card says how to read and parse its form, how to
+ * start and forget its job, and what is left of the last job once a bad setting is fixed.
  */
 export abstract class FormCard<
   Status extends string,
@@ -331,6 +386,8 @@ export abstract class FormCard<
   /** Input problems (kind `input`), or what failed or was lost. */
   @state() protected problems: Problem[] = [];
   protected abstract form: Form;
+  /** The job in flight (beginJob); aborting it stops the job, which returns what it has where it can. */
+  protected controller: AbortController | undefined;
 
   /** True while the job runs (the form is locked). */
   protected abstract get busy(): boolean;
@@ -408,6 +465,24 @@ export abstract class FormCard<
       this.status = this.settledStatus();
     }
     return parsed.request;
+  }
+
+  /** A new job: clears the problems shown and makes a new controller the current one (returned). */
+  protected beginJob(): AbortController {
+    this.errorKind = undefined;
+    this.problems = [];
+    const controller = new AbortController();
+    this.controller = controller;
+    return controller;
+  }
+
+  /** Shows why a job failed (status `error`, kind `failed`; `prefix` and `field` as the card words it). */
+  protected showFailure(err: unknown, prefix = '', field?: Problem['field']): void {
+    const message = `${prefix}${err instanceof Error ? err.message : String(err)}`;
+    this.status = 'error';
+    this.errorKind = 'failed';
+    this.problems = [(field === undefined ? { message } : { field, message }) as Problem];
+    console.error(err);
   }
 
   /** Reads the form's current values (Enter may submit before a `change` event has been handled). */

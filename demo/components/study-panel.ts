@@ -16,13 +16,18 @@ import {
 } from '../../src/index.ts';
 import {
   FormCard,
+  downloadLinks,
   formStyles,
+  formatBytes,
   formatCount,
   inputField,
+  jobButtons,
   panelStyles,
   progressLine,
+  revokeDownloads,
   statusText,
   type CardProblem,
+  type DownloadLink,
 } from './panel-common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `partial` or `error`). */
@@ -59,13 +64,6 @@ interface RenderedFigure {
   title: string;
   svg?: string;
   error?: string;
-}
-
-/** A file of the report directory offered as a download. */
-interface ReportLink {
-  name: string;
-  size: number;
-  url: string;
 }
 
 /** A finished (or stopped) run: the study's output and where and how it ran. */
@@ -262,11 +260,9 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
   @state() private logLines: string[] = [];
   @state() private run: StudyRun | undefined;
   @state() private figures: RenderedFigure[] = [];
-  @state() private files: ReportLink[] | undefined;
+  @state() private files: DownloadLink[] | undefined;
   @state() private preparing = false;
 
-  /** The run in flight; aborting it makes the study return what it has. */
-  private controller: AbortController | undefined;
   private t0 = 0;
   /** The log lines the pane was last scrolled to the end of. */
   private logScrolled: string[] = [];
@@ -306,7 +302,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
 
   /** Forgets the last run (its figures, its download links). */
   private clear(): void {
-    for (const f of this.files ?? []) URL.revokeObjectURL(f.url);
+    revokeDownloads(this.files);
     this.files = undefined;
     this.run = undefined;
     this.figures = [];
@@ -318,10 +314,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     const device = this.device;
     if (!device) return;
     this.clear();
-    this.errorKind = undefined;
-    this.problems = [];
-    const controller = new AbortController();
-    this.controller = controller;
+    const controller = this.beginJob();
     this.status = 'running';
     this.t0 = performance.now();
     const current = (): boolean => controller === this.controller;
@@ -374,10 +367,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     } catch (err) {
       if (!current() || this.lost) return;
       this.controller = undefined;
-      this.status = 'error';
-      this.errorKind = 'failed';
-      this.problems = [{ message: err instanceof Error ? err.message : String(err) }];
-      console.error(err);
+      this.showFailure(err);
     }
   }
 
@@ -445,19 +435,9 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     try {
       const files = await reportFiles(run.output, run.meta);
       if (this.run !== run) return;
-      this.files = files.map((f) => ({
-        name: f.name,
-        size: f.bytes.byteLength,
-        url: URL.createObjectURL(
-          // reportFiles' bytes live on ordinary ArrayBuffers (TextEncoder, encodeNpy), as Blob needs.
-          new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: mimeType(f.name) }),
-        ),
-      }));
+      this.files = downloadLinks(files, mimeType);
     } catch (err) {
-      this.problems = [{ message: `report: ${err instanceof Error ? err.message : String(err)}` }];
-      this.status = 'error';
-      this.errorKind = 'failed';
-      console.error(err);
+      this.showFailure(err, 'report: ');
     } finally {
       this.preparing = false;
     }
@@ -529,17 +509,16 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
           disabled,
           testId: 'study-seed',
         })}
-        <div class="buttons">
-          <button class="primary" type="submit" ?disabled=${disabled} data-testid="study-run">Run</button>
-          <button
-            type="button"
-            ?disabled=${this.status !== 'running'}
-            data-testid="study-stop"
-            @click=${() => this.stop()}
-          >
-            Stop
-          </button>
-        </div>
+        ${jobButtons({
+          disabled,
+          run: { label: 'Run', testId: 'study-run' },
+          stop: {
+            label: 'Stop',
+            testId: 'study-stop',
+            disabled: this.status !== 'running',
+            onClick: () => this.stop(),
+          },
+        })}
       </form>
       <p class="note">
         Critical 2D Ising data (Swendsen–Wang at K<sub>c</sub>), CD-3 training of 8×8 stride-2 filters, then
@@ -734,14 +713,6 @@ function mimeType(name: string): string {
   if (name.endsWith('.md')) return 'text/markdown';
   if (name.endsWith('.svg')) return 'image/svg+xml';
   return 'application/octet-stream';
-}
-
-function formatBytes(n: number): string {
-  return n >= 2 ** 20
-    ? `${(n / 2 ** 20).toFixed(1)} MiB`
-    : n >= 1024
-      ? `${(n / 1024).toFixed(1)} KiB`
-      : `${n} B`;
 }
 
 declare global {

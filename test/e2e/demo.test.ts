@@ -214,6 +214,147 @@ async function waitForComponent(
   return componentStatus(page, component.tag);
 }
 
+/** A component of the app: its tag, its name in messages and the test id of its error field. */
+interface Component {
+  tag: string;
+  name: string;
+  errorField: string;
+}
+
+/** Sets an input or select of a component and fires `change`, as a user edit would. */
+async function setComponentInput(page: Page, component: Component, id: string, value: string): Promise<void> {
+  await page.evaluate(
+    (tag: string, name: string, testid: string, v: string) => {
+      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
+      const el = host?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
+        `[data-testid="${testid}"]`,
+      );
+      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
+      el.value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    component.tag,
+    component.name,
+    id,
+    value,
+  );
+}
+
+/** Clicks a button of a component (an error if it is missing or disabled). */
+async function clickComponent(page: Page, component: Component, id: string): Promise<void> {
+  await page.evaluate(
+    (tag: string, name: string, testid: string) => {
+      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
+      const el = host?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
+      if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
+      el.click();
+    },
+    component.tag,
+    component.name,
+    id,
+  );
+}
+
+/** The value of a component's input or select `[data-testid=id]` (undefined without one). */
+function componentInput(page: Page, tag: string, id: string): Promise<string | undefined> {
+  return page.evaluate(
+    (t: string, testid: string) =>
+      document
+        .querySelector('blockspin-app')
+        ?.shadowRoot?.querySelector(t)
+        ?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-testid="${testid}"]`)?.value,
+    tag,
+    id,
+  );
+}
+
+/** Every element with test id `id` in a component, as its data-* attributes and its text. */
+function componentItems(
+  page: Page,
+  tag: string,
+  id: string,
+): Promise<(Record<string, string> & { text: string })[]> {
+  return page.evaluate(
+    (t: string, testid: string) => {
+      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
+      return [...(host?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`) ?? [])].map(
+        (el) => ({ ...el.dataset, text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() }),
+      );
+    },
+    tag,
+    id,
+  );
+}
+
+/** Waits until a component's shadow root has at least `count` elements matching `selector`. */
+async function waitForComponentElements(
+  page: Page,
+  tag: string,
+  selector: string,
+  timeout: number,
+  count = 1,
+): Promise<void> {
+  await page.waitForFunction(
+    (t: string, sel: string, n: number) =>
+      (document
+        .querySelector('blockspin-app')
+        ?.shadowRoot?.querySelector(t)
+        ?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
+    { timeout, polling: 100 },
+    tag,
+    selector,
+    count,
+  );
+}
+
+/** An element inside a component's shadow root, for element screenshots. */
+async function componentElement(
+  page: Page,
+  component: Component,
+  selector: string,
+): Promise<ElementHandle<Element>> {
+  const handle = await page.evaluateHandle(
+    (tag: string, sel: string) =>
+      document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag)?.shadowRoot?.querySelector(sel),
+    component.tag,
+    selector,
+  );
+  const element = handle.asElement();
+  if (!element) throw new Error(`the ${component.name} has no ${selector}`);
+  return element as ElementHandle<Element>;
+}
+
+/**
+ * Sets a component's input to a bad value and expects the problem named in its error field, with the
+ * component's status `error` (kind `input`); nothing runs.
+ */
+async function expectInputProblem(
+  page: Page,
+  component: Component,
+  log: PageLog,
+  input: { id: string; value: string },
+  message: string,
+): Promise<void> {
+  await setComponentInput(page, component, input.id, input.value);
+  await waitForComponent(page, component, ['error'], log, 10_000);
+  expect(
+    await page.evaluate(
+      (tag: string) =>
+        document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(tag)?.dataset.error,
+      component.tag,
+    ),
+  ).toBe('input');
+  expect(field(await componentFields(page, component.tag), component.errorField).text).toContain(message);
+}
+
+/** The page ended clean: no app error, no uncaught page errors and (`consoleToo`) no console errors. */
+async function expectCleanPage(page: Page, log: PageLog, consoleToo = false): Promise<void> {
+  expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe('');
+  expectNoPageErrors(log);
+  if (consoleToo) expect(log.consoleErrors, 'console errors').toEqual([]);
+}
+
 const ISING_VIEW = { tag: 'ising-view', name: 'Ising view', errorField: 'ising-error-message' };
 
 /** The view's `data-status`, or '(no ising-view)'. */
@@ -223,6 +364,22 @@ const viewFields = (page: Page): Promise<Record<string, Field>> => componentFiel
 /** Waits until the view reports `data-status` in `statuses`. */
 const waitForView = (page: Page, statuses: string[], log: PageLog, timeout = VIEW_TIMEOUT): Promise<string> =>
   waitForComponent(page, ISING_VIEW, statuses, log, timeout);
+
+/**
+ * Opens the page with a small Ising view and π run (64², 65536 samples) and pauses the view once it runs,
+ * so that a panel's job gets the (software) GPU to itself. The page is closed if that fails.
+ */
+async function openPausedView(): Promise<{ page: Page; log: PageLog }> {
+  const opened = await openPage('/?L=64&samples=65536');
+  try {
+    await waitForView(opened.page, ['running'], opened.log);
+    await clickControl(opened.page, 'ising-pause');
+  } catch (err) {
+    await opened.page.close();
+    throw err;
+  }
+  return opened;
+}
 
 /**
  * Waits until the readout `id`'s data-value is above (`>`) or below (`<`) `threshold`; returns the
@@ -377,31 +534,10 @@ const waitForPanel = (
 ): Promise<string> => waitForComponent(page, DATASET_PANEL, statuses, log, timeout);
 
 /** Sets an input or select of the panel and fires `change`, as a user edit would. */
-async function setPanelInput(page: Page, id: string, value: string): Promise<void> {
-  await page.evaluate(
-    (testid: string, v: string) => {
-      const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
-      const el = panel?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
-        `[data-testid="${testid}"]`,
-      );
-      if (!el) throw new Error(`the data-set panel has no [data-testid="${testid}"]`);
-      el.value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    id,
-    value,
-  );
-}
+const setPanelInput = (page: Page, id: string, value: string): Promise<void> =>
+  setComponentInput(page, DATASET_PANEL, id, value);
 
-async function clickPanel(page: Page, id: string): Promise<void> {
-  await page.evaluate((testid: string) => {
-    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
-    const el = panel?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
-    if (!el) throw new Error(`the data-set panel has no [data-testid="${testid}"]`);
-    if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
-    el.click();
-  }, id);
-}
+const clickPanel = (page: Page, id: string): Promise<void> => clickComponent(page, DATASET_PANEL, id);
 
 /** The panel's download links: the `download` name, the object URL and whether it is marked incomplete. */
 function panelLinks(page: Page): Promise<{ name: string; href: string; incomplete: boolean }[]> {
@@ -451,31 +587,10 @@ const waitForMcrg = (page: Page, statuses: string[], log: PageLog, timeout = MCR
   waitForComponent(page, MCRG_PANEL, statuses, log, timeout);
 
 /** Sets an input or select of the MCRG panel and fires `change`, as a user edit would. */
-async function setMcrgInput(page: Page, id: string, value: string): Promise<void> {
-  await page.evaluate(
-    (testid: string, v: string) => {
-      const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
-      const el = panel?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
-        `[data-testid="${testid}"]`,
-      );
-      if (!el) throw new Error(`the MCRG panel has no [data-testid="${testid}"]`);
-      el.value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    id,
-    value,
-  );
-}
+const setMcrgInput = (page: Page, id: string, value: string): Promise<void> =>
+  setComponentInput(page, MCRG_PANEL, id, value);
 
-async function clickMcrg(page: Page, id: string): Promise<void> {
-  await page.evaluate((testid: string) => {
-    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
-    const el = panel?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
-    if (!el) throw new Error(`the MCRG panel has no [data-testid="${testid}"]`);
-    if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
-    el.click();
-  }, id);
-}
+const clickMcrg = (page: Page, id: string): Promise<void> => clickComponent(page, MCRG_PANEL, id);
 
 /** Waits until the MCRG panel's `[data-testid=id]` has a data-value above `threshold`; returns it. */
 async function waitForMcrgValue(page: Page, id: string, threshold: number): Promise<number> {
@@ -521,19 +636,8 @@ function mcrgTable(
 }
 
 /** An element inside the MCRG panel's shadow root, for element screenshots. */
-async function mcrgElement(page: Page, selector: string): Promise<ElementHandle<Element>> {
-  const handle = await page.evaluateHandle(
-    (sel: string) =>
-      document
-        .querySelector('blockspin-app')
-        ?.shadowRoot?.querySelector('mcrg-panel')
-        ?.shadowRoot?.querySelector(sel),
-    selector,
-  );
-  const element = handle.asElement();
-  if (!element) throw new Error(`the MCRG panel has no ${selector}`);
-  return element as ElementHandle<Element>;
-}
+const mcrgElement = (page: Page, selector: string): Promise<ElementHandle<Element>> =>
+  componentElement(page, MCRG_PANEL, selector);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -599,10 +703,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
             `${numberOf(all, 'ising-flip-rate').toPrecision(3)} spin updates/ns`,
         );
         await (await viewElement(page, 'section')).screenshot({ path: join(results, 'ising-default.png') });
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
+        await expectCleanPage(page, log);
       } finally {
         await page.close();
       }
@@ -727,10 +828,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         console.info(
           `Ising 128² at T = 1: h = ${h} reversed m = ${m.toFixed(3)} in ${flipped.seconds.toFixed(1)} s`,
         );
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
+        await expectCleanPage(page, log);
       } finally {
         await page.close();
       }
@@ -804,10 +902,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await clickControl(page, 'ising-pause');
         await waitForView(page, ['running'], log);
         await waitForReadout(page, 'ising-sweeps', '>', 0);
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
+        await expectCleanPage(page, log);
       } finally {
         await page.close();
       }
@@ -825,16 +920,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect(field(defaults, 'dataset-status').text).toBe('Ready');
 
         // A bad value is named in the page, and nothing is generated.
-        await setPanelInput(page, 'dataset-L', '7');
-        await waitForPanel(page, ['error'], log);
-        expect(
-          await page.evaluate(
-            () =>
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel')?.dataset
-                .error,
-          ),
-        ).toBe('input');
-        expect(field(await panelFields(page), 'dataset-error').text).toContain(
+        await expectInputProblem(
+          page,
+          DATASET_PANEL,
+          log,
+          { id: 'dataset-L', value: '7' },
           'L = 7 must be even (the checkerboard update needs two sublattices)',
         );
         expect(await panelLinks(page)).toEqual([]);
@@ -933,10 +1023,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await (panel.asElement() as ElementHandle<Element>).screenshot({
           path: join(results, 'dataset-panel-incomplete.png'),
         });
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
+        await expectCleanPage(page, log);
       } finally {
         await page.close();
       }
@@ -947,33 +1034,17 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'MCRG panel: names a bad level count; a small run draws replica 0 and its blocked levels from the GPU, fills the y_t and y_h tables with the exact values marked; Stop keeps it, Start continues',
     async () => {
-      // A small Ising view and π run, paused below: the MCRG run gets the (software) GPU to itself.
-      const { page, log } = await openPage('/?L=64&samples=65536');
+      const { page, log } = await openPausedView();
       try {
-        await waitForView(page, ['running'], log);
-        await clickControl(page, 'ising-pause');
         await waitForMcrg(page, ['idle'], log);
         let all = await mcrgFields(page);
         expect(field(all, 'mcrg-status').text).toBe('Ready');
         // K defaults to Onsager's K_c = ½ ln(1 + √2).
-        const K = await page.evaluate(
-          () =>
-            document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('mcrg-panel')
-              ?.shadowRoot?.querySelector<HTMLInputElement>('[data-testid="mcrg-K"]')?.value,
-        );
+        const mcrgInput = (id: string): Promise<string | undefined> =>
+          componentInput(page, MCRG_PANEL.tag, id);
+        const K = await mcrgInput('mcrg-K');
         expect(Number(K)).toBeCloseTo(0.5 * Math.log1p(Math.SQRT2), 12);
         // T edits K = 1/T; "set K_c" puts K_c back.
-        const mcrgInput = (id: string): Promise<string | undefined> =>
-          page.evaluate(
-            (testid: string) =>
-              document
-                .querySelector('blockspin-app')
-                ?.shadowRoot?.querySelector('mcrg-panel')
-                ?.shadowRoot?.querySelector<HTMLInputElement>(`[data-testid="${testid}"]`)?.value,
-            id,
-          );
         await setMcrgInput(page, 'mcrg-T', '2.5');
         expect(Number(await mcrgInput('mcrg-K'))).toBeCloseTo(0.4, 12);
         await clickMcrg(page, 'mcrg-critical');
@@ -981,9 +1052,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect(Number(await mcrgInput('mcrg-T'))).toBeCloseTo(2 / Math.log1p(Math.SQRT2), 8);
 
         // Too many levels for L = 16 is named inline, with the value and the limit; nothing runs.
-        await setMcrgInput(page, 'mcrg-L', '16');
-        await waitForMcrg(page, ['error'], log);
-        expect(field(await mcrgFields(page), 'mcrg-error').text).toContain(
+        await expectInputProblem(
+          page,
+          MCRG_PANEL,
+          log,
+          { id: 'mcrg-L', value: '16' },
           '3 levels of b = 2 leave 2 from L 16; the last lattice must be at least 4',
         );
         await setMcrgInput(page, 'mcrg-levels', '2');
@@ -1150,11 +1223,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
           `MCRG 16², 2 levels, 16 SW replicas on SwiftShader: first tables after ${firstTable.toFixed(1)} s, ` +
             `${stopped} samples at the first Stop`,
         );
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
-        expect(log.consoleErrors, 'console errors').toEqual([]);
+        await expectCleanPage(page, log, true);
       } finally {
         await page.close();
       }
@@ -1165,55 +1234,23 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'study panel: runs Chung & Kao at the test preset (data, training, MCRG), shows results with errors, figures and the report files; Stop gives a partial output',
     async () => {
-      // A small Ising view, paused: the study gets the (software) GPU to itself.
-      const { page, log } = await openPage('/?L=64&samples=65536');
+      const { page, log } = await openPausedView();
       const panel = { tag: 'study-panel', name: 'study panel', errorField: 'study-error' };
-      /** Sets a control of the study panel (and fires `change`) or clicks it. */
       const control = (id: string, value?: string): Promise<void> =>
-        page.evaluate(
-          (testid: string, v: string | null) => {
-            const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('study-panel');
-            const el = host?.shadowRoot?.querySelector<HTMLInputElement | HTMLButtonElement>(
-              `[data-testid="${testid}"]`,
-            );
-            if (!el) throw new Error(`the study panel has no [data-testid="${testid}"]`);
-            if (v === null) {
-              if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
-              (el as HTMLButtonElement).click();
-            } else {
-              el.value = v;
-              el.dispatchEvent(new Event('change', { bubbles: true }));
-            }
-          },
-          id,
-          value ?? null,
-        );
-      /** Every element with test id `id` in the study panel, as its data-* attributes and text. */
+        value === undefined ? clickComponent(page, panel, id) : setComponentInput(page, panel, id, value);
       const items = (id: string): Promise<(Record<string, string> & { text: string })[]> =>
-        page.evaluate((testid: string) => {
-          const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('study-panel');
-          return [
-            ...(host?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`) ?? []),
-          ].map((el) => ({ ...el.dataset, text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() }));
-        }, id);
+        componentItems(page, panel.tag, id);
       const STUDY_TIMEOUT = 150_000;
       try {
-        await waitForView(page, ['running'], log);
-        await clickControl(page, 'ising-pause');
         await waitForComponent(page, panel, ['idle'], log, READY_TIMEOUT);
         // The page offers `quick` by default; the test runs `test` with a fixed seed.
-        const preset = await page.evaluate(
-          () =>
-            document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('study-panel')
-              ?.shadowRoot?.querySelector<HTMLSelectElement>('[data-testid="study-preset"]')?.value,
-        );
-        expect(preset).toBe('quick');
+        expect(await componentInput(page, panel.tag, 'study-preset')).toBe('quick');
         // A bad seed is named before any GPU work.
-        await control('study-seed', '-1');
-        await waitForComponent(page, panel, ['error'], log, 5_000);
-        expect((await items('study-error-message'))[0]?.text).toContain(
+        await expectInputProblem(
+          page,
+          panel,
+          log,
+          { id: 'study-seed', value: '-1' },
           'seed = -1 must be an integer in 0 … 4,294,967,295',
         );
         await control('study-preset', 'test');
@@ -1224,14 +1261,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await control('study-run');
         await waitForComponent(page, panel, ['running'], log, 10_000);
         // The progress line names the stage while it runs.
-        await page.waitForFunction(
-          () =>
-            document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('study-panel')
-              ?.shadowRoot?.querySelector<HTMLElement>('[data-testid="study-progress"]')
-              ?.dataset.phase?.startsWith('data') === true,
-          { timeout: 60_000, polling: 100 },
+        await waitForComponentElements(
+          page,
+          panel.tag,
+          '[data-testid="study-progress"][data-phase^="data"]',
+          60_000,
         );
         const status = await waitForComponent(
           page,
@@ -1288,13 +1322,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
               .length ?? 0,
         );
         expect(figureCount).toBeGreaterThan(0);
-        await page.waitForFunction(
-          (n: number) =>
-            (document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('study-panel')
-              ?.shadowRoot?.querySelectorAll('[data-testid="study-figure"] svg').length ?? 0) >= n,
-          { timeout: 60_000, polling: 200 },
+        await waitForComponentElements(
+          page,
+          panel.tag,
+          '[data-testid="study-figure"] svg',
+          60_000,
           figureCount,
         );
         const figures = await page.evaluate(() =>
@@ -1310,25 +1342,14 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         );
         for (const f of figures) expect(f.marks, f.name).toBeGreaterThan(4);
         await (
-          await page.evaluateHandle(
-            () =>
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('study-panel')?.shadowRoot
-                ?.firstElementChild,
-          )
-        )
-          .asElement()
-          ?.screenshot({ path: join(results, 'study-panel.png') });
+          await componentElement(page, panel, 'section')
+        ).screenshot({
+          path: join(results, 'study-panel.png'),
+        });
 
         // Download report: one link per file of the report directory; report.json says what ran.
         await control('study-download');
-        await page.waitForFunction(
-          () =>
-            (document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('study-panel')
-              ?.shadowRoot?.querySelectorAll('[data-testid="study-file"]').length ?? 0) > 0,
-          { timeout: 60_000, polling: 200 },
-        );
+        await waitForComponentElements(page, panel.tag, '[data-testid="study-file"]', 60_000);
         const files = (await items('study-file')).map((f) => f.name);
         expect(files).toEqual(
           expect.arrayContaining(['report.json', 'report.md', 'figures/yt-vs-nc-n1.svg']),
@@ -1360,14 +1381,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         // Stop during the data stage: the study returns what it has, shown marked partial.
         await control('study-run');
         await waitForComponent(page, panel, ['running'], log, 10_000);
-        await page.waitForFunction(
-          () =>
-            document
-              .querySelector('blockspin-app')
-              ?.shadowRoot?.querySelector('study-panel')
-              ?.shadowRoot?.querySelector('[data-testid="study-stage"]') !== null,
-          { timeout: 60_000, polling: 100 },
-        );
+        await waitForComponentElements(page, panel.tag, '[data-testid="study-stage"]', 60_000);
         await control('study-stop');
         expect(await waitForComponent(page, panel, ['complete', 'partial', 'error'], log, 60_000)).toBe(
           'partial',
@@ -1375,11 +1389,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect((await items('study-partial'))[0]?.text).toContain('stopped in the lab (Stop)');
         expect((await items('study-stage')).at(-1)?.state).toBe('stopped');
 
-        expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error ?? '')).toBe(
-          '',
-        );
-        expectNoPageErrors(log);
-        expect(log.consoleErrors, 'console errors').toEqual([]);
+        await expectCleanPage(page, log, true);
       } finally {
         await page.close();
       }
