@@ -10,10 +10,12 @@ export {
   WebGPUUnavailableError,
   WEBGPU_HELP,
   summarize,
+  adapterBrief,
   REQUESTED_LIMITS,
   OPTIONAL_FEATURES,
   type AcquireOptions,
   type AdapterSummary,
+  type AdapterBrief,
   type Backend,
   type DeviceLostDetail,
 } from './gpu/device.ts';

@@ -3,6 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { version } from '../../package.json';
 import {
+  adapterBrief,
   formatValueErr,
   formatZ,
   loadStudy,
@@ -373,18 +374,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
 
   /** JSON of the adapter for report.json (the CLI's brief). */
   private adapterJson(): ReportMeta['adapter'] {
-    const a = this.adapter;
-    if (!a) return null;
-    return {
-      vendor: a.vendor,
-      architecture: a.architecture,
-      description: a.description || a.device,
-      backend: a.backend,
-      software: a.software,
-      enabledFeatures: [...a.enabledFeatures],
-      maxBufferSize: a.limits.maxBufferSize ?? null,
-      maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize ?? null,
-    };
+    return this.adapter ? { ...adapterBrief(this.adapter) } : null;
   }
 
   private onProgress(stage: string, done: number, total: number): void {

@@ -224,3 +224,34 @@ async function findGpu(log?: (message: string) => void): Promise<{ gpu: GPU; bac
   const { nodeGpu } = await import('./node-gpu.ts');
   return { gpu: await nodeGpu(log ?? ((m) => process.stderr.write(`${m}\n`))), backend: 'dawn' };
 }
+
+/**
+ * The adapter in a few fields, for the JSON of commands that compute something (`ising`, `generate`, `rbm`):
+ * enough to tell which hardware produced a figure. The full report (every limit and feature) is `info --json`.
+ */
+export interface AdapterBrief {
+  vendor: string;
+  architecture: string;
+  description: string;
+  backend: AdapterSummary['backend'];
+  /** True for a CPU implementation (SwiftShader): correct, but orders of magnitude slower than a GPU. */
+  software: boolean;
+  /** The optional features this device enabled (kernels take faster paths with `subgroups`). */
+  enabledFeatures: string[];
+  maxBufferSize: number | null;
+  maxStorageBufferBindingSize: number | null;
+}
+
+/** {@link AdapterBrief} of a full adapter summary. */
+export function adapterBrief(s: AdapterSummary): AdapterBrief {
+  return {
+    vendor: s.vendor,
+    architecture: s.architecture,
+    description: s.description || s.device,
+    backend: s.backend,
+    software: s.software,
+    enabledFeatures: s.enabledFeatures,
+    maxBufferSize: s.limits.maxBufferSize ?? null,
+    maxStorageBufferBindingSize: s.limits.maxStorageBufferBindingSize ?? null,
+  };
+}
