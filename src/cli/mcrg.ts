@@ -11,7 +11,7 @@ import { checkOutputDirectory } from '../io/dataset-files.ts';
 import { loadTrainingData } from '../rbm/data.ts';
 import { loadModel } from '../rbm/model-files.ts';
 import { isConvRbm } from '../rbm/model.ts';
-import type { BlockingRule } from '../rg/blocking.ts';
+import { orientProjector, type BlockingRule } from '../rg/blocking.ts';
 import { formatMcrgTable, type McrgAnalysis, type McrgEstimate } from '../rg/mcrg.ts';
 import {
   createMcrgResult,
@@ -97,7 +97,13 @@ async function blockingRule(spec: string | undefined, dims: 1 | 2): Promise<Bloc
         `--blocking ${name}: the model is a dense RBM (${model.rbm.nv} × ${model.rbm.nh}); the projector is a convolutional ±1 RBM (rbm train --conv)`,
       );
     }
-    return { rbm: model.rbm };
+    const oriented = orientProjector(model.rbm);
+    if (oriented.negated) {
+      process.stderr.write(
+        `blockspin: the filter of ${dir} sums to < 0: applied as −W (every block spin flipped: the same y_t, and a positive λ_h)\n`,
+      );
+    }
+    return { rbm: oriented.rbm };
   }
   throw new Error(`--blocking '${name}' must be majority, majority3, decimation or rbm:MODEL_DIR`);
 }

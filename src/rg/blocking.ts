@@ -466,3 +466,15 @@ export class BlockSpinPipeline {
     this.projector?.destroy();
   }
 }
+
+/**
+ * A one-filter projector oriented so that ΣW ≥ 0. W and −W are the same projector up to flipping every block
+ * spin (P(μ|σ; −W) = P(−μ|σ; W)): the even sector and y_t are unchanged, but a negative filter flips the block
+ * magnetisation at every step, which makes the odd sector's leading eigenvalue (λ_h) negative.
+ */
+export function orientProjector(rbm: ConvRbm): { rbm: ConvRbm; negated: boolean } {
+  let sum = 0;
+  for (const w of rbm.W) sum += w;
+  if (sum >= 0) return { rbm, negated: false };
+  return { rbm: { ...rbm, W: Float64Array.from(rbm.W, (x) => -x) }, negated: true };
+}

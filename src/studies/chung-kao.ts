@@ -25,7 +25,7 @@ import { RbmDivergedError, RbmEngine, type LearningRateSchedule } from '../rbm/e
 import { modelFiles } from '../rbm/model-files.ts';
 import { isConvRbm, type ConvRbm, type Rbm } from '../rbm/model.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
-import { checkBlockingGeometry, type BlockingRule } from '../rg/blocking.ts';
+import { checkBlockingGeometry, orientProjector, type BlockingRule } from '../rg/blocking.ts';
 import { formatValueError, type McrgEstimate } from '../rg/mcrg.ts';
 import type { JsonValue } from '../rg/result-files.ts';
 import { McrgRunner, analyseBinned, resolveMcrgRun, type BinnedAnalysis } from '../rg/run.ts';
@@ -577,10 +577,8 @@ async function trainFilter(
  * are unchanged, but a negative filter would flip the block magnetisation at every step and make λ_h negative.
  */
 export function orientedProjector(W: ArrayLike<number>, k: number, L: number): ConvRbm {
-  let sum = 0;
-  for (let i = 0; i < W.length; i++) sum += W[i] as number;
-  const sign = sum < 0 ? -1 : 1;
-  return { units: 'ising', Lv: L, filters: 1, k, stride: STRIDE, W: Float64Array.from(W, (x) => sign * x) };
+  return orientProjector({ units: 'ising', Lv: L, filters: 1, k, stride: STRIDE, W: Float64Array.from(W) })
+    .rbm;
 }
 
 async function runMcrg(

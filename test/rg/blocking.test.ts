@@ -13,6 +13,7 @@ import {
   BlockSpinPipeline,
   blockingFactor,
   checkBlockingGeometry,
+  orientProjector,
   type BlockingRule,
   type BlockSpinOptions,
 } from '../../src/rg/blocking.ts';
@@ -352,5 +353,17 @@ describe('block-spin transforms', () => {
         rg.destroy();
       }
     });
+  });
+});
+
+describe('orientProjector', () => {
+  it('negates a filter whose weights sum below 0 (W and −W project alike up to a global block-spin flip)', () => {
+    const negative = projector(16, 2, 2, [-3, 1, 0.5, 0.25]).rbm;
+    const o = orientProjector(negative);
+    expect(o.negated).toBe(true);
+    expect(Array.from(o.rbm.W)).toEqual([3, -1, -0.5, -0.25]);
+    expect(Array.from(negative.W)).toEqual([-3, 1, 0.5, 0.25]); // the model itself is not changed
+    const positive = projector(16, 2, 2, [3, -1, 0, 0]).rbm;
+    expect(orientProjector(positive)).toEqual({ rbm: positive, negated: false });
   });
 });
