@@ -256,6 +256,7 @@ export {
   type Preset,
   type Study,
   type StudyContext,
+  type StudyUpdate,
   type StudyOutput,
   type ResultEntry,
   type SourceValue,

@@ -10,10 +10,13 @@ import {
   renderFigure,
   reportFiles,
   type AdapterSummary,
+  type FigureSpec,
+  type McrgEstimate,
   type Preset,
   type ReportMeta,
   type Study,
   type StudyOutput,
+  type StudyUpdate,
 } from '../../src/index.ts';
 import {
   FormCard,
@@ -41,6 +44,19 @@ const PANEL_PRESETS: readonly Preset[] = ['test', 'quick'];
 const MAX_SEED = 2 ** 32 - 1;
 /** Log lines kept in the pane. */
 const LOG_LINES = 500;
+/** Screen pixels per filter weight in the live filter view. */
+const FILTER_PIXELS = 20;
+/** The training curves drawn live (StudyUpdate `curve` series) and their panel titles. */
+const CURVE_SERIES: ReadonlyMap<string, string> = new Map([
+  ['loss', 'free-energy loss'],
+  ['reconstruction', 'reconstruction error'],
+]);
+/** Milliseconds between two renders of the live training curves, at least (each is a Vega render). */
+const CURVE_INTERVAL_MS = 1000;
+/** Rows N_c of the live MCRG table (Chung & Kao's Table 1). */
+const MCRG_NC = 7;
+/** Columns N_r of the live MCRG table, where the analysis has them. */
+const MCRG_STEPS = [1, 2];
 
 interface StudyForm {
   preset: string;
@@ -63,6 +79,30 @@ interface StageProgress {
 interface RenderedFigure {
   name: string;
   title: string;
+  svg?: string;
+  error?: string;
+}
+
+type FilterUpdate = Extract<StudyUpdate, { kind: 'filter' }>;
+type McrgUpdate = Extract<StudyUpdate, { kind: 'mcrg' }>;
+
+/** The latest filter of a model (StudyUpdate `filter`), with its scale and the frames seen of it. */
+interface FilterFrame extends FilterUpdate {
+  maxAbs: number;
+  frames: number;
+}
+
+/** One point of a live training curve. */
+interface CurvePoint {
+  model: string;
+  series: string;
+  epoch: number;
+  value: number;
+}
+
+/** The live training curves, rendered to SVG (or why they could not be), and how many points they hold. */
+interface RenderedCurves {
+  points: number;
   svg?: string;
   error?: string;
 }
@@ -104,6 +144,58 @@ function presetOptions(study: Study<unknown>, preset: Preset, seed: number): unk
   return { ...base, seed };
 }
 
+/** Colour of the weight w/max in [−1, 1]: white at 0, red for positive, blue for negative (as the report's filters). */
+function divergingColour(t: number): [number, number, number] {
+  const [r, g, b] = t >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const a = Math.min(1, Math.abs(t));
+  return [247 + (r - 247) * a, 247 + (g - 247) * a, 247 + (b - 247) * a];
+}
+
+/** Draws a k×k filter into its canvas (one canvas pixel per weight; CSS scales it up), scaled by max |W|. */
+function drawFilter(canvas: HTMLCanvasElement, frame: FilterFrame): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const { k, W, maxAbs } = frame;
+  const image = context.createImageData(k, k);
+  for (let i = 0; i < k * k; i++) {
+    const [r, g, b] = divergingColour(maxAbs > 0 ? W[i]! / maxAbs : 0);
+    image.data.set([r, g, b, 255], 4 * i);
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** The live training curves as one Vega-Lite figure: a panel per series, a line per model, by epoch. */
+function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
+  const titles = [...CURVE_SERIES.values()];
+  return {
+    name: 'training-live',
+    title: 'Training, by epoch',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: {
+        values: points.map((p) => ({
+          model: p.model,
+          series: CURVE_SERIES.get(p.series) ?? p.series,
+          epoch: p.epoch,
+          value: p.value,
+        })),
+      },
+      facet: { column: { field: 'series', type: 'nominal', sort: titles, title: null } },
+      spec: {
+        width: 220,
+        height: 120,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' } },
+          y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null },
+          color: { field: 'model', type: 'nominal', title: null },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+  };
+}
+
 /**
  * A lab panel that runs a reproduced study in the page — Chung & Kao's RBM-learned block-spin projector
  * against majority rule — with the same study code as `blockspin reproduce chung-kao`: critical data by
@@ -114,14 +206,22 @@ function presetOptions(study: Study<unknown>, preset: Preset, seed: number): unk
  * renderFigure) and "Download report", which offers every file of the report directory (reportFiles).
  * Stop aborts the study's signal: the study returns what it has, shown marked partial.
  *
- * The study reports no filter or loss while it trains (only progress and log lines), so the filter images and
- * loss curves appear with the final figures.
+ * While it runs the panel also draws the study's live updates (`context.update`): the latest filter of the model
+ * being trained as a k×k image (blue negative, white 0, red positive, scaled by max |W|; the last filter of each
+ * earlier model stays beside it), the loss and reconstruction error by epoch of every model (a Vega-Lite chart
+ * rendered by renderFigure, at most once a second), and the current MCRG stage's y_t table (rows N_c = 1 … 7, a
+ * column per rule and N_r = 1, 2), replaced as samples come in and marked final at the end of the stage.
  *
  * Stable hooks for tests: the host's `data-status` (`waiting` | `idle` | `running` | `stopping` | `complete` |
  * `partial` | `error`) and `data-error` (`input` | `failed` | `lost`); `data-testid` on the controls
  * (`study-preset`, `study-seed`, `study-run`, `study-stop`), the progress (`study-progress`: `data-phase` is the
  * stage), each stage seen (`study-stage`: `data-stage`, `data-state` = `running` | `done` | `stopped`,
- * `data-done`, `data-total`), the log (`study-log`), each stage's wall time (`study-stage-time`), each result
+ * `data-done`, `data-total`), the log (`study-log`), the live filter view (`study-filter-view`: `data-filter-frames`
+ * = filter frames received), each model's filter (`study-filter`: `data-model`, `data-epoch`, `data-updates`,
+ * `data-max`, `data-frames`; a <canvas> inside), the live curves (`study-curves`: `data-points`, an SVG inside),
+ * the live MCRG table (`study-mcrg-live`: `data-stage`, `data-samples`, `data-final`; cells `study-mcrg-cell`:
+ * `data-rule`, `data-step`, `data-nc`, `data-value`, `data-err`; `study-mcrg-problem`: `data-rule`, while a rule
+ * cannot be analysed yet), each stage's wall time (`study-stage-time`), each result
  * (`study-result`: `data-name`, `data-value`, `data-err`, `data-z`), the partial marker (`study-partial`), each
  * figure (`study-figure`, `data-name`), the download button (`study-download`) and each file (`study-file`).
  *
@@ -244,6 +344,61 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
         max-width: 100%;
         height: auto;
       }
+      .live {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: flex-start;
+        gap: 12px 20px;
+      }
+      .filters {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 12px;
+      }
+      .filters canvas {
+        display: block;
+        outline: 1px solid var(--line, #dde2ea);
+        image-rendering: pixelated;
+      }
+      .filters figcaption {
+        max-width: 14em;
+        margin-top: 4px;
+        color: var(--muted, #5b6677);
+        font-size: 0.78rem;
+        font-variant-numeric: tabular-nums;
+      }
+      .filters figure[data-current] figcaption {
+        color: var(--accent, #2456c7);
+      }
+      .scale {
+        display: inline-block;
+        width: 5em;
+        height: 0.7em;
+        vertical-align: middle;
+        background: linear-gradient(to right, rgb(33 102 172), rgb(247 247 247), rgb(178 24 43));
+      }
+      .wide {
+        overflow-x: auto;
+      }
+      .wide table {
+        width: auto;
+      }
+      caption {
+        margin-bottom: 4px;
+        text-align: left;
+        font-size: 0.82rem;
+      }
+      td.problem {
+        max-width: 16em;
+        color: var(--muted, #5b6677);
+        white-space: normal;
+      }
+      .final {
+        padding: 0 6px;
+        border-radius: 6px;
+        background: #e3f3ea;
+        color: var(--ok, #1d7a46);
+      }
       ul.files {
         columns: 2 16em;
         margin: 8px 0 0;
@@ -263,8 +418,26 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
   @state() private figures: RenderedFigure[] = [];
   @state() private files: DownloadLink[] | undefined;
   @state() private preparing = false;
+  /** The latest filter of each model trained so far, in order (the last one is being trained). */
+  @state() private filterFrames: FilterFrame[] = [];
+  /** Filter frames received in this run. */
+  @state() private filterFrameCount = 0;
+  @state() private curves: RenderedCurves | undefined;
+  /** The latest live analysis of the current MCRG stage. */
+  @state() private mcrgLive: McrgUpdate | undefined;
 
   private t0 = 0;
+  /** Every live training-curve point of this run. */
+  private curvePoints: CurvePoint[] = [];
+  /** Counts runs (clear): a curve render of an earlier run is dropped. */
+  private generation = 0;
+  private curvesTimer: ReturnType<typeof setTimeout> | undefined;
+  private curvesBusy = false;
+  /** Points arrived since the last curve render began. */
+  private curvesDirty = false;
+  private curvesLast = -Infinity;
+  /** The frame each filter canvas shows. */
+  private drawn = new WeakMap<HTMLCanvasElement, FilterFrame>();
   /** The log lines the pane was last scrolled to the end of. */
   private logScrolled: string[] = [];
 
@@ -309,6 +482,15 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     this.figures = [];
     this.stages = [];
     this.logLines = [];
+    this.generation++;
+    clearTimeout(this.curvesTimer);
+    this.curvesTimer = undefined;
+    this.curvesDirty = false;
+    this.curvePoints = [];
+    this.curves = undefined;
+    this.filterFrames = [];
+    this.filterFrameCount = 0;
+    this.mcrgLive = undefined;
   }
 
   protected async start(request: StudyRequest): Promise<void> {
@@ -332,6 +514,9 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
         },
         log: (line) => {
           if (current()) this.log(line);
+        },
+        update: (update) => {
+          if (current()) this.onUpdate(update);
         },
       });
       if (!current()) return; // superseded: device changed or the panel was removed
@@ -390,6 +575,66 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     this.stages = [...this.stages, { name: stage, done, total }];
   }
 
+  /** A live update of the study: a filter frame, a training-curve point or an MCRG analysis. */
+  private onUpdate(update: StudyUpdate): void {
+    switch (update.kind) {
+      case 'filter': {
+        // A copy: the study may reuse its array.
+        const W = Float32Array.from(update.W);
+        const maxAbs = W.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
+        const seen = this.filterFrames.find((f) => f.model === update.model);
+        const frame: FilterFrame = { ...update, W, maxAbs, frames: (seen?.frames ?? 0) + 1 };
+        this.filterFrames = seen
+          ? this.filterFrames.map((f) => (f === seen ? frame : f))
+          : [...this.filterFrames, frame];
+        this.filterFrameCount++;
+        return;
+      }
+      case 'curve':
+        if (!CURVE_SERIES.has(update.series)) return;
+        this.curvePoints.push({
+          model: update.model,
+          series: update.series,
+          epoch: update.x,
+          value: update.y,
+        });
+        this.scheduleCurves();
+        return;
+      case 'mcrg':
+        this.mcrgLive = update;
+        return;
+    }
+  }
+
+  /** Renders the curves soon: at most once per CURVE_INTERVAL_MS, one render at a time, the last points always. */
+  private scheduleCurves(): void {
+    this.curvesDirty = true;
+    if (this.curvesBusy || this.curvesTimer !== undefined) return;
+    const wait = Math.max(0, this.curvesLast + CURVE_INTERVAL_MS - performance.now());
+    this.curvesTimer = setTimeout(() => {
+      this.curvesTimer = undefined;
+      void this.renderCurves();
+    }, wait);
+  }
+
+  private async renderCurves(): Promise<void> {
+    const generation = this.generation;
+    const points = [...this.curvePoints];
+    this.curvesBusy = true;
+    this.curvesDirty = false;
+    let curves: RenderedCurves;
+    try {
+      curves = { points: points.length, svg: await renderFigure(curvesFigure(points)) };
+    } catch (err) {
+      curves = { points: points.length, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      this.curvesBusy = false;
+      this.curvesLast = performance.now();
+    }
+    if (generation === this.generation) this.curves = curves;
+    if (this.curvesDirty) this.scheduleCurves();
+  }
+
   private log(line: string): void {
     const seconds = ((performance.now() - this.t0) / 1000).toFixed(1);
     const lines = [...this.logLines, `[${seconds} s] ${line}`];
@@ -443,6 +688,14 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
       const pane = this.renderRoot.querySelector('pre.log');
       if (pane) pane.scrollTop = pane.scrollHeight;
     }
+    // Each filter canvas shows its model's latest frame.
+    for (const canvas of this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-model]')) {
+      const frame = this.filterFrames.find((f) => f.model === canvas.dataset.model);
+      if (frame && this.drawn.get(canvas) !== frame) {
+        drawFilter(canvas, frame);
+        this.drawn.set(canvas, frame);
+      }
+    }
   }
 
   override render(): TemplateResult {
@@ -458,7 +711,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
           >
         </div>
         ${this.renderForm()} ${this.renderProblems('study-error')} ${this.renderProgress()}
-        ${this.renderLog()} ${this.renderOutput()}
+        ${this.renderLog()} ${this.renderTraining()} ${this.renderMcrgLive()} ${this.renderOutput()}
       </section>
     `;
   }
@@ -561,6 +814,143 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
   private renderLog(): TemplateResult | typeof nothing {
     if (this.logLines.length === 0) return nothing;
     return html`<pre class="log" data-testid="study-log" aria-label="log">${this.logLines.join('\n')}</pre>`;
+  }
+
+  /** The live filter view (small multiples: the latest filter of each model) and the training curves. */
+  private renderTraining(): TemplateResult | typeof nothing {
+    const frames = this.filterFrames;
+    const curves = this.curves;
+    if (frames.length === 0 && !curves) return nothing;
+    const training = this.busy && this.stages.at(-1)?.name.startsWith('train');
+    return html`<h3>Training ${this.busy ? html`<small class="note">live</small>` : nothing}</h3>
+      <div class="live">
+        ${
+          frames.length
+            ? html`<div
+                class="filters"
+                data-testid="study-filter-view"
+                data-filter-frames=${this.filterFrameCount}
+              >
+                ${frames.map((f, i) => {
+                  const px = f.k * FILTER_PIXELS;
+                  return html`<figure
+                    data-testid="study-filter"
+                    data-model=${f.model}
+                    data-epoch=${f.epoch}
+                    data-updates=${f.updates}
+                    data-max=${f.maxAbs}
+                    data-frames=${f.frames}
+                    ?data-current=${training && i === frames.length - 1}
+                  >
+                    <canvas
+                      data-model=${f.model}
+                      width=${f.k}
+                      height=${f.k}
+                      style=${`width: ${px}px; height: ${px}px`}
+                      role="img"
+                      aria-label=${`${f.model}: ${f.k}×${f.k} filter`}
+                    ></canvas>
+                    <figcaption>
+                      <strong>${f.model}</strong><br />epoch ${f.epoch.toFixed(1)} · ${formatCount(f.updates)}
+                      updates<br />max |W| ${f.maxAbs.toPrecision(2)}
+                      <span class="scale" title="−max |W| … 0 … +max |W|"></span>
+                    </figcaption>
+                  </figure>`;
+                })}
+              </div>`
+            : nothing
+        }
+        ${
+          curves
+            ? html`<figure
+                data-testid="study-curves"
+                data-points=${curves.points}
+                aria-label="training curves by epoch"
+              >
+                ${curves.svg !== undefined ? unsafeHTML(curves.svg) : html`<p class="error">curves: ${curves.error}</p>`}
+              </figure>`
+            : nothing
+        }
+      </div>`;
+  }
+
+  /** The live y_t table of the current MCRG stage: rows N_c, a column per rule and N_r. */
+  private renderMcrgLive(): TemplateResult | typeof nothing {
+    const u = this.mcrgLive;
+    if (!u) return nothing;
+    const estimates = u.analyses.map((a) => a.analysis?.yt ?? null);
+    const steps = MCRG_STEPS.filter((s) => s === 1 || estimates.some((yt) => yt?.some((e) => e.step === s)));
+    const ncs = Array.from({ length: MCRG_NC }, (_, i) => i + 1);
+    const cell = (rule: string, yt: readonly McrgEstimate[], step: number, nc: number): TemplateResult => {
+      const e = yt.find((x) => x.step === step && x.nc === nc);
+      if (!e) return html`<td class="num">—</td>`;
+      return html`<td
+        class="num"
+        data-testid="study-mcrg-cell"
+        data-rule=${rule}
+        data-step=${step}
+        data-nc=${nc}
+        data-value=${e.value}
+        data-err=${e.err}
+        title=${e.imag !== undefined ? `complex leading eigenvalue: real part; imaginary ${e.imag.toPrecision(3)}` : ''}
+      >
+        ${formatValueErr(e.value, e.err)}${e.imag !== undefined ? '*' : ''}
+      </td>`;
+    };
+    const complex = estimates.some((yt) =>
+      yt?.some((e) => e.imag !== undefined && steps.includes(e.step) && e.nc <= MCRG_NC),
+    );
+    return html`<h3>MCRG ${u.final ? nothing : html`<small class="note">live</small>`}</h3>
+      <div class="wide">
+        <table
+          data-testid="study-mcrg-live"
+          data-stage=${u.stage}
+          data-samples=${u.samples}
+          data-final=${u.final}
+        >
+          <caption>
+            y<sub>t</sub>, ${u.stage}: ${formatCount(u.samples)} samples
+            ${u.final ? html`<span class="final">final</span>` : html`<span class="note">so far</span>`}
+          </caption>
+          <thead>
+            <tr>
+              <th rowspan="2">N<sub>c</sub></th>
+              ${u.rules.map((r) => html`<th colspan=${steps.length}>${r}</th>`)}
+            </tr>
+            <tr>
+              ${u.rules.map(() => steps.map((s) => html`<th>N<sub>r</sub> = ${s}</th>`))}
+            </tr>
+          </thead>
+          <tbody>
+            ${ncs.map(
+              (nc) =>
+                html`<tr>
+                  <th>${nc}</th>
+                  ${u.rules.map((rule, i) => {
+                    const yt = estimates[i];
+                    if (yt) return steps.map((s) => cell(rule, yt, s, nc));
+                    // No analysis yet for this rule: its reason, once across its columns.
+                    return nc === 1
+                      ? html`<td
+                          class="problem"
+                          rowspan=${MCRG_NC}
+                          colspan=${steps.length}
+                          data-testid="study-mcrg-problem"
+                          data-rule=${rule}
+                        >
+                          ${u.analyses[i]?.problem ?? 'no analysis yet'}
+                        </td>`
+                      : nothing;
+                  })}
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <p class="note">
+        One standard error
+        (jackknife)${complex ? html`; * a complex leading eigenvalue (real part shown)` : nothing}.
+      </p>`;
   }
 
   private renderOutput(): TemplateResult | typeof nothing {

@@ -1016,8 +1016,11 @@ export class RbmEngine {
     options: {
       signal?: AbortSignal;
       onEpoch?: (epoch: number) => void | Promise<void>;
-      /** Called with the engine's update count every UPDATES_PER_WAIT updates, once the GPU has done them. */
-      onUpdates?: (updates: number) => void;
+      /**
+       * Called with the engine's update count every UPDATES_PER_WAIT updates, once the GPU has done them; a
+       * returned promise is awaited before the next update (so it may read the parameters).
+       */
+      onUpdates?: (updates: number) => void | Promise<void>;
     } = {},
   ): Promise<{ epochsDone: number; aborted: boolean }> {
     positiveInteger('epochs', epochs);
@@ -1036,7 +1039,7 @@ export class RbmEngine {
         // epoch never queues thousands of submissions. The results do not depend on it.
         if ((q + 1) % UPDATES_PER_WAIT === 0 && q + 1 < perEpoch) {
           await workDone(this.device);
-          options.onUpdates?.(this.updates);
+          await options.onUpdates?.(this.updates);
         }
       }
       if (!(await this.parametersFinite())) throw new RbmDivergedError(this.epochsDone + 1);

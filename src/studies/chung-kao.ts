@@ -21,7 +21,7 @@ import { DeviceLostError } from '../gpu/lost.ts';
 import { datasetFiles } from '../io/dataset-files.ts';
 import { generateDataset, resolveDatasetOptions, type Dataset } from '../ising/dataset.ts';
 import type { TrainingData } from '../rbm/data.ts';
-import { RbmDivergedError, RbmEngine, type LearningRateSchedule } from '../rbm/engine.ts';
+import { RbmDivergedError, RbmEngine, UPDATES_PER_WAIT, type LearningRateSchedule } from '../rbm/engine.ts';
 import { modelFiles } from '../rbm/model-files.ts';
 import { isConvRbm, type ConvRbm, type Rbm } from '../rbm/model.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
@@ -279,6 +279,10 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
 
 /** Stride of the projector = blocking factor b. */
 const STRIDE = 2;
+/** Frames of the live filter view per training epoch (StudyUpdate `filter`). */
+const LIVE_FILTERS_PER_EPOCH = 8;
+/** Seconds between live MCRG analyses (StudyUpdate `mcrg`). */
+const LIVE_MCRG_SECONDS = 5;
 
 function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -543,26 +547,38 @@ async function trainFilter(
       complete: false,
     };
     out.push(run);
-    const first = await monitorEpoch(rbm, monitor, monitorRows, m, t.k, 0);
-    run.loss.push(first.loss);
-    run.crossEntropy.push(first.crossEntropy);
-    run.reconstruction.push(first.reconstruction);
+    const model = `filter ${index + 1}`;
+    const record = (epoch: number, stats: { loss: number; crossEntropy: number; reconstruction: number }) => {
+      run.loss.push(stats.loss);
+      run.crossEntropy.push(stats.crossEntropy);
+      run.reconstruction.push(stats.reconstruction);
+      context.update?.({ kind: 'curve', model, series: 'loss', x: epoch, y: stats.loss });
+      context.update?.({ kind: 'curve', model, series: 'cross-entropy', x: epoch, y: stats.crossEntropy });
+      context.update?.({ kind: 'curve', model, series: 'reconstruction', x: epoch, y: stats.reconstruction });
+    };
+    record(0, await monitorEpoch(rbm, monitor, monitorRows, m, t.k, 0));
     const stage = `train filter ${index + 1} of ${t.filters}`;
     const perEpoch = rbm.batchesPerEpoch;
+    // The live filter view: about LIVE_FILTERS_PER_EPOCH frames per epoch (reading W does not change the run).
+    const every =
+      Math.max(1, Math.round(perEpoch / LIVE_FILTERS_PER_EPOCH / UPDATES_PER_WAIT)) * UPDATES_PER_WAIT;
+    const showFilter = (W: Float32Array, updates: number) =>
+      context.update?.({ kind: 'filter', model, k, W, epoch: updates / perEpoch, updates });
     context.progress(stage, 0, t.epochs);
     for (let e = 1; e <= t.epochs; e++) {
       const r = await rbm.trainEpochs(1, {
         signal: context.signal,
-        onUpdates: (u) => context.progress(stage, u / perEpoch, t.epochs),
+        onUpdates: async (u) => {
+          context.progress(stage, u / perEpoch, t.epochs);
+          if (context.update && u % every === 0) showFilter((await rbm.getParameters()).W, u);
+        },
       });
       const { W } = await rbm.getParameters();
       run.W = Float64Array.from(W);
       if (r.aborted) throw new Stopped('interrupted');
       run.history.push(Float32Array.from(W));
-      const stats = await monitorEpoch(rbm, monitor, monitorRows, m, t.k, e);
-      run.loss.push(stats.loss);
-      run.crossEntropy.push(stats.crossEntropy);
-      run.reconstruction.push(stats.reconstruction);
+      showFilter(Float32Array.from(W), rbm.updateCount);
+      record(e, await monitorEpoch(rbm, monitor, monitorRows, m, t.k, e));
       context.progress(stage, e, t.epochs);
     }
     run.complete = true;
@@ -603,6 +619,22 @@ async function runMcrg(
   });
   const record = runner.record;
   const total = record.therm + record.measurements;
+  const analyses = () =>
+    runner.blockings.map((b) =>
+      analyseBinned(b.blocks(), {
+        layout: b.record.layout,
+        b: b.record.b,
+        blockLength: b.record.blockLength,
+      }),
+    );
+  const labels = rules.map((r) => r.label);
+  let shown = performance.now();
+  const live = (final: boolean) => {
+    if (!context.update || runner.measurements === 0) return;
+    shown = performance.now();
+    const samples = runner.measurements * record.replicas.count;
+    context.update({ kind: 'mcrg', stage, samples, rules: labels, analyses: analyses(), final });
+  };
   const analyse = (): McrgRun => {
     const seconds = (performance.now() - t0) / 1000;
     let tauSeries: number | null;
@@ -617,27 +649,33 @@ async function runMcrg(
       samples: runner.measurements * record.replicas.count,
       replicas: record.replicas.count,
       complete: runner.complete,
-      rules: rules.map((r) => r.label),
-      analyses: runner.blockings.map((b) =>
-        analyseBinned(b.blocks(), {
-          layout: b.record.layout,
-          b: b.record.b,
-          blockLength: b.record.blockLength,
-        }),
-      ),
+      rules: labels,
+      analyses: analyses(),
       tauSeries,
       seconds,
       samplesPerSecond: (runner.measurements * record.replicas.count) / Math.max(seconds, 1e-9),
     };
   };
   try {
-    await runner.run(context.signal, (phase, done) =>
-      context.progress(stage, phase === 'thermalise' ? done : record.therm + done, total),
-    );
+    await runner.run(context.signal, (phase, done) => {
+      context.progress(stage, phase === 'thermalise' ? done : record.therm + done, total);
+      if (phase === 'measure' && performance.now() - shown > LIVE_MCRG_SECONDS * 1000) live(false);
+    });
   } finally {
     // What was read back is kept, also after an abort or a lost device (the statistics live on the host).
     try {
-      if (runner.measurements > 0) out(analyse());
+      if (runner.measurements > 0) {
+        const result = analyse();
+        out(result);
+        context.update?.({
+          kind: 'mcrg',
+          stage,
+          samples: result.samples,
+          rules: labels,
+          analyses: result.analyses,
+          final: true,
+        });
+      }
     } finally {
       runner.destroy();
     }

@@ -6,6 +6,7 @@
  */
 import type { NpyArray } from '../io/npy.ts';
 import type { JsonValue } from '../rg/result-files.ts';
+import type { BinnedAnalysis } from '../rg/run.ts';
 
 /** Preset sizes: `test` (< 1 min on a CPU adapter), `quick` (minutes; the default), `standard` (~1 h), `paper`. */
 export type Preset = 'test' | 'quick' | 'standard' | 'paper';
@@ -65,6 +66,27 @@ export interface StudyOutput {
   complete: boolean;
 }
 
+/**
+ * A live look into a running study, for views that draw it as it runs (the lab's panels); a report never needs
+ * these (everything in it comes from the StudyOutput).
+ * - `filter`: a model's current filter (k×k, row-major) after `updates` training updates (`epoch` may be
+ *   fractional), a few times per epoch.
+ * - `curve`: one new point (x, y) of a named series of a model, e.g. series 'loss' at epoch x.
+ * - `mcrg`: the analyses so far of an MCRG stage, one per blocking rule (in `rules` order), after `samples`
+ *   configurations; sent every few seconds and once at the end.
+ */
+export type StudyUpdate =
+  | { kind: 'filter'; model: string; k: number; W: Float32Array; epoch: number; updates: number }
+  | { kind: 'curve'; model: string; series: string; x: number; y: number }
+  | {
+      kind: 'mcrg';
+      stage: string;
+      samples: number;
+      rules: string[];
+      analyses: BinnedAnalysis[];
+      final: boolean;
+    };
+
 /** What a running study may use: the device, cancellation, progress, and checkpoints for resuming. */
 export interface StudyContext {
   device: GPUDevice;
@@ -73,6 +95,8 @@ export interface StudyContext {
   progress(stage: string, done: number, total: number): void;
   /** A line for the log (stderr in the CLI, the lab's log pane). */
   log(line: string): void;
+  /** Live intermediate results (optional: the CLI ignores them; the lab draws them). */
+  update?(update: StudyUpdate): void;
 }
 
 /** A reproducible study: its name (`blockspin reproduce NAME`), presets and run. */

@@ -10,8 +10,10 @@
  * incomplete and revokes the old links), the MCRG panel (a bad level count named inline; a small run whose level
  * canvases show replica 0 and its blocked levels site by site as the GPU level buffers hold them, y_t and y_h
  * tables of value(err) cells coloured by their distance from the exact 1 and 15/8; Stop keeps the run, Start
- * continues it), the study panel (Chung & Kao at the test preset: each stage finishes, results with errors, the
- * report's figures as SVG, report.json among the download links; Stop gives a partial output), the adapter report, a π estimate within 5 standard errors whose count equals the CPU oracle's, a
+ * continues it), the study panel (Chung & Kao at the test preset: each stage finishes, the filter drawn live on
+ * a canvas, the training curves and the live MCRG table of value ± err; results with errors, the report's
+ * figures as SVG, report.json among the download links; Stop gives a partial output), the adapter report, a π
+ * estimate within 5 standard errors whose count equals the CPU oracle's, a
  * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
  * page throws. Screenshots go to test-results/ (git-ignored).
  */
@@ -1232,7 +1234,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   );
 
   it(
-    'study panel: runs Chung & Kao at the test preset (data, training, MCRG), shows results with errors, figures and the report files; Stop gives a partial output',
+    'study panel: runs Chung & Kao at the test preset (data, training, MCRG) with the live filter, curves and MCRG table, shows results with errors, figures and the report files; Stop gives a partial output',
     async () => {
       const { page, log } = await openPausedView();
       const panel = { tag: 'study-panel', name: 'study panel', errorField: 'study-error' };
@@ -1293,6 +1295,49 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         const logText = (await items('study-log'))[0]?.text ?? '';
         expect(logText).toMatch(/data: 1000 configurations, τ_int\(E\) = \d/);
         expect(logText).toContain('filter 1: loss');
+
+        // The live views (context.update): the filter drawn while it trained, the curves, the MCRG table.
+        const filterViews = await items('study-filter-view');
+        expect(Number(filterViews[0]?.filterFrames)).toBeGreaterThanOrEqual(1);
+        expect((await items('study-filter')).map((f) => f.model)).toEqual(['filter 1']);
+        const canvases = await page.evaluate(() =>
+          [
+            ...(document
+              .querySelector('blockspin-app')
+              ?.shadowRoot?.querySelector('study-panel')
+              ?.shadowRoot?.querySelectorAll<HTMLCanvasElement>('[data-testid="study-filter"] canvas') ?? []),
+          ].map((c) => {
+            const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            // Drawn: every pixel opaque, and not all white (a filter of weights of either sign).
+            let opaque = 0;
+            let coloured = 0;
+            for (let i = 0; i < pixels.length; i += 4) {
+              if (pixels[i + 3] === 255) opaque++;
+              if (pixels[i] !== pixels[i + 2]) coloured++;
+            }
+            return { side: c.width, opaque, coloured };
+          }),
+        );
+        expect(canvases).toHaveLength(1);
+        expect(canvases[0]!.opaque).toBe(canvases[0]!.side ** 2);
+        expect(canvases[0]!.coloured).toBeGreaterThan(0);
+        // 5 epochs + the start, loss and reconstruction: 12 points, rendered at most once a second.
+        await waitForComponentElements(
+          page,
+          panel.tag,
+          '[data-testid="study-curves"][data-points="12"] svg',
+          30_000,
+        );
+        const live = (await items('study-mcrg-live'))[0];
+        expect(live?.stage).toBe('mcrg 16²');
+        expect(live?.final).toBe('true');
+        expect(Number(live?.samples)).toBeGreaterThan(0);
+        const liveCells = await items('study-mcrg-cell');
+        const majority = liveCells.find((c) => c.rule === 'majority' && c.step === '1' && c.nc === '1');
+        expect(majority, 'live y_t, majority, N_r = 1, N_c = 1').toBeDefined();
+        expect(Number.isFinite(Number(majority!.value))).toBe(true);
+        expect(Number(majority!.err)).toBeGreaterThan(0);
+        expect(majority!.text).toMatch(/^-?\d+(\.\d+)? ± \d+(\.\d+)?$/);
 
         // The results: numbers with errors, compared with Table 1 where it has the value.
         const rows = await items('study-result');
