@@ -251,12 +251,23 @@ export {
 } from './rg/blocking.ts';
 export { type McrgBlock, type OperatorLayout, type OperatorTauTable } from './rg/statistics.ts';
 export {
+  mcrgCheckpointFiles,
+  parseMcrgCheckpointFiles,
+  writeMcrgCheckpoint,
+  readMcrgCheckpoint,
+  McrgCheckpointError,
+  type McrgCheckpoint,
+  type McrgCheckpointRule,
+} from './rg/checkpoint.ts';
+export { type McrgRunnerOptions } from './rg/run.ts';
+export {
   PRESETS,
   combinedZ,
   type Preset,
   type Study,
   type StudyContext,
   type StudyUpdate,
+  type StudyCheckpoints,
   type StudyOutput,
   type ResultEntry,
   type SourceValue,

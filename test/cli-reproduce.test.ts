@@ -94,6 +94,44 @@ describe('blockspin reproduce', () => {
     expect(done.value).toBeGreaterThan(0);
     expect(done.value).toBeLessThan(200_000);
     expect((await readFile(join(out, 'report.md'), 'utf8')).split('\n')[2]).toMatch(/^\*\*Partial report/);
+    // The checkpoints stay in the partial report, to resume from.
+    expect(JSON.parse(await readFile(join(out, 'checkpoints/run.json'), 'utf8'))).toMatchObject({
+      study: 'fake',
+      preset: 'standard',
+      seed: 3,
+    });
+    expect(Number(await readFile(join(out, 'checkpoints/work/done.txt'), 'utf8'))).toBe(done.value);
+  });
+
+  it('--resume DIR continues from its checkpoints with its preset and seed, and refuses another run', async () => {
+    const out = join(dir, 'resume');
+    await mkdir(join(out, 'checkpoints/work'), { recursive: true });
+    const run = { format: 'blockspin-study-run', version: 1, study: 'fake', preset: 'quick', seed: 5 };
+    await writeFile(join(out, 'checkpoints/run.json'), JSON.stringify(run));
+    await writeFile(join(out, 'checkpoints/work/done.txt'), '2');
+    const { code, stdout, stderr } = await cli(['reproduce', 'fake', '--resume', out, '--json'], env);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as { complete: boolean; preset: string; seed: number; settings: object };
+    expect(json).toMatchObject({ complete: true, preset: 'quick', seed: 5 });
+    expect(json.settings).toMatchObject({ resumedFrom: 2, steps: 3 });
+    expect(await readFile(join(out, 'checkpoints/work/done.txt'), 'utf8')).toBe('3');
+    expect(await report(out)).toEqual(json);
+    // Another study, preset or seed than the checkpoints', --force, or no checkpoints at all: refused.
+    const refused = [
+      [['reproduce', 'chung-kao', '--resume', out], `--resume ${out} holds a run of 'fake', not 'chung-kao'`],
+      [['reproduce', 'fake', '--resume', out, '--preset', 'test'], `is a 'quick' run; --preset test differs`],
+      [['reproduce', 'fake', '--resume', out, '--seed', '4'], 'is a run with seed 5; --seed 4 differs'],
+      [['reproduce', 'fake', '--resume', out, '--force'], '--force (start over) contradicts it'],
+      [['reproduce', 'fake', '--resume', join(dir, 'nothing')], 'no checkpoints/run.json there'],
+    ] as const;
+    for (const [args, message] of refused) {
+      const r = await cli([...args], noGpu);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
+    // A new run into the directory is refused, pointing at --resume.
+    const again = await cli(['reproduce', 'fake', '--out', out], noGpu);
+    expect(again.stderr).toContain(`use --force to replace it, or --resume ${out} to continue its run`);
   });
 
   it('a lost device writes a partial report naming the loss, exit 75', async () => {

@@ -6,6 +6,13 @@
 import { Command, Option } from 'commander';
 import { GpuContext } from '../gpu/device.ts';
 import { deviceLostError, watchDeviceLoss } from '../gpu/lost.ts';
+import {
+  CHECKPOINT_DIR,
+  checkpointFiles,
+  directoryCheckpoints,
+  readCheckpointRun,
+  writeCheckpointRun,
+} from '../studies/checkpoints.ts';
 import { checkStudyName, loadStudy, registerStudy, studyNames } from '../studies/registry.ts';
 import {
   formatValueErr,
@@ -33,10 +40,11 @@ export const INTERRUPTED_EXIT = 130;
 export const TEST_STUDY_ENV = 'BLOCKSPIN_TEST_STUDY';
 
 interface ReproduceCliOptions {
-  preset: Preset;
+  preset?: Preset;
   seed?: number;
   out?: string;
   force?: boolean;
+  resume?: string;
   json?: boolean;
 }
 
@@ -67,8 +75,11 @@ async function checkReportDir(dir: string, force: boolean): Promise<void> {
     throw err;
   });
   if (entries.length > 0 && !force) {
+    const resumable = (entries as string[]).includes(CHECKPOINT_DIR)
+      ? `, or --resume ${dir} to continue its run`
+      : '';
     throw new Error(
-      `report directory ${dir} exists and is not empty (${entries.length} entries); use --force to replace it`,
+      `report directory ${dir} exists and is not empty (${entries.length} entries); use --force to replace it${resumable}`,
     );
   }
 }
@@ -141,13 +152,51 @@ export function formatReportSummary(json: ReturnType<typeof reportJson>, dir: st
   return lines.join('\n');
 }
 
+/** Default preset when neither --preset nor --resume gives one. */
+const DEFAULT_PRESET: Preset = 'quick';
+
+/**
+ * Where and what to run: a fresh run (its report directory checked, old checkpoints cleared with --force) or
+ * `--resume DIR` (the study, preset and seed of DIR's checkpoints; a different --preset/--seed/NAME is refused).
+ */
+async function resolveRun(
+  name: string,
+  o: ReproduceCliOptions,
+): Promise<{ out: string; preset: Preset; seedOption: number | undefined; resumed: boolean }> {
+  if (o.resume !== undefined) {
+    if (o.out !== undefined && o.out !== o.resume)
+      throw new Error(`--resume ${o.resume} writes its report there; --out ${o.out} names another directory`);
+    if (o.force) throw new Error('--resume continues a run; --force (start over) contradicts it');
+    const run = await readCheckpointRun(o.resume);
+    if (run.study !== name)
+      throw new Error(`--resume ${o.resume} holds a run of '${run.study}', not '${name}'`);
+    if (!(PRESETS as readonly string[]).includes(run.preset))
+      throw new Error(`--resume ${o.resume}: preset '${run.preset}' is not one of ${PRESETS.join(', ')}`);
+    if (o.preset !== undefined && o.preset !== run.preset)
+      throw new Error(`--resume ${o.resume} is a '${run.preset}' run; --preset ${o.preset} differs`);
+    if (o.seed !== undefined && o.seed !== run.seed)
+      throw new Error(`--resume ${o.resume} is a run with seed ${run.seed}; --seed ${o.seed} differs`);
+    return { out: o.resume, preset: run.preset as Preset, seedOption: run.seed, resumed: true };
+  }
+  const preset = o.preset ?? DEFAULT_PRESET;
+  const out = o.out ?? defaultReportDir(name, preset);
+  await checkReportDir(out, o.force ?? false);
+  return { out, preset, seedOption: o.seed, resumed: false };
+}
+
 async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void> {
   await registerTestStudy();
   checkStudyName(name);
-  const out = o.out ?? defaultReportDir(name, o.preset);
-  await checkReportDir(out, o.force ?? false);
+  const { out, preset, seedOption, resumed } = await resolveRun(name, o);
   const study = await loadStudy(name);
-  const { options, seed } = presetOptions(study, o.preset, o.seed);
+  const { options, seed } = presetOptions(study, preset, seedOption);
+  if (!resumed) {
+    const fs = await import('node:fs/promises');
+    const path = await import('node:path');
+    // A forced fresh run must not find the old run's checkpoints.
+    await fs.rm(path.join(out, CHECKPOINT_DIR), { recursive: true, force: true });
+  }
+  await writeCheckpointRun(out, { study: study.name, preset, seed });
   const commit = await gitCommit();
   const gpu = await GpuContext.acquire();
   watchDeviceLoss(gpu.device);
@@ -161,6 +210,7 @@ async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void>
       signal: interrupt.signal,
       progress: progress.update,
       log: (line) => void process.stderr.write(`blockspin: ${line}\n`),
+      checkpoints: directoryCheckpoints(out),
     };
     try {
       output = await study.run(options, context);
@@ -195,7 +245,7 @@ async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void>
       study: study.name,
       title: study.title,
       source: study.source,
-      preset: o.preset,
+      preset,
       seed,
       adapter: { ...adapterBrief(gpu.summary) },
       blockspin: VERSION,
@@ -206,7 +256,8 @@ async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void>
       stopped,
     };
     const json = reportJson(output, meta);
-    await writeReport(out, output, meta, { force: o.force });
+    // The report replaces the directory whole; the checkpoints go with it, so a partial report can be resumed.
+    await writeReport(out, output, meta, { force: true, extraFiles: await checkpointFiles(out) });
     process.stdout.write(
       o.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReportSummary(json, out)}\n`,
     );
@@ -228,10 +279,8 @@ export function registerReproduce(program: Command): void {
     .addOption(
       new Option(
         '--preset <p>',
-        "test (< 1 min on a CPU adapter) | quick | standard (~1 h) | paper (the source's sizes)",
-      )
-        .argParser(choiceArg('--preset', PRESETS))
-        .default('quick'),
+        "test (< 1 min on a CPU adapter) | quick (default) | standard (~1 h) | paper (the source's sizes)",
+      ).argParser(choiceArg('--preset', PRESETS)),
     )
     .option(
       '--seed <n>',
@@ -240,6 +289,10 @@ export function registerReproduce(program: Command): void {
     )
     .option('--out <dir>', 'report directory (default reports/NAME-PRESET)')
     .option('--force', 'replace a non-empty report directory')
+    .option(
+      '--resume <dir>',
+      'continue the run whose report directory (partial report or checkpoints) is DIR, with its preset and seed',
+    )
     .option('--json', 'print the report.json object')
     .addHelpText(
       'after',
@@ -247,7 +300,10 @@ export function registerReproduce(program: Command): void {
 The report directory holds report.json (settings, seed, adapter, version and commit, wall time per stage,
 complete, results with their source and z), report.md, figures/*.svg with the Vega-Lite spec beside each,
 and arrays/*.npy. Ctrl-C or SIGTERM stops the study after the step in flight and writes a partial report
-("complete": false; exit 130); a lost GPU device does the same with exit 75. --resume is not available yet.`,
+("complete": false; exit 130); a lost GPU device does the same with exit 75. While it runs the study keeps
+checkpoints in DIR/checkpoints/ (the data set, each model after every epoch, MCRG statistics every minute);
+--resume DIR continues from them (on the same adapter, bit for bit as if never stopped), also after a killed
+process, and rewrites the report.`,
     )
     .action((name: string, options: ReproduceCliOptions) => runReproduce(name, options));
 }

@@ -17,7 +17,11 @@ import lattice from '../../shaders/ising/lattice.wgsl?raw';
 import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
 
 /** The reflected layout of one replica's table (WGSL `ReplicaTable`). */
-export const replicaTableLayout: StructLayout = structLayout(lattice, 'ReplicaTable', 'shaders/ising/lattice.wgsl');
+export const replicaTableLayout: StructLayout = structLayout(
+  lattice,
+  'ReplicaTable',
+  'shaders/ising/lattice.wgsl',
+);
 
 export interface ReplicaCouplings {
   beta: number;

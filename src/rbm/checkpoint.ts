@@ -158,18 +158,26 @@ export function checkpointFiles(
   return files;
 }
 
+/** What a checkpoint records beside the engine's own state. */
+export interface CheckpointInfo {
+  seed: number | bigint;
+  data: CheckpointData;
+  history: unknown[];
+  adapter?: unknown;
+  settings?: Record<string, unknown>;
+}
+
 /** Writes a checkpoint of `rbm` (after configureTraining) into `dir`, replacing an older one atomically. */
-export async function saveCheckpoint(
-  dir: string,
-  rbm: RbmEngine,
-  info: {
-    seed: number | bigint;
-    data: CheckpointData;
-    history: unknown[];
-    adapter?: unknown;
-    settings?: Record<string, unknown>;
-  },
-): Promise<string> {
+export async function saveCheckpoint(dir: string, rbm: RbmEngine, info: CheckpointInfo): Promise<string> {
+  const files = await engineCheckpointFiles(rbm, info);
+  return writeDirectoryAtomically(dir, files, { force: true, what: 'checkpoint directory' });
+}
+
+/**
+ * The files of a checkpoint of `rbm` (after configureTraining), read from the GPU: what saveCheckpoint writes
+ * and parseCheckpointFiles reads back (for callers that keep checkpoints elsewhere, e.g. a study's).
+ */
+export async function engineCheckpointFiles(rbm: RbmEngine, info: CheckpointInfo): Promise<DirectoryFile[]> {
   const training = rbm.trainingOptions;
   if (!training) throw new Error('saveCheckpoint needs a configured training run');
   const state = await rbm.trainingState();
@@ -195,7 +203,7 @@ export async function saveCheckpoint(
     adapter: info.adapter,
     created: new Date().toISOString(),
   };
-  const files = checkpointFiles(
+  return checkpointFiles(
     meta,
     {
       rbm: referenceModel(rbm, state.parameters),
@@ -211,7 +219,6 @@ export async function saveCheckpoint(
     },
     state,
   );
-  return writeDirectoryAtomically(dir, files, { force: true, what: 'checkpoint directory' });
 }
 
 /** A checkpoint as loaded: metadata, the model, and the training state (bit-exact). */

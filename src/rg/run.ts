@@ -4,6 +4,10 @@
  * but the last step stays on the GPU; operator values come back once per batch of measurements. Works in the
  * browser and in Node (result directories are src/rg/result-files.ts).
  *
+ * Checkpoints: `checkpoint()` takes a run's whole state between steps (src/rg/checkpoint.ts turns it into files)
+ * and `McrgRunner.resume` continues it, bit for bit on the same adapter, after Ctrl-C, a lost device or a killed
+ * process.
+ *
  * Shards: a run of R replicas may be split into n shards (`shard: { index, count }`); shard i simulates the
  * global replicas ⌊i·R/n⌋ … ⌊(i+1)·R/n⌋ − 1 with those global indices in every random-number counter, so the
  * shards' blocks together are exactly the unsplit run's.
@@ -16,8 +20,17 @@
  */
 import { submitStep, type Encodable } from '../gpu/kernel.ts';
 import { workDone } from '../gpu/lost.ts';
-import { IsingEngine } from '../ising/engine.ts';
+import { IsingEngine, type IsingSnapshot } from '../ising/engine.ts';
+import type { IsingOptions } from '../ising/config.ts';
 import { BlockSpinPipeline, blockingFactor, checkBlockingGeometry, type BlockingRule } from './blocking.ts';
+import {
+  MCRG_CHECKPOINT_FORMAT,
+  MCRG_CHECKPOINT_VERSION,
+  McrgCheckpointError,
+  checkMcrgCheckpoint,
+  jsonDifference,
+  type McrgCheckpoint,
+} from './checkpoint.ts';
 import { analyseMcrg, type McrgAnalysis } from './mcrg.ts';
 import { normaliseSeed, type McrgRunSettings } from './result-files.ts';
 import {
@@ -266,6 +279,26 @@ export class McrgBlocking {
     return this.series.tauInt();
   }
 
+  /** The series kept for τ_int so far, [min(measured, series limit) × (levels + 1) × P] (a copy). */
+  seriesValues(): Float64Array {
+    return this.series.values();
+  }
+
+  /**
+   * Restores a fresh blocking to `measured` measurements per replica: its blocks (open ones included) and its
+   * τ_int series as `blocks()` and `seriesValues()` gave them. Throws RangeError naming what does not fit.
+   */
+  restore(blocks: readonly McrgBlock[], measured: number, series: Float64Array): void {
+    const stride = (this.record.levels + 1) * (this.record.layout.even + this.record.layout.odd);
+    const kept = Math.min(measured, this.seriesLimit);
+    if (series.length !== kept * stride)
+      throw new RangeError(
+        `τ_int series holds ${series.length} numbers; ${measured} measurements keep ${kept} × ${stride} = ${kept * stride}`,
+      );
+    this.accumulator.restore(blocks, measured);
+    this.series.restore(series);
+  }
+
   destroy(): void {
     this.pipeline.destroy();
   }
@@ -275,23 +308,27 @@ export class McrgBlocking {
  * One MCRG run (or shard) on a GPU: an Ising engine with the shard's replicas, a block-spin pipeline over them
  * and the accumulator of sufficient statistics — one pipeline and accumulator per blocking rule when `alsoBlock`
  * adds rules to compare on the same samples. `run()` thermalises and measures; after an abort it continues
- * where it stopped. The lab drives `thermalise` and `measure` in small steps instead.
+ * where it stopped. The lab drives `thermalise` and `measure` in small steps instead. Between steps,
+ * `checkpoint()` saves the state and `McrgRunner.resume` continues it in another runner (another process).
  */
 export class McrgRunner {
   /** The first blocking rule's record (the settings of the run). */
   readonly record: McrgRunRecord;
-  readonly engine: IsingEngine;
   /** One per blocking rule, `blocking` first, then `alsoBlock` in order; all see the same configurations. */
   readonly blockings: readonly McrgBlocking[];
   private readonly slots: number;
+  private readonly engineOptions: IsingOptions;
+  private ising: IsingEngine;
   private thermalised = 0;
   private measured = 0;
+  /** Thermalise or measure calls in progress (a checkpoint between their submissions would tear). */
+  private stepping = 0;
 
   constructor(
     readonly device: GPUDevice,
-    options: McrgOptions & { alsoBlock?: BlockingRule[] },
+    options: McrgRunnerOptions,
   ) {
-    const rules = [options.blocking, ...(options.alsoBlock ?? [])];
+    const rules = mcrgRules(options);
     const records = rules.map((blocking) => resolveMcrgRun({ ...options, blocking }));
     const record = records[0]!;
     this.record = record;
@@ -302,7 +339,7 @@ export class McrgRunner {
       Math.min(64, record.measurements, Math.floor(2 ** 22 / (count * stride * rules.length))),
     );
     const seriesLimit = Math.max(2, Math.floor(TAU_VALUES / stride / rules.length));
-    this.engine = new IsingEngine(device, {
+    this.engineOptions = {
       L: record.L,
       dims: record.dims,
       replicas: count,
@@ -312,7 +349,8 @@ export class McrgRunner {
       firstReplica: first,
       // The run measures through the pipelines, not the engine's E/M series.
       seriesCapacity: 1,
-    });
+    };
+    this.ising = new IsingEngine(device, this.engineOptions);
     const blockings: McrgBlocking[] = [];
     try {
       rules.forEach((rule, i) =>
@@ -322,10 +360,126 @@ export class McrgRunner {
       );
     } catch (err) {
       for (const b of blockings) b.destroy();
-      this.engine.destroy();
+      this.ising.destroy();
       throw err;
     }
     this.blockings = blockings;
+  }
+
+  /**
+   * A runner that continues `checkpoint` exactly: given the options the checkpointed runner was built with
+   * (`alsoBlock` included), the remaining thermalisation and measurements give the blocks and τ_int of the
+   * uninterrupted run, bit for bit on the same adapter (every random number is a function of the seed, the
+   * replica, the sweep counter and the measurement index, all restored). Refuses a checkpoint of other
+   * settings, naming the key and both values, before any GPU work.
+   * @example
+   * const files = mcrgCheckpointFiles(await runner.checkpoint()); // … later, in another process:
+   * const runner = McrgRunner.resume(device, options, parseMcrgCheckpointFiles(files));
+   * await runner.run();
+   */
+  static resume(device: GPUDevice, options: McrgRunnerOptions, checkpoint: McrgCheckpoint): McrgRunner {
+    checkMcrgCheckpoint(checkpoint);
+    const rules = mcrgRules(options);
+    const records = rules.map((blocking) => resolveMcrgRun({ ...options, blocking }));
+    const names = (list: readonly { blocking: string }[]): string => list.map((r) => r.blocking).join(', ');
+    if (checkpoint.rules.length !== records.length)
+      throw new McrgCheckpointError(
+        `the checkpoint has ${checkpoint.rules.length} blocking rules (${names(checkpoint.rules.map((r) => r.record))}); ` +
+          `the options give ${records.length} (${names(records)})`,
+      );
+    records.forEach((record, i) => {
+      const d = jsonDifference(checkpoint.rules[i]!.record, record);
+      if (d)
+        throw new McrgCheckpointError(
+          `the checkpoint does not fit the options: blocking rule ${i} (${record.blocking}): ` +
+            `${d.path} is ${d.x} in the checkpoint, ${d.y} in the options`,
+        );
+    });
+    const record = records[0]!;
+    const { thermalised, measured } = checkpoint;
+    if (
+      thermalised > record.therm ||
+      measured > record.measurements ||
+      (measured > 0 && thermalised < record.therm)
+    )
+      throw new McrgCheckpointError(
+        `checkpoint counters: ${thermalised} of ${record.therm} thermalisation sweeps and ${measured} of ` +
+          `${record.measurements} measurements (measurements start after the whole thermalisation)`,
+      );
+    const sites = record.dims === 2 ? record.L * record.L : record.L;
+    if (checkpoint.spins.length !== record.replicas.count * sites)
+      throw new McrgCheckpointError(
+        `checkpoint spins: ${checkpoint.spins.length} values; ${record.replicas.count} replicas of ${sites} sites need ${record.replicas.count * sites}`,
+      );
+    const runner = new McrgRunner(device, options);
+    try {
+      runner.restore(checkpoint);
+    } catch (err) {
+      runner.destroy();
+      throw err instanceof RangeError ? new McrgCheckpointError(err.message, { cause: err }) : err;
+    }
+    return runner;
+  }
+
+  /** Replaces a fresh runner's state by the checkpoint's (whose settings resume() has checked). */
+  private restore(checkpoint: McrgCheckpoint): void {
+    this.blockings.forEach((b, i) => {
+      const rule = checkpoint.rules[i]!;
+      try {
+        b.restore(rule.blocks, checkpoint.measured, rule.series);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        const message = `checkpoint, blocking rule ${i} (${b.record.blocking}): ${err.message}`;
+        throw new McrgCheckpointError(message, { cause: err });
+      }
+    });
+    // A new engine at the checkpoint's sweep counter (fromSnapshot is the one door to it), then its spins.
+    const { seed, ...rest } = this.engineOptions;
+    const snapshot: IsingSnapshot = {
+      format: 'blockspin-ising-snapshot',
+      version: 1,
+      options: { ...rest, seed: String(seed ?? 1) },
+      sweep: checkpoint.sweep,
+      spins: new Uint32Array(this.ising.config.replicas * this.ising.config.words),
+      bonds: new Int32Array(0),
+      magnetizations: new Int32Array(0),
+      correlations: new Int32Array(0),
+    };
+    const engine = IsingEngine.fromSnapshot(this.device, snapshot);
+    try {
+      engine.setSpins(checkpoint.spins);
+    } catch (err) {
+      engine.destroy();
+      throw err;
+    }
+    this.ising.destroy();
+    this.ising = engine;
+    this.thermalised = checkpoint.thermalised;
+    this.measured = checkpoint.measured;
+  }
+
+  /**
+   * Everything needed to continue this run exactly elsewhere (McrgRunner.resume): counters, the engine's spins
+   * and sweep counter, and every blocking rule's blocks and τ_int series. Call it between `thermalise`/`measure`
+   * calls (or after an abort), not while one runs: it refuses then. Serialise with mcrgCheckpointFiles.
+   */
+  async checkpoint(): Promise<McrgCheckpoint> {
+    if (this.stepping > 0)
+      throw new Error('cannot checkpoint while thermalise or measure runs: abort it or await it first');
+    // Everything host-side is taken now; the spins' read-back is queued now, after every submitted sweep.
+    const rules = this.blockings.map((b) => ({
+      record: b.record,
+      blocks: b.blocks(),
+      series: b.seriesValues(),
+    }));
+    const counters = { thermalised: this.thermalised, measured: this.measured, sweep: this.ising.sweeps };
+    const spins = await this.ising.getSpins();
+    return { format: MCRG_CHECKPOINT_FORMAT, version: MCRG_CHECKPOINT_VERSION, ...counters, spins, rules };
+  }
+
+  /** The Ising engine whose replicas are measured (replaced by resume's restore, hence a getter). */
+  get engine(): IsingEngine {
+    return this.ising;
   }
 
   /** The first blocking rule's pipeline (level buffers for views). */
@@ -348,12 +502,17 @@ export class McrgRunner {
     const total = this.record.therm;
     if (this.thermalised >= total) return;
     const before = this.thermalised;
-    const r = await this.engine.run({
-      sweeps: total - before,
-      signal,
-      onProgress: (d) => onProgress?.('thermalise', before + d, total),
-    });
-    this.thermalised += r.sweepsDone;
+    this.stepping++;
+    try {
+      const r = await this.ising.run({
+        sweeps: total - before,
+        signal,
+        onProgress: (d) => onProgress?.('thermalise', before + d, total),
+      });
+      this.thermalised += r.sweepsDone;
+    } finally {
+      this.stepping--;
+    }
   }
 
   /**
@@ -366,21 +525,27 @@ export class McrgRunner {
       throw new Error(`thermalise first: ${this.thermalised} of ${r.therm} sweeps done`);
     }
     const target = Math.min(r.measurements, this.measured + count);
-    while (this.measured < target && !signal?.aborted) {
-      const n = Math.min(this.slots, target - this.measured);
-      const items: Encodable[] = [];
-      for (let k = 0; k < n; k++) {
-        items.push(...this.engine.encodeSweeps(r.every));
-        for (const b of this.blockings) {
-          items.push(...b.pipeline.fromPackedSpins(this.engine.spins, this.engine.config.words));
-          items.push(...b.pipeline.encode(this.measured + k, k));
+    this.stepping++;
+    try {
+      while (this.measured < target && !signal?.aborted) {
+        const n = Math.min(this.slots, target - this.measured);
+        const items: Encodable[] = [];
+        for (let k = 0; k < n; k++) {
+          items.push(...this.ising.encodeSweeps(r.every));
+          for (const b of this.blockings) {
+            items.push(...b.pipeline.fromPackedSpins(this.ising.spins, this.ising.config.words));
+            // The measurement index is in the blocking's random-number counters: a resumed run continues them.
+            items.push(...b.pipeline.encode(this.measured + k, k));
+          }
         }
+        submitStep(this.device, 'mcrg measure', items);
+        await workDone(this.device);
+        for (const b of this.blockings) await b.collect(n, this.measured);
+        this.measured += n;
+        onProgress?.('measure', this.measured, r.measurements);
       }
-      submitStep(this.device, 'mcrg measure', items);
-      await workDone(this.device);
-      for (const b of this.blockings) await b.collect(n, this.measured);
-      this.measured += n;
-      onProgress?.('measure', this.measured, r.measurements);
+    } finally {
+      this.stepping--;
     }
   }
 
@@ -402,8 +567,16 @@ export class McrgRunner {
 
   destroy(): void {
     for (const b of this.blockings) b.destroy();
-    this.engine.destroy();
+    this.ising.destroy();
   }
+}
+
+/** Options of McrgRunner: a run's options plus further blocking rules measured on the same samples. */
+export type McrgRunnerOptions = McrgOptions & { alsoBlock?: BlockingRule[] };
+
+/** The blocking rules of a runner, `blocking` first. */
+function mcrgRules(options: McrgRunnerOptions): BlockingRule[] {
+  return [options.blocking, ...(options.alsoBlock ?? [])];
 }
 
 /**

@@ -392,6 +392,89 @@ export class McrgAccumulator {
   }
 
   /**
+   * Puts a fresh accumulator in the state of one that was fed `measured` measurements per replica from
+   * measurement `first` (default 0) on and gave `blocks` (its `blocks()`, open blocks included): further `add`s
+   * from measurement first + measured and `blocks()` are then exactly those of the accumulator that never
+   * stopped. Throws RangeError, naming the block and the limit, unless the blocks are exactly the aligned
+   * blocks of that range for every replica of this accumulator, each valid (checkBlock) with |ΣS| ≤ count·maxAbs.
+   * @example
+   * const saved = acc.blocks(); // … later, in another process:
+   * const again = new McrgAccumulator(sameOptions);
+   * again.restore(saved, acc.measurements);
+   */
+  restore(blocks: readonly McrgBlock[], measured: number, first = 0): void {
+    if (this.next !== null || this.measured !== 0)
+      throw new RangeError(
+        `restore needs a fresh accumulator; this one holds ${this.measured} measurements per replica`,
+      );
+    if (!Number.isSafeInteger(measured) || measured < 0)
+      throw new RangeError(`measurements ${measured} must be an integer ≥ 0`);
+    if (!Number.isSafeInteger(first) || first < 0 || !Number.isSafeInteger(first + measured))
+      throw new RangeError(`first measurement ${first} must be an integer ≥ 0`);
+    const end = first + measured;
+    const length = this.blockLength;
+    // The aligned blocks of measurements first … end − 1: [start, count] each.
+    const expected: [number, number][] = [];
+    for (let start = first; start < end; start = (Math.floor(start / length) + 1) * length)
+      expected.push([start, Math.min(end, (Math.floor(start / length) + 1) * length) - start]);
+    if (blocks.length !== this.replicas * expected.length)
+      throw new RangeError(
+        `${blocks.length} blocks given; ${this.replicas} replicas × ${measured} measurements from measurement ` +
+          `${first} in blocks of ${length} make ${this.replicas} × ${expected.length} = ${this.replicas * expected.length}`,
+      );
+    const sorted = [...blocks].sort(compareBlocks);
+    const last = this.firstReplica + this.replicas - 1;
+    sorted.forEach((block, i) => {
+      const what = `block ${i} (replica ${block?.replica}, start ${block?.start})`;
+      if (!block || typeof block !== 'object') throw new RangeError(`${what} is not a block`);
+      checkBlock(block, this.layout, what, length);
+      const r = Math.floor(i / expected.length);
+      if (block.replica < this.firstReplica || block.replica > last)
+        throw new RangeError(
+          `${what}: replica ${block.replica} is outside this accumulator's replicas ${this.firstReplica} … ${last}`,
+        );
+      const [start, count] = expected[i % expected.length]!;
+      if (block.replica !== this.firstReplica + r || block.start !== start || block.count !== count)
+        throw new RangeError(
+          `${what}: replica ${block.replica}, start ${block.start}, count ${block.count}; after ${measured} ` +
+            `measurements from ${first} in blocks of ${length} it should be replica ${this.firstReplica + r}, ` +
+            `start ${start}, count ${count}`,
+        );
+      const bound = (key: 'sums' | 'products' | 'cross', limit: number): void => {
+        const a = block[key];
+        for (let j = 0; j < a.length; j++)
+          if (Math.abs(a[j] as number) > limit)
+            throw new RangeError(
+              `${what}: ${key}[${j}] = ${a[j]} exceeds count × ${key === 'sums' ? 'maxAbs' : 'maxAbs²'} = ${limit}`,
+            );
+      };
+      bound('sums', count * this.maxAbs);
+      bound('products', count * this.maxAbs * this.maxAbs);
+      bound('cross', count * this.maxAbs * this.maxAbs);
+    });
+    const p = this.p;
+    sorted.forEach((block, i) => {
+      const copy = {
+        start: block.start,
+        count: block.count,
+        sums: block.sums.slice(),
+        products: block.products.slice(),
+        cross: block.cross.slice(),
+      };
+      if ((i + 1) % expected.length !== 0) {
+        this.closed.push({ replica: block.replica, ...copy });
+        return;
+      }
+      // The last block of a replica stays open; an open block keeps its products on the upper triangle only.
+      for (let n = 0; n <= this.layout.levels; n++)
+        for (let a = 0; a < p; a++) for (let c = 0; c < a; c++) copy.products[(n * p + a) * p + c] = 0;
+      this.open[block.replica - this.firstReplica] = copy;
+    });
+    this.measured = measured;
+    this.next = measured > 0 ? end : null;
+  }
+
+  /**
    * All blocks so far in canonical order (replica, start): the finished ones and, unless `includeOpen` is false,
    * the unfinished block of each replica with its true count. Copies: accumulation may continue.
    */
@@ -466,6 +549,30 @@ export class OperatorSeries {
       }
     }
     this.length += k;
+  }
+
+  /** A copy of the recorded series, [measurements × (levels + 1) × P] (what `restore` takes back). */
+  values(): Float64Array {
+    return this.data.slice(0, this.length * this.stride);
+  }
+
+  /**
+   * Puts a fresh series in the state `values` (another series' `values()`) describe: further `add`s and
+   * `tauInt` continue exactly. Throws RangeError unless the length is whole measurements of finite numbers.
+   */
+  restore(values: ArrayLike<number>): void {
+    if (this.length !== 0)
+      throw new RangeError(`restore needs a fresh series; this one holds ${this.length} measurements`);
+    if (values.length % this.stride !== 0)
+      throw new RangeError(
+        `series of ${values.length} numbers is not whole measurements of ${this.layout.levels + 1} levels × ` +
+          `${operatorCount(this.layout)} operators = ${this.stride}`,
+      );
+    for (let i = 0; i < values.length; i++)
+      if (!Number.isFinite(values[i])) throw new RangeError(`series value ${i} = ${values[i]} is not finite`);
+    this.data = new Float64Array(Math.max(this.stride * 64, values.length));
+    this.data.set(values);
+    this.length = values.length / this.stride;
   }
 
   /** The replica-averaged series of operator `a` at level `n`. */

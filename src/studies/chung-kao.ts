@@ -18,17 +18,33 @@
  */
 import { K_C, T_C } from '../exact/ising.ts';
 import { DeviceLostError } from '../gpu/lost.ts';
+import type { DirectoryFile } from '../io/atomic-dir.ts';
 import { datasetFiles } from '../io/dataset-files.ts';
-import { generateDataset, resolveDatasetOptions, type Dataset } from '../ising/dataset.ts';
+import { decodeNpy, encodeNpy, type NpyArray } from '../io/npy.ts';
+import {
+  generateDataset,
+  resolveDatasetOptions,
+  type Dataset,
+  type DatasetTemperature,
+} from '../ising/dataset.ts';
 import type { TrainingData } from '../rbm/data.ts';
 import { RbmDivergedError, RbmEngine, UPDATES_PER_WAIT, type LearningRateSchedule } from '../rbm/engine.ts';
+import { engineCheckpointFiles, fingerprint, parseCheckpointFiles } from '../rbm/checkpoint.ts';
 import { modelFiles } from '../rbm/model-files.ts';
 import { isConvRbm, type ConvRbm, type Rbm } from '../rbm/model.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
 import { checkBlockingGeometry, orientProjector, type BlockingRule } from '../rg/blocking.ts';
+import { jsonDifference, mcrgCheckpointFiles, parseMcrgCheckpointFiles } from '../rg/checkpoint.ts';
 import { formatValueError, type McrgEstimate } from '../rg/mcrg.ts';
 import type { JsonValue } from '../rg/result-files.ts';
-import { McrgRunner, analyseBinned, resolveMcrgRun, type BinnedAnalysis } from '../rg/run.ts';
+import {
+  McrgRunner,
+  analyseBinned,
+  resolveMcrgRun,
+  type BinnedAnalysis,
+  type McrgProgress,
+  type McrgRunnerOptions,
+} from '../rg/run.ts';
 import { errorBarPlot, heatmap, type ErrorBarPoint } from './figures.ts';
 import {
   combinedZ,
@@ -283,6 +299,10 @@ const STRIDE = 2;
 const LIVE_FILTERS_PER_EPOCH = 8;
 /** Seconds between live MCRG analyses (StudyUpdate `mcrg`). */
 const LIVE_MCRG_SECONDS = 5;
+/** Seconds between MCRG checkpoints (at most this much measuring is lost to a killed process). */
+const CHECKPOINT_SECONDS = 60;
+/** Measurements per chain between checks for a checkpoint. */
+const MCRG_STRETCH = 8;
 
 function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -401,6 +421,94 @@ function dataOptions(o: ChungKaoOptions) {
   };
 }
 
+/** Checkpoint names (StudyCheckpoints): the data set, each filter's training, each MCRG stage. */
+const CHECKPOINT = {
+  data: 'data',
+  filter: (index: number) => `filter-${index + 1}`,
+  mcrg: (L: number) => `mcrg-${L}`,
+} as const;
+
+const DATA_CHECKPOINT_FORMAT = 'blockspin-chung-kao-data';
+const FILTER_CHECKPOINT_FORMAT = 'blockspin-chung-kao-filter';
+
+/** Thrown for a checkpoint that does not belong to this run (other settings or data): resuming would mix runs. */
+export class ChungKaoCheckpointError extends Error {
+  override name = 'ChungKaoCheckpointError';
+}
+
+function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function parseJson(
+  files: ReadonlyMap<string, Uint8Array>,
+  name: string,
+  what: string,
+): Record<string, unknown> {
+  const bytes = files.get(name);
+  if (!bytes) throw new ChungKaoCheckpointError(`${what}: ${name} is missing`);
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    return value as Record<string, unknown>;
+  } catch (cause) {
+    throw new ChungKaoCheckpointError(`${what}: ${name} is not a JSON object (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+}
+
+function parseNpy(files: ReadonlyMap<string, Uint8Array>, name: string, what: string): NpyArray {
+  const bytes = files.get(name);
+  if (!bytes) throw new ChungKaoCheckpointError(`${what}: ${name} is missing`);
+  return decodeNpy(bytes, `${what}: ${name}`);
+}
+
+/** `key: x in the checkpoint, y in this run` for the first difference, or null. */
+function differs(saved: unknown, now: unknown): string | null {
+  const d = jsonDifference(saved, now);
+  return d && `${d.path}: ${d.x} in the checkpoint, ${d.y} in this run`;
+}
+
+/** The complete data set as a checkpoint: its metadata (JSON) and the spins (int8 NPY). */
+function dataCheckpointFiles(ds: Dataset, generation: JsonValue): DirectoryFile[] {
+  const t = ds.temperatures[0]!;
+  const { temperatures: _t, resume: _r, deviceLost: _d, ...rest } = ds;
+  const { spins, ...temperature } = t;
+  return [
+    {
+      name: 'data.json',
+      bytes: jsonBytes({
+        format: DATA_CHECKPOINT_FORMAT,
+        version: 1,
+        generation,
+        dataset: rest,
+        temperature,
+      }),
+    },
+    { name: 'spins.npy', bytes: encodeNpy({ dtype: 'int8', shape: [t.samples, ds.Ly, ds.L], data: spins }) },
+  ];
+}
+
+/** The data set of a data checkpoint, refused unless it was generated with `generation` (the data options). */
+function parseDataCheckpoint(files: ReadonlyMap<string, Uint8Array>, generation: JsonValue): Dataset {
+  const what = `checkpoint ${CHECKPOINT.data}`;
+  const meta = parseJson(files, 'data.json', what);
+  if (meta.format !== DATA_CHECKPOINT_FORMAT || meta.version !== 1)
+    throw new ChungKaoCheckpointError(`${what}: not a ${DATA_CHECKPOINT_FORMAT} version 1 checkpoint`);
+  const d = differs(meta.generation, generation);
+  if (d) throw new ChungKaoCheckpointError(`${what}: generated with other settings (${d})`);
+  const dataset = meta.dataset as Omit<Dataset, 'temperatures'>;
+  const temperature = meta.temperature as Omit<DatasetTemperature, 'spins'>;
+  const npy = parseNpy(files, 'spins.npy', what);
+  const shape = [temperature.samples, dataset.Ly, dataset.L];
+  if (npy.dtype !== 'int8' || npy.shape.join() !== shape.join())
+    throw new ChungKaoCheckpointError(
+      `${what}: spins.npy is ${npy.dtype} [${npy.shape.join(', ')}]; expected int8 [${shape.join(', ')}]`,
+    );
+  return { ...dataset, temperatures: [{ ...temperature, spins: npy.data as Int8Array }] };
+}
+
 /** Largest share of Σ|W| inside one (non-wrapping) w×w window of a k×k filter: 1 for a filter confined to it. */
 export function windowShare(W: ArrayLike<number>, k: number, w = 4): number {
   let total = 0;
@@ -459,6 +567,8 @@ interface State {
   larger: McrgRun[];
   stages: StageTime[];
   notes: string[];
+  /** What was taken from checkpoints instead of computed (for the report). */
+  resumed: string[];
   stopped: string | null;
 }
 
@@ -502,6 +612,83 @@ async function monitorEpoch(
   return { loss: d / (n * rbm.nh), crossEntropy: crossEntropy / n, reconstruction };
 }
 
+/** A filter's per-epoch record beside its engine checkpoint: the monitor numbers and the filters so far. */
+function filterMonitorFiles(run: FilterRun, k: number, complete: boolean): DirectoryFile[] {
+  const history = new Float32Array(run.history.length * k * k);
+  run.history.forEach((w, e) => history.set(w, e * k * k));
+  return [
+    {
+      name: 'monitor.json',
+      bytes: jsonBytes({
+        format: FILTER_CHECKPOINT_FORMAT,
+        version: 1,
+        epochs: run.history.length,
+        complete,
+        loss: run.loss,
+        crossEntropy: run.crossEntropy,
+        reconstruction: run.reconstruction,
+      }),
+    },
+    {
+      name: 'history.npy',
+      bytes: encodeNpy({ dtype: 'float32', shape: [run.history.length, k, k], data: history }),
+    },
+  ];
+}
+
+/**
+ * Restores a filter's training from its checkpoint into `rbm` (set up with the run's data and training options):
+ * refused when the checkpoint was trained on other data or with other options, or is inconsistent. Returns the
+ * completed epochs and their record.
+ */
+function restoreFilter(
+  files: ReadonlyMap<string, Uint8Array>,
+  name: string,
+  rbm: RbmEngine,
+  print: string,
+  epochs: number,
+  k: number,
+): {
+  epochs: number;
+  history: Float32Array[];
+  loss: number[];
+  crossEntropy: number[];
+  reconstruction: number[];
+} {
+  const what = `checkpoint ${name}`;
+  const cp = parseCheckpointFiles(Object.fromEntries(files), what);
+  if (cp.meta.data.fingerprint !== print)
+    throw new ChungKaoCheckpointError(
+      `${what} was trained on other data (fingerprint ${cp.meta.data.fingerprint}, this run's ${print})`,
+    );
+  const d = differs(cp.meta.training, rbm.trainingOptions);
+  if (d) throw new ChungKaoCheckpointError(`${what} was trained with other options (${d})`);
+  if (cp.meta.epochs > epochs)
+    throw new ChungKaoCheckpointError(`${what} holds ${cp.meta.epochs} epochs; this run trains ${epochs}`);
+  const meta = parseJson(files, 'monitor.json', what);
+  const series = ['loss', 'crossEntropy', 'reconstruction'] as const;
+  const e = cp.meta.epochs;
+  for (const key of series) {
+    const v = meta[key];
+    if (!Array.isArray(v) || v.length !== e + 1 || v.some((x) => typeof x !== 'number'))
+      throw new ChungKaoCheckpointError(`${what}: monitor.json ${key} is not ${e + 1} numbers`);
+  }
+  const npy = parseNpy(files, 'history.npy', what);
+  if (npy.dtype !== 'float32' || npy.shape.join() !== [e, k, k].join())
+    throw new ChungKaoCheckpointError(
+      `${what}: history.npy is ${npy.dtype} [${npy.shape.join(', ')}]; expected float32 [${e}, ${k}, ${k}]`,
+    );
+  rbm.restoreTrainingState(cp.state);
+  const data = npy.data as Float32Array;
+  return {
+    epochs: e,
+    history: Array.from({ length: e }, (_, i) => data.slice(i * k * k, (i + 1) * k * k)),
+    loss: meta.loss as number[],
+    crossEntropy: meta.crossEntropy as number[],
+    reconstruction: meta.reconstruction as number[],
+  };
+}
+
 async function trainFilter(
   context: StudyContext,
   o: ChungKaoOptions,
@@ -509,6 +696,7 @@ async function trainFilter(
   n: number,
   index: number,
   out: FilterRun[],
+  resumed: string[],
 ): Promise<void> {
   const t = o.training;
   const seed = o.seed + 1 + index;
@@ -556,7 +744,32 @@ async function trainFilter(
       context.update?.({ kind: 'curve', model, series: 'cross-entropy', x: epoch, y: stats.crossEntropy });
       context.update?.({ kind: 'curve', model, series: 'reconstruction', x: epoch, y: stats.reconstruction });
     };
-    record(0, await monitorEpoch(rbm, monitor, monitorRows, m, t.k, 0));
+    // Resume from this filter's checkpoint (the state after its last completed epoch), or start and save one.
+    const name = CHECKPOINT.filter(index);
+    const data = { source: 'chung-kao training data', n, nv: rbm.nv, shape: [o.L, o.L], holdout: 0 };
+    const print = fingerprint(rows.subarray(0, n * rbm.nv));
+    const saved = await context.checkpoints?.read(name);
+    let start = 0;
+    if (saved) {
+      const r = restoreFilter(saved, name, rbm, print, t.epochs, k);
+      start = r.epochs;
+      resumed.push(`filter ${index + 1} after ${start} of ${t.epochs} epoch(s)`);
+      run.history.push(...r.history);
+      r.loss.forEach((loss, e) =>
+        record(e, { loss, crossEntropy: r.crossEntropy[e]!, reconstruction: r.reconstruction[e]! }),
+      );
+    } else record(0, await monitorEpoch(rbm, monitor, monitorRows, m, t.k, 0));
+    const save = async (complete: boolean) => {
+      if (!context.checkpoints) return;
+      const files = await engineCheckpointFiles(rbm, {
+        seed,
+        data: { ...data, fingerprint: print },
+        history: [],
+      });
+      files.push(...filterMonitorFiles(run, k, complete));
+      await context.checkpoints.write(name, files);
+    };
+    if (!saved) await save(false);
     const stage = `train filter ${index + 1} of ${t.filters}`;
     const perEpoch = rbm.batchesPerEpoch;
     // The live filter view: about LIVE_FILTERS_PER_EPOCH frames per epoch (reading W does not change the run).
@@ -564,8 +777,9 @@ async function trainFilter(
       Math.max(1, Math.round(perEpoch / LIVE_FILTERS_PER_EPOCH / UPDATES_PER_WAIT)) * UPDATES_PER_WAIT;
     const showFilter = (W: Float32Array, updates: number) =>
       context.update?.({ kind: 'filter', model, k, W, epoch: updates / perEpoch, updates });
-    context.progress(stage, 0, t.epochs);
-    for (let e = 1; e <= t.epochs; e++) {
+    context.progress(stage, start, t.epochs);
+    if (start > 0) run.W = Float64Array.from(run.history.at(-1)!);
+    for (let e = start + 1; e <= t.epochs; e++) {
       const r = await rbm.trainEpochs(1, {
         signal: context.signal,
         onUpdates: async (u) => {
@@ -579,6 +793,7 @@ async function trainFilter(
       run.history.push(Float32Array.from(W));
       showFilter(Float32Array.from(W), rbm.updateCount);
       record(e, await monitorEpoch(rbm, monitor, monitorRows, m, t.k, e));
+      await save(e === t.epochs);
       context.progress(stage, e, t.epochs);
     }
     run.complete = true;
@@ -603,9 +818,10 @@ async function runMcrg(
   spec: { L: number; levels: number; samples: number; replicas: number; therm: number; seed: number },
   rules: { label: string; rule: BlockingRule }[],
   out: (run: McrgRun) => void,
+  resumed: string[],
 ): Promise<void> {
   const t0 = performance.now();
-  const runner = new McrgRunner(context.device, {
+  const options: McrgRunnerOptions = {
     L: spec.L,
     K: K_C,
     algorithm: 'sw',
@@ -616,7 +832,25 @@ async function runMcrg(
     replicas: spec.replicas,
     therm: spec.therm,
     seed: spec.seed,
-  });
+  };
+  // Resume from the stage's checkpoint (chains, counters and statistics: the rest continues bit for bit).
+  const name = CHECKPOINT.mcrg(spec.L);
+  const saved = await context.checkpoints?.read(name);
+  const checkpoint = saved ? parseMcrgCheckpointFiles(saved, `checkpoint ${name}`) : null;
+  const runner = checkpoint
+    ? McrgRunner.resume(context.device, options, checkpoint)
+    : new McrgRunner(context.device, options);
+  if (checkpoint)
+    resumed.push(
+      `${stage} after ${checkpoint.thermalised} thermalisation sweep(s) and ${checkpoint.measured} of ` +
+        `${runner.record.measurements} measurements per chain`,
+    );
+  let savedAt = performance.now();
+  const save = async () => {
+    if (!context.checkpoints) return;
+    await context.checkpoints.write(name, mcrgCheckpointFiles(await runner.checkpoint()));
+    savedAt = performance.now();
+  };
   const record = runner.record;
   const total = record.therm + record.measurements;
   const analyses = () =>
@@ -656,12 +890,25 @@ async function runMcrg(
       samplesPerSecond: (runner.measurements * record.replicas.count) / Math.max(seconds, 1e-9),
     };
   };
+  const onProgress: McrgProgress = (phase, done) => {
+    context.progress(stage, phase === 'thermalise' ? done : record.therm + done, total);
+    if (phase === 'measure' && performance.now() - shown > LIVE_MCRG_SECONDS * 1000) live(false);
+  };
+  let lost = false;
   try {
-    await runner.run(context.signal, (phase, done) => {
-      context.progress(stage, phase === 'thermalise' ? done : record.therm + done, total);
-      if (phase === 'measure' && performance.now() - shown > LIVE_MCRG_SECONDS * 1000) live(false);
-    });
+    await runner.thermalise(context.signal, onProgress);
+    if (!context.signal?.aborted) await save();
+    // Measure in short stretches so that the checkpoint is at most CHECKPOINT_SECONDS old.
+    while (!runner.complete && !context.signal?.aborted) {
+      await runner.measure(MCRG_STRETCH, context.signal, onProgress);
+      if (performance.now() - savedAt > CHECKPOINT_SECONDS * 1000) await save();
+    }
+  } catch (err) {
+    lost = err instanceof DeviceLostError;
+    throw err;
   } finally {
+    // The last state, also after an abort (not after a lost device: nothing can be read back then).
+    if (!lost && runner.measurements > 0) await save();
     // What was read back is kept, also after an abort or a lost device (the statistics live on the host).
     try {
       if (runner.measurements > 0) {
@@ -733,6 +980,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
     larger: [],
     stages: [],
     notes: [],
+    resumed: [],
     stopped: null,
   };
   const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
@@ -777,11 +1025,21 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
       state.dataSource = d.source;
     } else {
       await stage('data', async () => {
-        const ds = await generateDataset(context.device, {
-          ...dataOptions(o),
-          signal: context.signal,
-          onProgress: (phase, done, total) => context.progress(`data (${phase})`, done, total),
-        });
+        const generation = JSON.parse(JSON.stringify(dataOptions(o))) as JsonValue;
+        const saved = await context.checkpoints?.read(CHECKPOINT.data);
+        let ds: Dataset;
+        if (saved) {
+          ds = parseDataCheckpoint(saved, generation);
+          state.resumed.push('the data set');
+        } else {
+          ds = await generateDataset(context.device, {
+            ...dataOptions(o),
+            signal: context.signal,
+            onProgress: (phase, done, total) => context.progress(`data (${phase})`, done, total),
+          });
+          if (ds.complete && !ds.deviceLost)
+            await context.checkpoints?.write(CHECKPOINT.data, dataCheckpointFiles(ds, generation));
+        }
         state.dataset = ds;
         if (ds.deviceLost) throw ds.deviceLost;
         const t = ds.temperatures[0];
@@ -800,7 +1058,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
       for (let i = 0; i < o.training.filters; i++) {
         state.trainingSamples = input.n;
         await stage(`train filter ${i + 1}`, () =>
-          trainFilter(context, o, input.rows!, input.n, i, state.filters),
+          trainFilter(context, o, input.rows!, input.n, i, state.filters, state.resumed),
         );
         const f = state.filters[i]!;
         context.log(
@@ -827,6 +1085,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
         { L: o.L, levels: o.levels, ...o.mcrg, seed: o.seed + 100 },
         rules,
         (r) => (state.main = r),
+        state.resumed,
       ),
     );
     // 4. Larger lattices, the first filter and majority rule, down to the same final size.
@@ -849,6 +1108,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
             { label: 'majority', rule: 'majority' },
           ],
           (r) => state.larger.push(r),
+          state.resumed,
         ),
       );
     }
@@ -885,6 +1145,8 @@ function output(o: ChungKaoOptions, state: State): StudyOutput {
       larger: o.larger.map((_, j) => o.seed + 200 + j),
     },
     dataSource: state.dataSource,
+    /** What this run took from checkpoints of an earlier one (reproduce --resume). */
+    resumed: state.resumed,
     /** −1 where a filter was negated for MCRG (ΣW < 0; see orientedProjector). */
     orientation: state.filters.map((f) => (f.W.reduce((a, x) => a + x, 0) < 0 ? -1 : 1)),
     trainingDataGiven: trainingData ? trainingData.source : null,
@@ -1145,6 +1407,12 @@ function markdown(
       `**Partial run** (${state.stopped ?? 'a stage did not finish'}): the numbers below cover what was done.`,
     );
   if (state.notes.length) out.push('', ...state.notes.map((x) => `- ${x}`));
+  if (state.resumed.length)
+    out.push(
+      '',
+      `Resumed (\`--resume\`) from the checkpoints of an earlier run: ${state.resumed.join('; ')}. The stage times ` +
+        'below are this run’s; what came from checkpoints took no time here.',
+    );
 
   // Data.
   const t = state.dataset?.temperatures[0];

@@ -364,6 +364,8 @@ export async function reportFiles(output: StudyOutput, meta: ReportMeta): Promis
 export interface WriteReportOptions {
   /** Replace an existing non-empty directory (default: refuse, naming it). */
   force?: boolean;
+  /** More files to write into the directory with the report (e.g. the study's checkpoints). */
+  extraFiles?: readonly DirectoryFile[];
 }
 
 /** Writes the report directory atomically (Node): nothing half-written, an existing one kept unless `force`. */
@@ -373,7 +375,7 @@ export async function writeReport(
   meta: ReportMeta,
   options: WriteReportOptions = {},
 ): Promise<string> {
-  const files = await reportFiles(output, meta);
+  const files = [...(await reportFiles(output, meta)), ...(options.extraFiles ?? [])];
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   return writeDirectoryAtomically(dir, files, {

@@ -4,6 +4,7 @@
  * directory (report.json, report.md, figures as SVG from Vega-Lite specs, arrays as NPY). Runs in Node and in the
  * browser: a study never touches files itself; the context saves its checkpoints.
  */
+import type { DirectoryFile } from '../io/atomic-dir.ts';
 import type { NpyArray } from '../io/npy.ts';
 import type { JsonValue } from '../rg/result-files.ts';
 import type { BinnedAnalysis } from '../rg/run.ts';
@@ -87,6 +88,19 @@ export type StudyUpdate =
       final: boolean;
     };
 
+/**
+ * Where a study keeps what it has computed so that a later run continues instead of starting over (`reproduce
+ * --resume DIR`): named checkpoints, each a small directory of files, replaced whole (a reader sees the old one or
+ * the new one, never a mix). The CLI keeps them in the report directory's `checkpoints/`; a study reads them
+ * at the start of each stage and writes them as it goes.
+ */
+export interface StudyCheckpoints {
+  /** The files of checkpoint `name` (file name → bytes), or null when there is none. */
+  read(name: string): Promise<ReadonlyMap<string, Uint8Array> | null>;
+  /** Replaces checkpoint `name` by `files`. */
+  write(name: string, files: readonly DirectoryFile[]): Promise<void>;
+}
+
 /** What a running study may use: the device, cancellation, progress, and checkpoints for resuming. */
 export interface StudyContext {
   device: GPUDevice;
@@ -97,6 +111,8 @@ export interface StudyContext {
   log(line: string): void;
   /** Live intermediate results (optional: the CLI ignores them; the lab draws them). */
   update?(update: StudyUpdate): void;
+  /** Checkpoints to resume from and to write (absent: the study keeps nothing between runs). */
+  checkpoints?: StudyCheckpoints;
 }
 
 /** A reproducible study: its name (`blockspin reproduce NAME`), presets and run. */

@@ -16,6 +16,7 @@ import {
   windowShare,
   type ChungKaoOptions,
 } from '../../src/studies/chung-kao.ts';
+import { memoryCheckpoints } from '../../src/studies/checkpoints.ts';
 import type { StudyContext, StudyOutput } from '../../src/studies/study.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
@@ -150,6 +151,88 @@ describe('chung-kao study', () => {
     expect((out.files ?? []).map((f) => f.name)).toContain('data/dataset.json');
     expect(out.markdown).toContain('**Partial run**');
     expect(out.stages.map((s) => s.stage)).toEqual(['data', 'train filter 1', 'mcrg 16²']);
+  }, 60_000);
+
+  it('resumes from its checkpoints bit for bit: stopped in training, then in MCRG, then finished', async () => {
+    const device = gpu().device;
+    // The test preset, smaller: 4 runs of it must stay within the suite's budget.
+    const o: ChungKaoOptions = {
+      ...CHUNG_KAO_PRESETS.test,
+      data: { samples: 200, chains: 8, therm: 20, tauSweeps: 30, every: 1 },
+      training: { ...CHUNG_KAO_PRESETS.test.training, epochs: 3 },
+      mcrg: { samples: 16 * 24, replicas: 16, therm: 10 },
+    };
+    const straight = await checked(device, () => chungKao.run(o, context(device)));
+    const store = memoryCheckpoints();
+    const stopWhen = (when: (stage: string, done: number) => boolean) => {
+      const abort = new AbortController();
+      return context(device, {
+        signal: abort.signal,
+        checkpoints: store,
+        progress: (stage, done) => {
+          if (when(stage, done)) abort.abort();
+        },
+      });
+    };
+    // Stopped after 2 epochs of training: the data set and the filter's state are kept.
+    const first = await checked(device, () =>
+      chungKao.run(
+        o,
+        stopWhen((stage, done) => stage.startsWith('train') && done >= 2),
+      ),
+    );
+    expect(first.complete).toBe(false);
+    expect(store.names().sort()).toEqual(['data', 'filter-1']);
+    // Resumed, stopped during MCRG measurements (8 or more of 24 per chain done).
+    const second = await checked(device, () =>
+      chungKao.run(
+        o,
+        stopWhen((stage, done) => stage.startsWith('mcrg') && done >= o.mcrg.therm + 16),
+      ),
+    );
+    expect(second.complete).toBe(false);
+    expect(second.settings.resumed).toEqual([
+      'the data set',
+      `filter 1 after 2 of ${o.training.epochs} epoch(s)`,
+    ]);
+    expect(store.names().sort()).toEqual(['data', 'filter-1', 'mcrg-16']);
+    // Resumed again to the end: the same numbers as the run that never stopped.
+    const third = await checked(device, () => chungKao.run(o, context(device, { checkpoints: store })));
+    expect(third.complete).toBe(true);
+    expect((third.settings.resumed as string[])[2]).toMatch(
+      /^mcrg 16² after 10 thermalisation sweep\(s\) and (8|9|1\d) of 24/,
+    );
+    const numbers = (out: StudyOutput) => out.results.map((r) => [r.name, r.value, r.err]);
+    expect(numbers(third)).toEqual(numbers(straight));
+    expect(third.arrays).toEqual(straight.arrays);
+  }, 120_000);
+
+  it('refuses checkpoints of another run, naming what differs', async () => {
+    const device = gpu().device;
+    const store = memoryCheckpoints();
+    const abort = new AbortController();
+    const o = CHUNG_KAO_PRESETS.test;
+    await chungKao.run(
+      o,
+      context(device, {
+        signal: abort.signal,
+        checkpoints: store,
+        progress: (stage) => {
+          if (stage.startsWith('train')) abort.abort();
+        },
+      }),
+    );
+    expect(store.names()).toContain('data');
+    await expect(
+      chungKao.run({ ...o, data: { ...o.data, samples: 900 } }, context(device, { checkpoints: store })),
+    ).rejects.toThrow(
+      /checkpoint data: generated with other settings \(samples: 1000 in the checkpoint, 900 in this run\)/,
+    );
+    await expect(
+      chungKao.run({ ...o, training: { ...o.training, lr: 2e-3 } }, context(device, { checkpoints: store })),
+    ).rejects.toThrow(
+      /checkpoint filter-1 was trained with other options \(lr: 0.001 in the checkpoint, 0.002 in this run\)/,
+    );
   }, 60_000);
 
   it('warns about training data not at T_c, naming the T in its metadata', async () => {

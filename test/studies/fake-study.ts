@@ -7,6 +7,9 @@ import { DeviceLostError, workDone } from '../../src/gpu/lost.ts';
 import { errorBarPlot, heatmap } from '../../src/studies/figures.ts';
 import { combinedZ, type Study, type StudyOutput } from '../../src/studies/study.ts';
 
+/** Steps between the fake's checkpoints. */
+const CHECKPOINT_EVERY = 100;
+
 export interface FakeOptions {
   seed: number;
   steps: number;
@@ -67,17 +70,29 @@ export const study: Study<FakeOptions> = {
     paper: { seed: 3, steps: 200_000 },
   },
   async run(options, context) {
-    let done = 0;
+    // A checkpoint 'work' holds the steps done (done.txt), written every CHECKPOINT_EVERY steps and at the end.
+    const saved = await context.checkpoints?.read('work');
+    const from = saved ? Number(new TextDecoder().decode(saved.get('done.txt'))) : 0;
+    let done = from;
+    const save = async () =>
+      context.checkpoints?.write('work', [
+        { name: 'done.txt', bytes: new TextEncoder().encode(String(done)) },
+      ]);
     try {
-      for (; done < options.steps && !context.signal?.aborted; done++) {
+      while (done < options.steps && !context.signal?.aborted) {
         context.device.queue.submit([context.device.createCommandEncoder().finish()]);
         await workDone(context.device);
-        context.progress('work', done + 1, options.steps);
+        done++;
+        context.progress('work', done, options.steps);
+        if (done % CHECKPOINT_EVERY === 0) await save();
       }
     } catch (err) {
       if (!(err instanceof DeviceLostError)) throw err;
       context.log(`device lost after ${done} steps`);
     }
-    return fakeOutput(options.seed, done, options.steps);
+    await save();
+    const output = fakeOutput(options.seed, done, options.steps);
+    output.settings.resumedFrom = from;
+    return output;
   },
 };
