@@ -93,6 +93,11 @@ export interface ChungKaoOptions {
   filterSize: number;
   /** Training data: Swendsen–Wang at K_c. */
   data: { samples: number; chains: number; therm: number; tauSweeps: number; every: number };
+  /**
+   * The source's Fig. 2 (y_t over training): epochs (1 … epochs − 1) after which filter 1, as it was then, also
+   * blocks the main MCRG samples (its final filter is there anyway). Empty: none.
+   */
+  trajectory: number[];
   training: ChungKaoTraining;
   /** The MCRG run on L×L: configurations in all, independent chains, thermalisation sweeps. */
   mcrg: { samples: number; replicas: number; therm: number };
@@ -248,6 +253,7 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
     // 5 epochs of 100 updates: the filter starts concentrating (best 4×4 window 0.25 → 0.37–0.45, seeds 2–7);
     // one filter, to stay within the test suite's budget (the mean over filters is tested on its own).
     training: variant('text', 5, 1, 64),
+    trajectory: [],
     mcrg: { samples: 16 * 40, replicas: 16, therm: 20 },
     larger: [],
   },
@@ -259,6 +265,7 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
     data: { samples: 1000, chains: 32, therm: 200, tauSweeps: 300, every: 1 },
     // 8 epochs of 100 updates: the filters are concentrated (best 4×4 window ≈ 0.75) but not converged.
     training: variant('text', 8, 3, 128),
+    trajectory: [2, 4],
     mcrg: { samples: 128 * 80, replicas: 128, therm: 100 },
     larger: [],
   },
@@ -271,6 +278,8 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
     data: { samples: 10_000, chains: 64, therm: 300, tauSweeps: 500, every: 1 },
     // The text's settings for 5 epochs (5000 updates) instead of 50.
     training: variant('text', 5, 3, 256),
+    // Fig. 2: filter 1 after 1000 … 4000 updates on the same samples.
+    trajectory: [1, 2, 3, 4],
     mcrg: { samples: 256 * 200, replicas: 256, therm: 200 },
     larger: [{ L: 64, samples: 64 * 200, replicas: 64, therm: 200 }],
   },
@@ -283,6 +292,8 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
     data: { samples: 10_000, chains: 64, therm: 1000, tauSweeps: 1000, every: 1 },
     // §4: CD_3, ADAM, η = 10⁻³ decayed to 10⁻⁴ at epoch 25, 50 epochs, minibatch 10; 3 seeds (ours).
     training: variant('text', 50, 3, 256),
+    // Fig. 2: y_t of filter 1 over its training (epochs of 1000 updates).
+    trajectory: [1, 2, 3, 5, 10, 25],
     // §4 / Table 1: "The data consists of 10⁶ samples which is drawn independently from the training data set".
     mcrg: { samples: 1000 * 1000, replicas: 1000, therm: 1000 },
     // Beyond the paper: the same filter at 64² and 128², down to the same final 4×4 lattice.
@@ -295,6 +306,8 @@ export const CHUNG_KAO_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper', 
 
 /** Stride of the projector = blocking factor b. */
 const STRIDE = 2;
+/** Rule label of filter 1 after epoch e in the main MCRG run (the source's Fig. 2): `filter 1 epoch e`. */
+const TRAJECTORY_LABEL = 'filter 1 epoch ';
 /** Frames of the live filter view per training epoch (StudyUpdate `filter`). */
 const LIVE_FILTERS_PER_EPOCH = 8;
 /** Seconds between live MCRG analyses (StudyUpdate `mcrg`). */
@@ -391,6 +404,13 @@ export function checkChungKaoOptions(o: ChungKaoOptions): void {
     if (o.data.samples < t.batch)
       throw new RangeError(`data samples ${o.data.samples} < training batch ${t.batch}`);
   }
+  if (!Array.isArray(o.trajectory))
+    throw new RangeError(`trajectory ${JSON.stringify(o.trajectory)} must be a list of epochs`);
+  o.trajectory.forEach((e, i) => {
+    integer(`trajectory epoch ${i}`, e, 1, t.epochs - 1);
+    if (i > 0 && e <= o.trajectory[i - 1]!)
+      throw new RangeError(`trajectory epochs ${o.trajectory.join(', ')} must increase`);
+  });
   // The MCRG runs' own rules (blocks for the jackknife, sweep counters), before any GPU work.
   const mcrgRun = (L: number, levels: number, r: { samples: number; replicas: number; therm: number }) =>
     resolveMcrgRun({ L, K: K_C, algorithm: 'sw', blocking: 'majority', levels, ...r });
@@ -419,6 +439,25 @@ function dataOptions(o: ChungKaoOptions) {
     algorithm: 'sw' as const,
     seed: o.seed,
   };
+}
+
+/** A stage's wall time, including what earlier runs spent on it when it resumes from their checkpoint. */
+class StageClock {
+  /** Seconds earlier runs spent (from the checkpoint). */
+  prior = 0;
+  private readonly start = performance.now();
+  /** prior + this run's seconds so far. */
+  elapsed(): number {
+    return this.prior + (performance.now() - this.start) / 1000;
+  }
+}
+
+/** A checkpoint's recorded `seconds` (≥ 0). */
+function savedSeconds(meta: Record<string, unknown>, what: string): number {
+  const x = meta.seconds;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
+    throw new ChungKaoCheckpointError(`${what}: seconds ${JSON.stringify(x)} is not a number ≥ 0`);
+  return x;
 }
 
 /** Checkpoint names (StudyCheckpoints): the data set, each filter's training, each MCRG stage. */
@@ -471,7 +510,7 @@ function differs(saved: unknown, now: unknown): string | null {
 }
 
 /** The complete data set as a checkpoint: its metadata (JSON) and the spins (int8 NPY). */
-function dataCheckpointFiles(ds: Dataset, generation: JsonValue): DirectoryFile[] {
+function dataCheckpointFiles(ds: Dataset, generation: JsonValue, seconds: number): DirectoryFile[] {
   const t = ds.temperatures[0]!;
   const { temperatures: _t, resume: _r, deviceLost: _d, ...rest } = ds;
   const { spins, ...temperature } = t;
@@ -482,6 +521,7 @@ function dataCheckpointFiles(ds: Dataset, generation: JsonValue): DirectoryFile[
         format: DATA_CHECKPOINT_FORMAT,
         version: 1,
         generation,
+        seconds,
         dataset: rest,
         temperature,
       }),
@@ -491,7 +531,10 @@ function dataCheckpointFiles(ds: Dataset, generation: JsonValue): DirectoryFile[
 }
 
 /** The data set of a data checkpoint, refused unless it was generated with `generation` (the data options). */
-function parseDataCheckpoint(files: ReadonlyMap<string, Uint8Array>, generation: JsonValue): Dataset {
+function parseDataCheckpoint(
+  files: ReadonlyMap<string, Uint8Array>,
+  generation: JsonValue,
+): { dataset: Dataset; seconds: number } {
   const what = `checkpoint ${CHECKPOINT.data}`;
   const meta = parseJson(files, 'data.json', what);
   if (meta.format !== DATA_CHECKPOINT_FORMAT || meta.version !== 1)
@@ -506,7 +549,10 @@ function parseDataCheckpoint(files: ReadonlyMap<string, Uint8Array>, generation:
     throw new ChungKaoCheckpointError(
       `${what}: spins.npy is ${npy.dtype} [${npy.shape.join(', ')}]; expected int8 [${shape.join(', ')}]`,
     );
-  return { ...dataset, temperatures: [{ ...temperature, spins: npy.data as Int8Array }] };
+  return {
+    dataset: { ...dataset, temperatures: [{ ...temperature, spins: npy.data as Int8Array }] },
+    seconds: savedSeconds(meta, what),
+  };
 }
 
 /** Largest share of Σ|W| inside one (non-wrapping) w×w window of a k×k filter: 1 for a filter confined to it. */
@@ -539,6 +585,8 @@ interface FilterRun {
   reconstruction: number[];
   /** False when training stopped early (the filter is the one reached then). */
   complete: boolean;
+  /** Updates per epoch (0 when the filter was given). */
+  updatesPerEpoch: number;
 }
 
 /** One MCRG run's analyses per blocking rule. */
@@ -613,7 +661,7 @@ async function monitorEpoch(
 }
 
 /** A filter's per-epoch record beside its engine checkpoint: the monitor numbers and the filters so far. */
-function filterMonitorFiles(run: FilterRun, k: number, complete: boolean): DirectoryFile[] {
+function filterMonitorFiles(run: FilterRun, k: number, complete: boolean, seconds: number): DirectoryFile[] {
   const history = new Float32Array(run.history.length * k * k);
   run.history.forEach((w, e) => history.set(w, e * k * k));
   return [
@@ -624,6 +672,7 @@ function filterMonitorFiles(run: FilterRun, k: number, complete: boolean): Direc
         version: 1,
         epochs: run.history.length,
         complete,
+        seconds,
         loss: run.loss,
         crossEntropy: run.crossEntropy,
         reconstruction: run.reconstruction,
@@ -654,6 +703,7 @@ function restoreFilter(
   loss: number[];
   crossEntropy: number[];
   reconstruction: number[];
+  seconds: number;
 } {
   const what = `checkpoint ${name}`;
   const cp = parseCheckpointFiles(Object.fromEntries(files), what);
@@ -686,6 +736,7 @@ function restoreFilter(
     loss: meta.loss as number[],
     crossEntropy: meta.crossEntropy as number[],
     reconstruction: meta.reconstruction as number[],
+    seconds: savedSeconds(meta, `${what}: monitor.json`),
   };
 }
 
@@ -697,6 +748,7 @@ async function trainFilter(
   index: number,
   out: FilterRun[],
   resumed: string[],
+  clock: StageClock,
 ): Promise<void> {
   const t = o.training;
   const seed = o.seed + 1 + index;
@@ -733,6 +785,7 @@ async function trainFilter(
       crossEntropy: [],
       reconstruction: [],
       complete: false,
+      updatesPerEpoch: rbm.batchesPerEpoch,
     };
     out.push(run);
     const model = `filter ${index + 1}`;
@@ -753,6 +806,7 @@ async function trainFilter(
     if (saved) {
       const r = restoreFilter(saved, name, rbm, print, t.epochs, k);
       start = r.epochs;
+      clock.prior = r.seconds;
       resumed.push(`filter ${index + 1} after ${start} of ${t.epochs} epoch(s)`);
       run.history.push(...r.history);
       r.loss.forEach((loss, e) =>
@@ -766,7 +820,7 @@ async function trainFilter(
         data: { ...data, fingerprint: print },
         history: [],
       });
-      files.push(...filterMonitorFiles(run, k, complete));
+      files.push(...filterMonitorFiles(run, k, complete, clock.elapsed()));
       await context.checkpoints.write(name, files);
     };
     if (!saved) await save(false);
@@ -819,8 +873,8 @@ async function runMcrg(
   rules: { label: string; rule: BlockingRule }[],
   out: (run: McrgRun) => void,
   resumed: string[],
+  clock: StageClock,
 ): Promise<void> {
-  const t0 = performance.now();
   const options: McrgRunnerOptions = {
     L: spec.L,
     K: K_C,
@@ -837,6 +891,12 @@ async function runMcrg(
   const name = CHECKPOINT.mcrg(spec.L);
   const saved = await context.checkpoints?.read(name);
   const checkpoint = saved ? parseMcrgCheckpointFiles(saved, `checkpoint ${name}`) : null;
+  // The stage's wall time so far rides along in stage.json (the MCRG checkpoint format ignores other files).
+  if (saved)
+    clock.prior = savedSeconds(
+      parseJson(saved, 'stage.json', `checkpoint ${name}`),
+      `checkpoint ${name}: stage.json`,
+    );
   const runner = checkpoint
     ? McrgRunner.resume(context.device, options, checkpoint)
     : new McrgRunner(context.device, options);
@@ -848,7 +908,9 @@ async function runMcrg(
   let savedAt = performance.now();
   const save = async () => {
     if (!context.checkpoints) return;
-    await context.checkpoints.write(name, mcrgCheckpointFiles(await runner.checkpoint()));
+    const files = mcrgCheckpointFiles(await runner.checkpoint());
+    files.push({ name: 'stage.json', bytes: jsonBytes({ seconds: clock.elapsed() }) });
+    await context.checkpoints.write(name, files);
     savedAt = performance.now();
   };
   const record = runner.record;
@@ -870,7 +932,7 @@ async function runMcrg(
     context.update({ kind: 'mcrg', stage, samples, rules: labels, analyses: analyses(), final });
   };
   const analyse = (): McrgRun => {
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = clock.elapsed();
     let tauSeries: number | null;
     try {
       tauSeries = runner.tauInt().max.tauInt;
@@ -963,10 +1025,6 @@ function fmt(x: { value: number; err: number } | undefined): string {
   return x ? formatValueError(x.value, x.err) : '—';
 }
 
-function seconds(t0: number): number {
-  return Number(((performance.now() - t0) / 1000).toFixed(2));
-}
-
 /** Runs the study (see the file comment); returns a partial output (complete: false) when stopped early. */
 async function run(options: ChungKaoOptions, context: StudyContext): Promise<StudyOutput> {
   checkChungKaoOptions(options);
@@ -983,12 +1041,12 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
     resumed: [],
     stopped: null,
   };
-  const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
-    const t0 = performance.now();
+  const stage = async (name: string, body: (clock: StageClock) => Promise<void>): Promise<void> => {
+    const clock = new StageClock();
     try {
-      await body();
+      await body(clock);
     } finally {
-      state.stages.push({ stage: name, seconds: seconds(t0) });
+      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
     }
     if (context.signal?.aborted) throw new Stopped('interrupted');
   };
@@ -1007,6 +1065,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
           crossEntropy: [],
           reconstruction: [],
           complete: true,
+          updatesPerEpoch: 0,
         });
       });
       state.notes.push(`The ${o.projectors.length} projector(s) were given, not trained here.`);
@@ -1024,12 +1083,12 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
       input.n = d.n;
       state.dataSource = d.source;
     } else {
-      await stage('data', async () => {
+      await stage('data', async (clock) => {
         const generation = JSON.parse(JSON.stringify(dataOptions(o))) as JsonValue;
         const saved = await context.checkpoints?.read(CHECKPOINT.data);
         let ds: Dataset;
         if (saved) {
-          ds = parseDataCheckpoint(saved, generation);
+          ({ dataset: ds, seconds: clock.prior } = parseDataCheckpoint(saved, generation));
           state.resumed.push('the data set');
         } else {
           ds = await generateDataset(context.device, {
@@ -1038,7 +1097,10 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
             onProgress: (phase, done, total) => context.progress(`data (${phase})`, done, total),
           });
           if (ds.complete && !ds.deviceLost)
-            await context.checkpoints?.write(CHECKPOINT.data, dataCheckpointFiles(ds, generation));
+            await context.checkpoints?.write(
+              CHECKPOINT.data,
+              dataCheckpointFiles(ds, generation, clock.elapsed()),
+            );
         }
         state.dataset = ds;
         if (ds.deviceLost) throw ds.deviceLost;
@@ -1057,8 +1119,8 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
     if (!o.projectors) {
       for (let i = 0; i < o.training.filters; i++) {
         state.trainingSamples = input.n;
-        await stage(`train filter ${i + 1}`, () =>
-          trainFilter(context, o, input.rows!, input.n, i, state.filters, state.resumed),
+        await stage(`train filter ${i + 1}`, (clock) =>
+          trainFilter(context, o, input.rows!, input.n, i, state.filters, state.resumed, clock),
         );
         const f = state.filters[i]!;
         context.log(
@@ -1077,8 +1139,15 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
         label: `learned ${i + 2}`,
         rule: { rbm: orientedProjector(f.W, o.filterSize, o.L) } as BlockingRule,
       })),
+      // Fig. 2: filter 1 as it was after earlier epochs (those it reached), on the same samples.
+      ...o.trajectory
+        .filter((e) => e <= filters[0]!.history.length)
+        .map((e) => ({
+          label: `${TRAJECTORY_LABEL}${e}`,
+          rule: { rbm: orientedProjector(filters[0]!.history[e - 1]!, o.filterSize, o.L) } as BlockingRule,
+        })),
     ];
-    await stage(`mcrg ${o.L}²`, () =>
+    await stage(`mcrg ${o.L}²`, (clock) =>
       runMcrg(
         context,
         `mcrg ${o.L}²`,
@@ -1086,12 +1155,13 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
         rules,
         (r) => (state.main = r),
         state.resumed,
+        clock,
       ),
     );
     // 4. Larger lattices, the first filter and majority rule, down to the same final size.
     for (const [j, big] of o.larger.entries()) {
       const levels = o.levels + Math.log2(big.L / o.L);
-      await stage(`mcrg ${big.L}²`, () =>
+      await stage(`mcrg ${big.L}²`, (clock) =>
         runMcrg(
           context,
           `mcrg ${big.L}²`,
@@ -1109,6 +1179,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
           ],
           (r) => state.larger.push(r),
           state.resumed,
+          clock,
         ),
       );
     }
@@ -1230,6 +1301,25 @@ function output(o: ChungKaoOptions, state: State): StudyOutput {
   };
 }
 
+/**
+ * Filter 1 over its training on the main run's samples (the source's Fig. 2): each trajectory epoch's rule and the
+ * final filter, with the updates made by then; empty when filter 1 was not trained here.
+ */
+function trajectory(state: State): { epoch: number; updates: number; index: number }[] {
+  const main = state.main;
+  const first = state.filters[0];
+  if (!main || !first || first.history.length === 0 || first.seed === null) return [];
+  const perEpoch = first.updatesPerEpoch;
+  const points = main.rules.flatMap((label, index) =>
+    label.startsWith(TRAJECTORY_LABEL)
+      ? [{ epoch: Number(label.slice(TRAJECTORY_LABEL.length)), index }]
+      : [],
+  );
+  if (points.length === 0) return [];
+  points.push({ epoch: first.history.length, index: main.rules.indexOf('learned 1') });
+  return points.map((p) => ({ ...p, updates: p.epoch * perEpoch }));
+}
+
 function learnedEstimates(run: McrgRun, sector: 'yt' | 'yh', n: number, c: number): McrgEstimate[] {
   const out: McrgEstimate[] = [];
   run.rules.forEach((label, i) => {
@@ -1336,6 +1426,21 @@ function collectResults(o: ChungKaoOptions, state: State): ResultEntry[] {
         );
     }
   });
+  for (const p of trajectory(state)) {
+    const a = main.analyses[p.index];
+    for (let n = 1; n <= Math.min(2, main.levels); n++) {
+      const e = pick(a?.analysis?.yt, n, 7);
+      if (e)
+        results.push(
+          entry(
+            `yt.trajectory.e${p.epoch}.n${n}.c7`,
+            e.value,
+            e.err,
+            `${base}; filter 1 as it was after epoch ${p.epoch} (${p.updates} updates); ${jk(a)}`,
+          ),
+        );
+    }
+  }
   for (let n = 1; n <= main.levels; n++) {
     const learned = learnedEstimates(main, 'yt', n, 7);
     const maj = majorityEstimate(main, 'yt', n, 7);
@@ -1557,6 +1662,30 @@ function markdown(
         }),
       ),
     );
+    // Fig. 2.
+    const traj = trajectory(state);
+    if (traj.length) {
+      const maj = [1, 2].map((n) => fmt(majorityEstimate(main, 'yt', n, 7)));
+      out.push(
+        '',
+        '## y_t over training (the source’s Fig. 2)',
+        '',
+        'Filter 1 as it was after each epoch, blocking the same samples (N_c = 7). The source’s Fig. 2 shows y_t(N_r = 1) ' +
+          'rising to the exact 1 as training goes on; majority rule on these samples is the last column.',
+        '',
+        table(
+          ['epoch', 'updates', 'y_t(N_r = 1)', 'y_t(N_r = 2)', 'majority N_r = 1', 'majority N_r = 2'],
+          traj.map((p) => [
+            String(p.epoch),
+            String(p.updates),
+            fmt(pick(main.analyses[p.index]?.analysis?.yt, 1, 7)),
+            fmt(pick(main.analyses[p.index]?.analysis?.yt, 2, 7)),
+            maj[0]!,
+            maj[1]!,
+          ]),
+        ),
+      );
+    }
     // y_h.
     out.push('', '## y_h (exact 15/8 = 1.875; the source reports none)', '');
     const hHead = ['N_c'];
@@ -1768,6 +1897,30 @@ function figures(o: ChungKaoOptions, state: State): FigureSpec[] {
         integerX: true,
       }),
     );
+  }
+  const traj = trajectory(state);
+  if (state.main && traj.length) {
+    const main = state.main;
+    const points: ErrorBarPoint[] = [];
+    for (const p of traj) {
+      const e = pick(main.analyses[p.index]?.analysis?.yt, 1, 7);
+      if (e) points.push({ x: p.updates, y: e.value, err: e.err, series: 'filter 1 (learned)' });
+    }
+    const maj = majorityEstimate(main, 'yt', 1, 7);
+    if (maj)
+      for (const p of traj)
+        points.push({ x: p.updates, y: maj.value, err: maj.err, series: 'majority rule (same samples)' });
+    if (points.length)
+      out.push(
+        errorBarPlot({
+          name: 'yt-vs-training',
+          title: `y_t (N_r = 1, N_c = 7) of filter 1 over its training, ${main.L}² at K_c (the source's Fig. 2)`,
+          points,
+          xTitle: 'training updates',
+          yTitle: 'y_t',
+          exact: { value: 1, label: 'exact y_t = 1' },
+        }),
+      );
   }
   const main = state.main;
   if (main) {

@@ -160,6 +160,7 @@ describe('chung-kao study', () => {
       ...CHUNG_KAO_PRESETS.test,
       data: { samples: 200, chains: 8, therm: 20, tauSweeps: 30, every: 1 },
       training: { ...CHUNG_KAO_PRESETS.test.training, epochs: 3 },
+      trajectory: [1, 2],
       mcrg: { samples: 16 * 24, replicas: 16, therm: 10 },
     };
     const straight = await checked(device, () => chungKao.run(o, context(device)));
@@ -205,6 +206,15 @@ describe('chung-kao study', () => {
     const numbers = (out: StudyOutput) => out.results.map((r) => [r.name, r.value, r.err]);
     expect(numbers(third)).toEqual(numbers(straight));
     expect(third.arrays).toEqual(straight.arrays);
+    // The source's Fig. 2: filter 1 after epochs 1, 2 and 3 (its final one) on the same samples.
+    const names = third.results.map((r) => r.name);
+    for (const e of [1, 2, 3]) expect(names).toContain(`yt.trajectory.e${e}.n1.c7`);
+    expect(third.figures.map((f) => f.name)).toContain('yt-vs-training');
+    expect(third.markdown).toContain('## y_t over training (the source’s Fig. 2)');
+    // Stage times add up over the runs: the data set's generation time is kept in its checkpoint.
+    const time = (out: StudyOutput, stage: string) => out.stages.find((x) => x.stage === stage)!.seconds;
+    expect(time(third, 'data')).toBe(time(first, 'data'));
+    expect(time(third, 'train filter 1')).toBeGreaterThanOrEqual(time(second, 'train filter 1'));
   }, 120_000);
 
   it('refuses checkpoints of another run, naming what differs', async () => {
