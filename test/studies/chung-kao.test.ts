@@ -10,7 +10,9 @@ import { T_C } from '../../src/exact/ising.ts';
 import type { TrainingData } from '../../src/rbm/data.ts';
 import type { ConvRbm, DenseRbm } from '../../src/rbm/model.ts';
 import {
+  BLOB_BROKEN,
   CHUNG_KAO_PRESETS,
+  blobBreak,
   chungKao,
   combineFilters,
   windowShare,
@@ -348,5 +350,15 @@ describe('combineFilters', () => {
     W[5 * 8 + 6] = -2;
     expect(windowShare(W, 8)).toBe(1);
     expect(windowShare(new Float64Array(64).fill(-0.3), 8)).toBeCloseTo(0.25, 12);
+  });
+
+  it('blobBreak: 1 for a symmetric 2×2 blob, the peak over the 4th largest once one site dominates', () => {
+    const W = new Float64Array(64).fill(0.01);
+    for (const i of [27, 28, 35, 36]) W[i] = 0.75;
+    expect(blobBreak(W)).toBe(1);
+    W[35] = -2.4; // the sign does not matter
+    W[36] = 0.6;
+    expect(blobBreak(W)).toBeCloseTo(2.4 / 0.6, 12);
+    expect(blobBreak(W)).toBeGreaterThan(BLOB_BROKEN);
   });
 });
