@@ -22,14 +22,9 @@ import {
   type McrgCheckpoint,
 } from '../../src/rg/checkpoint.ts';
 import { McrgRunner, resolveMcrgRun, type McrgRunnerOptions } from '../../src/rg/run.ts';
-import {
-  McrgAccumulator,
-  OperatorSeries,
-  layout2d,
-  operatorMaxAbs,
-  type OperatorLayout,
-} from '../../src/rg/statistics.ts';
+import { McrgAccumulator, OperatorSeries, layout2d, operatorMaxAbs } from '../../src/rg/statistics.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
+import { randomOperatorValues } from '../helpers/operators.ts';
 
 const gpu = useGpu();
 
@@ -62,20 +57,6 @@ function outcome(runner: McrgRunner): unknown {
   return runner.blockings.map((b) => ({ blocks: b.blocks(), tau: b.tauInt() }));
 }
 
-/** Random integer operator values in −maxAbs … maxAbs: [measurements × replicas × (levels+1) × P]. */
-function randomValues(
-  layout: OperatorLayout,
-  replicas: number,
-  measurements: number,
-  maxAbs: number,
-  seed: number,
-) {
-  const u = philoxUniforms(seed);
-  const out = new Int32Array(measurements * replicas * (layout.levels + 1) * (layout.even + layout.odd));
-  for (let i = 0; i < out.length; i++) out[i] = Math.floor(u() * (2 * maxAbs + 1)) - maxAbs;
-  return out;
-}
-
 /** A checkpoint made on the CPU (random operator values and spins) for the file tests. */
 function syntheticCheckpoint(): McrgCheckpoint {
   const o = { ...options, alsoBlock: undefined, replicas: 2, samples: 2 * 20, blockLength: 4 };
@@ -83,7 +64,7 @@ function syntheticCheckpoint(): McrgCheckpoint {
   const maxAbs = operatorMaxAbs(2, 16);
   const acc = new McrgAccumulator({ layout: record.layout, blockLength: 4, maxAbs, replicas: 2 });
   const series = new OperatorSeries(record.layout, 2);
-  const values = randomValues(record.layout, 2, 7, maxAbs, 3);
+  const values = randomOperatorValues(record.layout, 2, 7, maxAbs, 3);
   acc.add(values, 0);
   series.add(values);
   const u = philoxUniforms(4);
@@ -222,7 +203,7 @@ describe('MCRG checkpoints', () => {
     const replicas = 3;
     const make = (): McrgAccumulator =>
       new McrgAccumulator({ layout, blockLength: 4, maxAbs, replicas, firstReplica: 5 });
-    const values = randomValues(layout, replicas, 23, maxAbs, 7);
+    const values = randomOperatorValues(layout, replicas, 23, maxAbs, 7);
     const per = replicas * (layout.levels + 1) * (layout.even + layout.odd);
     for (const first of [0, 6]) {
       const whole = make();

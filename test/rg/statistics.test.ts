@@ -15,21 +15,7 @@ import {
   type McrgBlock,
   type OperatorLayout,
 } from '../../src/rg/statistics.ts';
-
-/** Random integer operator values in −maxAbs … maxAbs: [measurements × replicas × (levels+1) × P]. */
-function randomValues(
-  layout: OperatorLayout,
-  replicas: number,
-  measurements: number,
-  maxAbs: number,
-  seed: number,
-) {
-  const u = philoxUniforms(seed);
-  const p = layout.even + layout.odd;
-  const out = new Int32Array(measurements * replicas * (layout.levels + 1) * p);
-  for (let i = 0; i < out.length; i++) out[i] = Math.floor(u() * (2 * maxAbs + 1)) - maxAbs;
-  return out;
-}
+import { randomOperatorValues } from '../helpers/operators.ts';
 
 /** The block of replica r over measurements [start, start + count) computed directly (BigInt, exact). */
 function directBlock(
@@ -66,7 +52,7 @@ describe('McrgAccumulator', () => {
 
   it('sums each block exactly as direct sums do; a run stopped mid-block keeps its partial block', () => {
     const replicas = 3;
-    const values = randomValues(layout, replicas, 7, 1000, 1);
+    const values = randomOperatorValues(layout, replicas, 7, 1000, 1);
     const acc = new McrgAccumulator({ layout, blockLength: 3, maxAbs: 1000, replicas });
     acc.add(values, 0);
     expect(acc.measurements).toBe(7);
@@ -87,7 +73,7 @@ describe('McrgAccumulator', () => {
   it('gives the same blocks fed one measurement at a time or in a batch, and continues after blocks()', () => {
     const replicas = 2;
     const stride = replicas * 3 * 11;
-    const values = randomValues(layout, replicas, 10, 50, 2);
+    const values = randomOperatorValues(layout, replicas, 10, 50, 2);
     const batch = new McrgAccumulator({ layout, blockLength: 4, maxAbs: 50, replicas, firstReplica: 5 });
     batch.add(values, 0);
     const single = new McrgAccumulator({ layout, blockLength: 4, maxAbs: 50, replicas, firstReplica: 5 });
@@ -108,7 +94,7 @@ describe('McrgAccumulator', () => {
 
   it('aligns blocks to multiples of the block length when a run starts mid-way', () => {
     const l1 = layout1d(1);
-    const values = randomValues(l1, 1, 6, 8, 3);
+    const values = randomOperatorValues(l1, 1, 6, 8, 3);
     const acc = new McrgAccumulator({ layout: l1, blockLength: 4, maxAbs: 8, replicas: 1 });
     acc.add(values, 5);
     expect(acc.nextMeasurement).toBe(11);
@@ -164,7 +150,7 @@ describe('McrgAccumulator', () => {
   it('checkBlock names corrupt blocks', () => {
     const l1 = layout1d(1);
     const acc = new McrgAccumulator({ layout: l1, blockLength: 4, maxAbs: 8, replicas: 1 });
-    acc.add(randomValues(l1, 1, 4, 8, 5), 0);
+    acc.add(randomOperatorValues(l1, 1, 4, 8, 5), 0);
     const [b] = acc.blocks() as [McrgBlock];
     const sums = b.sums.slice();
     sums[0] = 0.5;
