@@ -1538,7 +1538,7 @@ function markdown(
     out.push(
       '',
       `Resumed (\`--resume\`) from the checkpoints of an earlier run: ${state.resumed.join('; ')}. The stage times ` +
-        'below are this run’s; what came from checkpoints took no time here.',
+        'below are each stage’s total over the runs (kept in the checkpoints).',
     );
 
   // Data.
