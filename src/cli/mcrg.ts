@@ -85,8 +85,11 @@ function coupling(o: { K?: number; T?: number }): number {
   return o.K ?? (o.T !== undefined ? 1 / o.T : K_C);
 }
 
-/** The blocking rule named by --blocking (an RBM projector is loaded from its model directory). */
-async function blockingRule(spec: string | undefined, dims: 1 | 2): Promise<BlockingRule> {
+/**
+ * The blocking rule named by --blocking (an RBM projector is loaded from its model directory). A conv filter
+ * with tied biases applies at any lattice size, so one trained on Lv × Lv blocks an L × L lattice as it is.
+ */
+async function blockingRule(spec: string | undefined, dims: 1 | 2, L: number): Promise<BlockingRule> {
   const name = spec ?? (dims === 2 ? 'majority' : 'decimation');
   if (name === 'majority' || name === 'majority3' || name === 'decimation') return name;
   if (name.startsWith('rbm:') && name.length > 4) {
@@ -97,7 +100,12 @@ async function blockingRule(spec: string | undefined, dims: 1 | 2): Promise<Bloc
         `--blocking ${name}: the model is a dense RBM (${model.rbm.nv} × ${model.rbm.nh}); the projector is a convolutional ±1 RBM (rbm train --conv)`,
       );
     }
-    const oriented = orientProjector(model.rbm);
+    const sized = model.rbm.Lv === L ? model.rbm : { ...model.rbm, Lv: L };
+    if (sized !== model.rbm)
+      process.stderr.write(
+        `blockspin: the filter of ${dir} (trained on ${model.rbm.Lv}²) blocks ${L}² lattices\n`,
+      );
+    const oriented = orientProjector(sized);
     if (oriented.negated) {
       process.stderr.write(
         `blockspin: the filter of ${dir} sums to < 0: applied as −W (every block spin flipped: the same y_t, and a positive λ_h)\n`,
@@ -265,7 +273,7 @@ async function runMcrgCommand(o: McrgCliOptions): Promise<void> {
   if (o.data !== undefined) return runData(o);
   if (o.L === undefined)
     throw new Error('--L is required (or --data PATH to analyse existing configurations)');
-  const rule = await blockingRule(o.blocking, o.dims);
+  const rule = await blockingRule(o.blocking, o.dims, o.L);
   const options: McrgOptions = {
     dims: o.dims,
     L: o.L,
@@ -394,7 +402,7 @@ async function runData(o: McrgCliOptions): Promise<void> {
     throw new Error(`--L ${o.L} does not match the data's configurations of side ${shape[0]}`);
   }
   const L = shape[0]!;
-  const rule = await blockingRule(o.blocking, dims);
+  const rule = await blockingRule(o.blocking, dims, L);
   const b = rule === 'majority3' ? 3 : typeof rule === 'string' ? 2 : rule.rbm.stride;
   const levels = o.levels ?? defaultLevels(L, b);
   const K = labels.length === 1 ? 1 / labels[0]! : (o.K ?? (o.T !== undefined ? 1 / o.T : null));
