@@ -17,6 +17,7 @@
 import { writeDirectoryAtomically, type AtomicWriteOptions, type DirectoryFile } from '../io/atomic-dir.ts';
 import { decodeNpy, encodeNpy, type NpyArray, type NpyDtype } from '../io/npy.ts';
 import {
+  jsonDifference,
   McrgResultError,
   createMcrgResult,
   mcrgBlocks,
@@ -281,29 +282,6 @@ export function parseMcrgCheckpointFiles(
   };
   checkMcrgCheckpoint(checkpoint, `${what} (${MCRG_CHECKPOINT_FILES.spins})`);
   return checkpoint;
-}
-
-/**
- * The first key (sorted, dotted path) at which two JSON-like values differ, with both values as JSON ('absent'
- * for a missing key); null when equal. Names what a mismatched checkpoint disagrees on.
- */
-export function jsonDifference(
-  x: unknown,
-  y: unknown,
-  path = '',
-): { path: string; x: string; y: string } | null {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObject(x) && isObject(y)) {
-    for (const key of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
-      const d = jsonDifference(x[key], y[key], path ? `${path}.${key}` : key);
-      if (d) return d;
-    }
-    return null;
-  }
-  if (JSON.stringify(x) === JSON.stringify(y)) return null;
-  const show = (v: unknown): string => (v === undefined ? 'absent' : JSON.stringify(v));
-  return { path: path || '(the whole value)', x: show(x), y: show(y) };
 }
 
 /** Writes a checkpoint directory atomically (Node; replaces an existing one: checkpoints are overwritten). */

@@ -262,26 +262,35 @@ export function analyseMcrgResult(
 }
 
 /** First key (sorted) at which two JSON values differ, with both values; null when equal. */
-function firstDifference(x: JsonValue | undefined, y: JsonValue | undefined, path: string): string | null {
-  const isObject = (v: unknown): v is { [key: string]: JsonValue } =>
+/**
+ * The first key (sorted, dotted path; `[i]` for array elements) at which two JSON-like values differ, with both
+ * values as JSON ('absent' for a missing key); null when equal. Names what mismatched settings disagree on (merge,
+ * checkpoints).
+ */
+export function jsonDifference(
+  x: unknown,
+  y: unknown,
+  path = '',
+): { path: string; x: string; y: string } | null {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(x) && isObject(y)) {
     for (const key of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
-      const d = firstDifference(x[key], y[key], path ? `${path}.${key}` : key);
+      const d = jsonDifference(x[key], y[key], path ? `${path}.${key}` : key);
       if (d) return d;
     }
     return null;
   }
   if (Array.isArray(x) && Array.isArray(y) && x.length === y.length) {
     for (let i = 0; i < x.length; i++) {
-      const d = firstDifference(x[i], y[i], `${path}[${i}]`);
+      const d = jsonDifference(x[i], y[i], `${path}[${i}]`);
       if (d) return d;
     }
     return null;
   }
   if (JSON.stringify(x) === JSON.stringify(y)) return null;
-  const show = (v: JsonValue | undefined): string => (v === undefined ? 'absent' : JSON.stringify(v));
-  return `${path}: ${show(x)} vs ${show(y)}`;
+  const show = (v: unknown): string => (v === undefined ? 'absent' : JSON.stringify(v));
+  return { path: path || '(the whole value)', x: show(x), y: show(y) };
 }
 
 /**
@@ -293,7 +302,8 @@ export function mergeMcrgResults(results: readonly McrgResult[]): McrgResult {
   results.forEach((r, i) => checkResult(r, `result ${i}`));
   const first = results[0] as McrgResult;
   results.forEach((r, i) => {
-    const d = firstDifference(first.settings, r.settings, '');
+    const diff = jsonDifference(first.settings, r.settings);
+    const d = diff && `${diff.path}: ${diff.x} vs ${diff.y}`;
     if (d)
       throw new McrgResultError(`cannot merge: settings differ between result 0 and result ${i} at ${d}`);
   });

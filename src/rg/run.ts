@@ -28,11 +28,10 @@ import {
   MCRG_CHECKPOINT_VERSION,
   McrgCheckpointError,
   checkMcrgCheckpoint,
-  jsonDifference,
   type McrgCheckpoint,
 } from './checkpoint.ts';
 import { analyseMcrg, type McrgAnalysis } from './mcrg.ts';
-import { normaliseSeed, type McrgRunSettings } from './result-files.ts';
+import { jsonDifference, normaliseSeed, type McrgRunSettings } from './result-files.ts';
 import {
   McrgAccumulator,
   OperatorSeries,

@@ -34,9 +34,9 @@ import { modelFiles } from '../rbm/model-files.ts';
 import { isConvRbm, type ConvRbm, type Rbm } from '../rbm/model.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
 import { checkBlockingGeometry, orientProjector, type BlockingRule } from '../rg/blocking.ts';
-import { jsonDifference, mcrgCheckpointFiles, parseMcrgCheckpointFiles } from '../rg/checkpoint.ts';
+import { mcrgCheckpointFiles, parseMcrgCheckpointFiles } from '../rg/checkpoint.ts';
 import { formatValueError, type McrgEstimate } from '../rg/mcrg.ts';
-import type { JsonValue } from '../rg/result-files.ts';
+import { jsonDifference, type JsonValue } from '../rg/result-files.ts';
 import {
   McrgRunner,
   analyseBinned,
