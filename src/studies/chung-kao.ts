@@ -947,11 +947,11 @@ async function runMcrg(
     );
   const labels = rules.map((r) => r.label);
   let shown = performance.now();
-  const live = (final: boolean) => {
+  const live = () => {
     if (!context.update || runner.measurements === 0) return;
     shown = performance.now();
     const samples = runner.measurements * record.replicas.count;
-    context.update({ kind: 'mcrg', stage, samples, rules: labels, analyses: analyses(), final });
+    context.update({ kind: 'mcrg', stage, samples, rules: labels, analyses: analyses(), final: false });
   };
   const analyse = (): McrgRun => {
     const seconds = clock.elapsed();
@@ -976,7 +976,7 @@ async function runMcrg(
   };
   const onProgress: McrgProgress = (phase, done) => {
     context.progress(stage, phase === 'thermalise' ? done : record.therm + done, total);
-    if (phase === 'measure' && performance.now() - shown > LIVE_MCRG_SECONDS * 1000) live(false);
+    if (phase === 'measure' && performance.now() - shown > LIVE_MCRG_SECONDS * 1000) live();
   };
   let lost = false;
   try {
