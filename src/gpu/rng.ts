@@ -32,6 +32,8 @@ export const RngPurpose = {
   rbmShuffle: 0x0303,
   rbmAis: 0x0304,
   rbmMonitor: 0x0305,
+  /** The MLP trainer (src/nn/mlp.ts): sub-stream 0 shuffles the minibatches, 1 draws the initial weights. */
+  mlp: 0x0400,
 } as const;
 
 /** The counter's stream word for a purpose and sub-stream. */
