@@ -156,3 +156,14 @@ export async function checkpointFiles(reportDir: string): Promise<DirectoryFile[
     .filter(([name]) => !name.includes('.tmp-') && !name.includes('.old-'))
     .map(([name, bytes]) => ({ name: `${CHECKPOINT_DIR}/${name}`, bytes }));
 }
+
+/** Wall time of one stage, including what earlier runs of it spent (restored from its checkpoint). */
+export class StageClock {
+  /** Seconds earlier runs spent (from the checkpoint). */
+  prior = 0;
+  private readonly start = performance.now();
+  /** prior + this run's seconds so far. */
+  elapsed(): number {
+    return this.prior + (performance.now() - this.start) / 1000;
+  }
+}

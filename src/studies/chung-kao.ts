@@ -45,9 +45,11 @@ import {
   type McrgProgress,
   type McrgRunnerOptions,
 } from '../rg/run.ts';
+import { StageClock } from './checkpoints.ts';
 import { errorBarPlot, heatmap, type ErrorBarPoint } from './figures.ts';
 import {
   combinedZ,
+  StudyStopped as Stopped,
   type FigureSpec,
   type ResultEntry,
   type SourceValue,
@@ -451,16 +453,6 @@ function dataOptions(o: ChungKaoOptions) {
 }
 
 /** A stage's wall time, including what earlier runs spent on it when it resumes from their checkpoint. */
-class StageClock {
-  /** Seconds earlier runs spent (from the checkpoint). */
-  prior = 0;
-  private readonly start = performance.now();
-  /** prior + this run's seconds so far. */
-  elapsed(): number {
-    return this.prior + (performance.now() - this.start) / 1000;
-  }
-}
-
 /** A checkpoint's recorded `seconds` (≥ 0). */
 function savedSeconds(meta: Record<string, unknown>, what: string): number {
   const x = meta.seconds;
@@ -641,8 +633,6 @@ interface State {
   resumed: string[];
   stopped: string | null;
 }
-
-class Stopped extends Error {}
 
 /**
  * On `rows`: the free-energy loss in the authors' normalisation (mean over rows and hidden units of F(data) −

@@ -277,3 +277,144 @@ export function heatmap(options: HeatmapOptions): FigureSpec {
     },
   };
 }
+
+/** One point of a line in a faceted line plot. */
+export interface LinePoint {
+  x: number;
+  y: number;
+  /** The line it belongs to (e.g. the flow's start temperature). */
+  series: string;
+  /** The panel it is drawn in (e.g. the thermometer). */
+  panel: string;
+}
+
+export interface LinePlotOptions {
+  name: string;
+  title: string;
+  points: LinePoint[];
+  xTitle?: string;
+  yTitle?: string;
+  /** Series titles in legend order (default: first appearance). */
+  seriesOrder?: string[];
+  /** A horizontal dashed rule in every panel (e.g. T_c). */
+  rule?: { value: number; label: string };
+}
+
+/**
+ * Many lines per panel, panels side by side sharing the y scale: e.g. a fan of RBM flows (temperature against
+ * generation, one line per start) with one panel per thermometer. Marks: `lines`, and `rule` when given.
+ */
+export function linePlot(options: LinePlotOptions): FigureSpec {
+  checkFigureName(options.name);
+  if (options.points.length === 0) throw new Error(`figure '${options.name}': no points to plot`);
+  options.points.forEach((p, i) => {
+    finiteOrThrow(`figure '${options.name}' point ${i} x`, p.x);
+    finiteOrThrow(`figure '${options.name}' point ${i} y`, p.y);
+  });
+  const order = options.seriesOrder ?? [...new Set(options.points.map((p) => p.series))];
+  const panels = [...new Set(options.points.map((p) => p.panel))];
+  const layer: JsonValue[] = [
+    {
+      name: 'lines',
+      mark: { type: 'line', strokeWidth: 1.2 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x' },
+        y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: { zero: false } },
+        color: {
+          field: 'series',
+          type: 'ordinal',
+          sort: order,
+          scale: { scheme: 'viridis' },
+          legend: { orient: 'right', labelLimit: 300 },
+        },
+        detail: { field: 'series' },
+        tooltip: [
+          { field: 'series', type: 'nominal' },
+          { field: 'x', type: 'quantitative' },
+          { field: 'y', type: 'quantitative', format: '.4f' },
+        ],
+      },
+    },
+  ];
+  if (options.rule) {
+    layer.push({
+      name: 'rule',
+      mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
+      encoding: {
+        y: { datum: options.rule.value, type: 'quantitative' },
+        tooltip: { value: options.rule.label },
+      },
+    });
+  }
+  return {
+    name: options.name,
+    title: options.title,
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: options.title,
+      data: { values: options.points.map((p) => ({ ...p })) },
+      facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null } },
+      spec: { width: 260, height: 220, layer },
+      resolve: { scale: { y: 'shared' } },
+    },
+  };
+}
+
+/** A histogram of values already binned: `counts[i]` of bin [edges[i], edges[i+1]), per series. */
+export interface HistogramSeries {
+  series: string;
+  edges: number[];
+  counts: number[];
+}
+
+/**
+ * Histograms as stepped area outlines, one colour per series, normalised to unit area so series with
+ * different counts compare (mark `bars`).
+ */
+export function histogramPlot(options: {
+  name: string;
+  title: string;
+  histograms: HistogramSeries[];
+  xTitle?: string;
+}): FigureSpec {
+  checkFigureName(options.name);
+  if (options.histograms.length === 0) throw new Error(`figure '${options.name}': no histograms`);
+  const values: JsonValue[] = [];
+  for (const h of options.histograms) {
+    if (h.edges.length !== h.counts.length + 1)
+      throw new Error(
+        `figure '${options.name}' histogram '${h.series}': ${h.edges.length} edges for ${h.counts.length} bins`,
+      );
+    const total = h.counts.reduce((a, c) => a + c, 0);
+    h.counts.forEach((c, i) => {
+      const lo = h.edges[i]!;
+      const hi = h.edges[i + 1]!;
+      finiteOrThrow(`figure '${options.name}' bin ${i} edge`, lo);
+      values.push({ series: h.series, lo, hi, density: total > 0 ? c / total / (hi - lo) : 0 });
+    });
+  }
+  return {
+    name: options.name,
+    title: options.title,
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: options.title,
+      width: 420,
+      height: 240,
+      data: { values },
+      name: 'bars',
+      mark: { type: 'rect', opacity: 0.45 },
+      encoding: {
+        x: { field: 'lo', type: 'quantitative', title: options.xTitle ?? 'value' },
+        x2: { field: 'hi' },
+        y: { field: 'density', type: 'quantitative', title: 'density', stack: null },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          legend: { orient: 'bottom', labelLimit: 400 },
+        },
+      },
+    },
+  };
+}

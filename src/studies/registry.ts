@@ -10,6 +10,7 @@ export type StudyLoader = () => Promise<Study<unknown>>;
 // Each study's module is imported only when it is run.
 const loaders = new Map<string, StudyLoader>([
   ['chung-kao', () => import('./chung-kao.ts').then((m) => m.chungKao)],
+  ['rbm-flow', () => import('./rbm-flow.ts').then((m) => m.rbmFlowStudy)],
 ]);
 
 /** A study name: lowercase words joined by '-', e.g. `chung-kao`. */

@@ -133,3 +133,6 @@ export interface Study<O> {
 export function combinedZ(value: number, err: number, source: SourceValue): number {
   return (value - source.value) / Math.hypot(err, source.err);
 }
+
+/** Thrown inside a study when it was cancelled (its signal aborted): it then returns a partial report. */
+export class StudyStopped extends Error {}

@@ -1,0 +1,1039 @@
+/**
+ * `blockspin reproduce rbm-flow`: the RBM flow of Iso, Shiba & Yokoo (2018) and de Gier (2022, thesis §4,
+ * ../../shared/papers/de-gier-2022-rbm-flow-thesis.md), and the critique of Veiga & Vicente (arXiv:2006.10176),
+ * read with three thermometers (PHYSICS.md, "RBM flow" and "RBM flows: what the replications found"):
+ *
+ * 1. data: 10×10 configurations at T = 0, 0.25, …, 6 (Swendsen–Wang, src/studies/rbm-flow-data.ts), three
+ *    disjoint sets (train the networks / test the thermometer / start the flows), and a finer scan for the
+ *    ⟨|m|⟩ thermometer's reference curve;
+ * 2. the thermometers: a supervised MLP over the 25 temperatures trained on the GPU (src/nn/mlp.ts), and two
+ *    training-free ones (src/studies/thermometers.ts): the exact finite-L energy curve (Kaufman) inverted at a
+ *    generation's mean energy, and ⟨|m|⟩ against the reference curve, each reading with thermality checks;
+ * 3. RBMs (the engine's): de Gier's ±1 units with biases, L² → L²/4; Veiga's {0,1} units without biases,
+ *    L² → L², CD-1, SGD lr 0.01, batch 100; trained on the experiment's temperatures;
+ * 4. flows (src/rbm/flow.ts) from every flow-set temperature, from T = 0 (all up) and from T = ∞ (exactly half
+ *    up), sampled and mean-field, every generation read by all three thermometers; the fixed point is the
+ *    reading of the last generation pooled over every start.
+ *
+ * The report's names: `tstar.EXPERIMENT.THERMOMETER` (THERMOMETER mlp | energy | magnetization, sampled steps;
+ * `.meanfield` for mean-field steps) and `mstar.EXPERIMENT`.
+ */
+import { MlpEngine } from '../nn/mlp.ts';
+import { RbmEngine } from '../rbm/engine.ts';
+import { rbmFlow, type FlowStep } from '../rbm/flow.ts';
+import { RbmMonitor } from '../rbm/monitor.ts';
+import type { JsonValue } from '../rg/result-files.ts';
+import { StageClock } from './checkpoints.ts';
+import {
+  checkTemperatureGrid,
+  gaussianWeights,
+  halfUpStates,
+  infiniteTemperatureStates,
+  permuted,
+  ringData,
+  squareLatticeData,
+  type FlowData,
+} from './rbm-flow-data.ts';
+import { flowOutput } from './rbm-flow-report.ts';
+import { StudyStopped, type Preset, type Study, type StudyContext, type StudyOutput } from './study.ts';
+import {
+  configurationObservables as observables,
+  exactCurve,
+  readGeneration,
+  type GenerationReading,
+  type Lattice,
+  type ReferenceScan,
+  type TemperatureReading,
+} from './thermometers.ts';
+
+/** The two RBMs of the sources. */
+export type FlowModelKind = 'degier' | 'veiga';
+
+/** Training settings of one kind of RBM. */
+export interface FlowRbmSettings {
+  /** Hidden units as a fraction of the visible ones (de Gier 100 → 25: 0.25; Veiga 100 → 100: 1). */
+  hiddenRatio: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+}
+
+/** Training settings of the MLP thermometer. */
+export interface FlowMlpSettings {
+  hidden: number[];
+  activation: 'relu' | 'tanh';
+  epochs: number;
+  batch: number;
+  lr: number;
+}
+
+/** The experiments (report rows). */
+export type FlowExperiment =
+  'all' | 'lowT' | 'highT' | 'window' | 'veigaAll' | 'extremes' | 'untrained' | 'permuted' | 'ring1d' | 'L32';
+
+export const FLOW_EXPERIMENTS: readonly FlowExperiment[] = [
+  'all',
+  'lowT',
+  'highT',
+  'window',
+  'veigaAll',
+  'extremes',
+  'untrained',
+  'permuted',
+  'ring1d',
+  'L32',
+];
+
+export interface RbmFlowOptions {
+  seed: number;
+  /** The 2D lattice side (de Gier, Veiga: 10). */
+  L: number;
+  /** The thermometer's classes and the data's temperatures (0 = the ordered states). */
+  temperatures: number[];
+  /** Configurations per temperature in each of the three sets (sources: 1000). */
+  samplesPerSet: number;
+  /** Swendsen–Wang thermalisation sweeps of the data. */
+  therm: number;
+  /** Flow chains per start (≤ samplesPerSet). */
+  flowChains: number;
+  /** Generations of each flow (sources: 40). */
+  generations: number;
+  /** The drift check compares the fixed point with the reading this many generations earlier. */
+  driftLag: number;
+  /** The ⟨|m|⟩ reference scan: temperatures from `from` to `to` in steps of `step`, `samples` each. */
+  scan: { from: number; to: number; step: number; samples: number };
+  degier: FlowRbmSettings;
+  veiga: FlowRbmSettings;
+  mlp: FlowMlpSettings;
+  /** Veiga's untrained null: weights N(mean, sd²) redrawn every step. */
+  untrained: { mean: number; sd: number };
+  /** de Gier's 1D ring: N spins, configurations per temperature and set (source: 8 spins, 1600), MLP hidden. */
+  ring: { N: number; samplesPerSet: number; hiddenRatio: number; epochs: number; mlpHidden: number[] };
+  /** The larger lattice (L = 32 beyond both sources): side, configurations per temperature and set, epochs. */
+  large: { L: number; samplesPerSet: number; epochs: number; mlpEpochs: number };
+  /** The experiments to run, in this order. */
+  experiments: FlowExperiment[];
+  /**
+   * Convergence check of training: the 'all' and 'veigaAll' flows are also read (sampled steps) after this
+   * fraction of the epochs; the fixed point should not move.
+   */
+  checkFraction: number;
+}
+
+/** T = 0, 0.25, …, 6 (de Gier; Veiga). */
+export const SOURCE_TEMPERATURES: readonly number[] = Array.from({ length: 25 }, (_, i) => 0.25 * i);
+
+const base: RbmFlowOptions = {
+  seed: 1,
+  L: 10,
+  temperatures: [...SOURCE_TEMPERATURES],
+  samplesPerSet: 1000,
+  therm: 500,
+  flowChains: 1000,
+  generations: 40,
+  driftLag: 10,
+  scan: { from: 0.5, to: 6, step: 0.1, samples: 1000 },
+  // de Gier §4.2: ±1 units, 100 → 25, (stochastic) gradient descent without regularisation; lr, batch and
+  // epochs are not given: chosen here, with the convergence check.
+  degier: { hiddenRatio: 0.25, epochs: 100, batch: 100, lr: 0.01 },
+  // Veiga & Vicente §3: {0,1} units, no biases, N_h = N_v, CD-1, SGD lr 0.01, batch 100, 8000 epochs.
+  veiga: { hiddenRatio: 1, epochs: 8000, batch: 100, lr: 0.01 },
+  // de Gier: 100-64-25, tanh, softmax; optimiser not given for the Ising MLP (Adam for MNIST): Adam here.
+  mlp: { hidden: [64], activation: 'tanh', epochs: 30, batch: 100, lr: 3e-3 },
+  untrained: { mean: -0.001, sd: 0.0015 },
+  ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
+  large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40 },
+  experiments: [...FLOW_EXPERIMENTS],
+  checkFraction: 0.5,
+};
+
+export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
+  test: {
+    ...base,
+    samplesPerSet: 60,
+    therm: 50,
+    flowChains: 40,
+    generations: 6,
+    driftLag: 3,
+    scan: { from: 0.5, to: 6, step: 0.5, samples: 60 },
+    degier: { ...base.degier, epochs: 2 },
+    veiga: { ...base.veiga, epochs: 2 },
+    mlp: { ...base.mlp, epochs: 3 },
+    ring: { ...base.ring, samplesPerSet: 60, epochs: 2 },
+    large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2 },
+    experiments: ['all', 'untrained', 'ring1d'],
+  },
+  quick: {
+    ...base,
+    samplesPerSet: 300,
+    therm: 200,
+    flowChains: 200,
+    generations: 40,
+    scan: { from: 0.5, to: 6, step: 0.25, samples: 300 },
+    degier: { ...base.degier, epochs: 30 },
+    veiga: { ...base.veiga, epochs: 30 },
+    mlp: { ...base.mlp, epochs: 20 },
+    ring: { ...base.ring, samplesPerSet: 400, epochs: 30 },
+    large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20 },
+    experiments: [
+      'all',
+      'lowT',
+      'highT',
+      'window',
+      'veigaAll',
+      'extremes',
+      'untrained',
+      'permuted',
+      'ring1d',
+    ],
+  },
+  standard: {
+    ...base,
+    veiga: { ...base.veiga, epochs: 200 },
+    large: { L: 32, samplesPerSet: 400, epochs: 30, mlpEpochs: 30 },
+  },
+  paper: base,
+};
+
+function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
+  return value;
+}
+
+function positive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} ${String(value)} must be a finite number > 0`);
+  return value;
+}
+
+/** Checks every option (before any GPU work), naming the bad value and its limit. */
+export function checkRbmFlowOptions(o: RbmFlowOptions): void {
+  integer('seed', o.seed, 0, 2 ** 32 - 1000);
+  integer('L', o.L, 2, 256);
+  checkTemperatureGrid(o.temperatures);
+  integer('samplesPerSet', o.samplesPerSet, 2);
+  integer('therm', o.therm, 0);
+  integer('flowChains', o.flowChains, 1, o.samplesPerSet);
+  integer('generations', o.generations, 1, 100_000);
+  integer('driftLag', o.driftLag, 1, o.generations);
+  positive('scan.step', o.scan.step);
+  positive('scan.from', o.scan.from);
+  if (!(o.scan.to > o.scan.from))
+    throw new RangeError(`scan.to ${o.scan.to} must exceed scan.from ${o.scan.from}`);
+  integer('scan.samples', o.scan.samples, 2);
+  for (const [name, r] of [
+    ['degier', o.degier],
+    ['veiga', o.veiga],
+  ] as const) {
+    positive(`${name}.hiddenRatio`, r.hiddenRatio);
+    integer(`${name}.epochs`, r.epochs, 1);
+    integer(`${name}.batch`, r.batch, 1);
+    positive(`${name}.lr`, r.lr);
+  }
+  o.mlp.hidden.forEach((h, i) => integer(`mlp.hidden[${i}]`, h, 1));
+  integer('mlp.epochs', o.mlp.epochs, 1);
+  integer('mlp.batch', o.mlp.batch, 1);
+  positive('mlp.lr', o.mlp.lr);
+  if (o.mlp.activation !== 'relu' && o.mlp.activation !== 'tanh')
+    throw new RangeError(`mlp.activation '${String(o.mlp.activation)}' must be 'relu' or 'tanh'`);
+  positive('untrained.sd', o.untrained.sd);
+  integer('ring.N', o.ring.N, 3, 20);
+  integer('ring.samplesPerSet', o.ring.samplesPerSet, 2);
+  positive('ring.hiddenRatio', o.ring.hiddenRatio);
+  integer('ring.epochs', o.ring.epochs, 1);
+  integer('large.L', o.large.L, 2, 256);
+  integer('large.samplesPerSet', o.large.samplesPerSet, 2);
+  integer('large.epochs', o.large.epochs, 1);
+  integer('large.mlpEpochs', o.large.mlpEpochs, 1);
+  if (!(o.checkFraction > 0 && o.checkFraction < 1))
+    throw new RangeError(`checkFraction ${o.checkFraction} must lie strictly between 0 and 1`);
+  if (o.experiments.length === 0) throw new RangeError('experiments is empty: name at least one');
+  for (const e of o.experiments)
+    if (!FLOW_EXPERIMENTS.includes(e))
+      throw new RangeError(`experiment '${String(e)}' is not one of ${FLOW_EXPERIMENTS.join(', ')}`);
+}
+
+/** A value with one standard error. */
+export interface Estimate {
+  value: number;
+  err: number;
+}
+
+/** One start's reading at one generation (means over its chains). */
+export interface StartReading {
+  mlp: Estimate;
+  energy: Estimate & { bound?: string };
+  magnetization: Estimate & { bound?: string };
+  absM: Estimate;
+  thermal: boolean;
+}
+
+/** The fixed point of one flow: the last generation pooled over every start, and its drift. */
+export interface FixedPoint {
+  generation: number;
+  mlp: Estimate;
+  energy: Estimate & { bound?: string };
+  magnetization: Estimate & { bound?: string };
+  absM: Estimate;
+  /** The thermality checks of the pooled last generation. */
+  reading: GenerationReading;
+  /** The same readings `driftLag` generations earlier. */
+  earlier: { generation: number; energy: Estimate; absM: Estimate; mlp: Estimate };
+  /** Largest minus smallest energy temperature over the starts at the last generation. */
+  startSpread: number;
+  /** Histogram of the last generation's |m| (pooled), 20 bins on [0, 1]. */
+  absMHistogram: number[];
+  /** The MLP's mean class distribution at the last generation (pooled). */
+  classDistribution: number[];
+}
+
+/** One flow: an experiment's model run with one kind of step from every start. */
+export interface FlowRun {
+  step: FlowStep;
+  /** Start labels in order (e.g. 'T = 1.25', 'T = 0 (all up)', 'T = ∞ (half up)'). */
+  starts: string[];
+  /** readings[start][generation]. */
+  readings: StartReading[][];
+  fixedPoint: FixedPoint | null;
+  seconds: number;
+}
+
+/** A trained (or null) model and what its training did. */
+export interface FlowModelInfo {
+  kind: FlowModelKind | 'ring';
+  units: 'ising' | 'bernoulli';
+  nv: number;
+  nh: number;
+  /** Temperatures trained on (empty: not trained). */
+  trainedOn: number[];
+  samples: number;
+  epochs: number;
+  updates: number;
+  /** Reconstruction error and free-energy gap (held-out − training, per visible unit) by epoch checkpoints. */
+  monitor: { epoch: number; reconstruction: number; freeEnergyGap: number }[];
+  /** The 'all' check: the sampled flow's fixed point after checkFraction of the epochs. */
+  check: { epochs: number; energy: Estimate; absM: Estimate } | null;
+  seconds: number;
+}
+
+export interface ExperimentResult {
+  name: FlowExperiment;
+  description: string;
+  lattice: Lattice;
+  model: FlowModelInfo;
+  flows: FlowRun[];
+}
+
+/** The MLP thermometer of one lattice. */
+export interface ThermometerInfo {
+  lattice: Lattice;
+  sizes: number[];
+  accuracy: number;
+  /** Accuracy within one grid step (|class − truth| ≤ 1). */
+  accuracyWithinOne: number;
+  loss: number;
+  confusion: number[][];
+  /** Held-out equilibrium data read back by the energy thermometer: per temperature T_E − T in errors. */
+  energyCheck: { T: number; TE: number; err: number }[];
+  seconds: number;
+}
+
+export interface FlowState {
+  data: { lattice: Lattice; sampling: FlowData['sampling']; seconds: number }[];
+  thermometers: ThermometerInfo[];
+  experiments: ExperimentResult[];
+  stages: { stage: string; seconds: number }[];
+  notes: string[];
+  /** Experiments taken from an earlier run's checkpoints (reproduce --resume). */
+  resumed: string[];
+  stopped: string | null;
+}
+
+/** What a lattice needs for thermometry: its data sets, MLP, exact curve and |m| reference. */
+interface LatticeKit {
+  lattice: Lattice;
+  sites: number;
+  data: FlowData;
+  mlp: MlpEngine;
+  curve: ReturnType<typeof exactCurve>;
+  scan: ReferenceScan | undefined;
+  classT: Float64Array;
+}
+
+function toFloat(spins: Int8Array, units: 'ising' | 'bernoulli'): Float32Array {
+  const out = new Float32Array(spins.length);
+  if (units === 'ising') for (let i = 0; i < spins.length; i++) out[i] = spins[i]!;
+  else for (let i = 0; i < spins.length; i++) out[i] = spins[i]! > 0 ? 1 : 0;
+  return out;
+}
+
+function toSpins(v: Float32Array, units: 'ising' | 'bernoulli'): Int8Array {
+  const out = new Int8Array(v.length);
+  if (units === 'ising') for (let i = 0; i < v.length; i++) out[i] = v[i]! > 0 ? 1 : -1;
+  else for (let i = 0; i < v.length; i++) out[i] = v[i]! > 0.5 ? 1 : -1;
+  return out;
+}
+
+function meanErr(values: ArrayLike<number>, from = 0, to = values.length): Estimate {
+  const n = to - from;
+  let s = 0;
+  for (let i = from; i < to; i++) s += values[i]!;
+  const mean = s / n;
+  let v = 0;
+  for (let i = from; i < to; i++) v += (values[i]! - mean) ** 2;
+  return { value: mean, err: n > 1 ? Math.sqrt(v / (n - 1) / n) : 0 };
+}
+
+/** Rows of the chosen temperatures of one set, with their class labels. */
+function rowsOf(data: FlowData, set: number, classes: readonly number[], count?: number) {
+  const s = data.sets[set]!;
+  const per = Math.min(count ?? s.count, s.count);
+  const spins = new Int8Array(classes.length * per * data.sites);
+  const labels = new Uint32Array(classes.length * per);
+  classes.forEach((c, k) => {
+    spins.set(s.spins[c]!.subarray(0, per * data.sites), k * per * data.sites);
+    labels.fill(c, k * per, (k + 1) * per);
+  });
+  return { spins, labels, n: classes.length * per };
+}
+
+async function trainThermometer(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  kit: Omit<LatticeKit, 'mlp'>,
+  hidden: number[],
+  epochs: number,
+  seed: number,
+  state: FlowState,
+): Promise<MlpEngine> {
+  const clock = new StageClock();
+  const classes = kit.data.temperatures.map((_, i) => i);
+  const train = rowsOf(kit.data, 0, classes);
+  const test = rowsOf(kit.data, 1, classes);
+  const sizes = [kit.sites, ...hidden, classes.length];
+  const mlp = new MlpEngine(context.device, { sizes, activation: o.mlp.activation, seed });
+  try {
+    mlp.setData(toFloat(train.spins, 'ising'), train.labels, train.n);
+    mlp.configureTraining({ batch: o.mlp.batch, lr: o.mlp.lr, optimizer: 'adam' });
+    const stage = `thermometer ${latticeName(kit.lattice)}`;
+    const r = await mlp.trainEpochs(epochs, {
+      signal: context.signal,
+      onEpoch: (e) => context.progress(stage, e, epochs),
+    });
+    if (r.aborted) throw new StudyStopped('interrupted');
+    const ev = await mlp.evaluate(toFloat(test.spins, 'ising'), test.labels, test.n);
+    const K = classes.length;
+    const confusion: number[][] = [];
+    let within = 0;
+    for (let t = 0; t < K; t++) {
+      const row = Array.from(ev.confusion.subarray(t * K, (t + 1) * K));
+      confusion.push(row);
+      for (let p = Math.max(0, t - 1); p <= Math.min(K - 1, t + 1); p++) within += row[p]!;
+    }
+    // The energy thermometer on held-out equilibrium data (the test set): T_E should return T.
+    const energyCheck: ThermometerInfo['energyCheck'] = [];
+    kit.data.temperatures.forEach((T, c) => {
+      if (T === 0) return;
+      const s = kit.data.sets[1]!.spins[c]!;
+      const reading = readGeneration(kit.lattice, s, kit.data.sets[1]!.count, {
+        curve: kit.curve,
+        scan: kit.scan,
+      });
+      energyCheck.push({ T, TE: reading.TE.T, err: reading.TE.err });
+    });
+    state.thermometers.push({
+      lattice: kit.lattice,
+      sizes,
+      accuracy: ev.accuracy,
+      accuracyWithinOne: within / test.n,
+      loss: ev.loss,
+      confusion,
+      energyCheck,
+      seconds: clock.elapsed(),
+    });
+    context.log(
+      `thermometer ${latticeName(kit.lattice)} (${sizes.join('-')}): held-out accuracy ${(100 * ev.accuracy).toFixed(1)} %, ` +
+        `within one step ${((100 * within) / test.n).toFixed(1)} %`,
+    );
+    return mlp;
+  } catch (err) {
+    mlp.destroy();
+    throw err;
+  }
+}
+
+export function latticeName(l: Lattice): string {
+  return l.kind === 'ring' ? `ring of ${l.N}` : `${l.L}×${l.L}`;
+}
+
+/** The reference scan of ⟨|m|⟩(T) (and energies) for an L×L lattice. */
+async function referenceScan(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  L: number,
+  seed: number,
+): Promise<ReferenceScan | undefined> {
+  const temps: number[] = [];
+  for (let T = o.scan.from; T <= o.scan.to + 1e-9; T += o.scan.step) temps.push(Number(T.toFixed(6)));
+  const d = await squareLatticeData(context.device, {
+    L,
+    temperatures: temps,
+    sets: 1,
+    count: o.scan.samples,
+    therm: o.therm,
+    seed,
+    signal: context.signal,
+    onProgress: (phase, done, total) => context.progress(`reference scan ${L}×${L} (${phase})`, done, total),
+  });
+  if (!d) throw new StudyStopped('interrupted');
+  const lattice: Lattice = { kind: 'square', L };
+  const energy: Float64Array[] = [];
+  const absM: Float64Array[] = [];
+  for (const s of d.sets[0]!.spins) {
+    const obs = observables(lattice, s, o.scan.samples);
+    energy.push(obs.energy);
+    absM.push(obs.absM);
+  }
+  return { lattice, temperatures: temps, energy, absM };
+}
+
+/** Reads every start's chains of one generation and returns per-start readings. */
+async function readStarts(
+  kit: LatticeKit,
+  spins: Int8Array,
+  starts: number,
+  chains: number,
+): Promise<{ perStart: StartReading[]; tMlp: Float64Array }> {
+  const n = starts * chains;
+  const probs = await kit.mlp.predict(toFloat(spins, 'ising'), n);
+  const K = kit.classT.length;
+  const tMlp = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let t = 0;
+    for (let c = 0; c < K; c++) t += probs[r * K + c]! * kit.classT[c]!;
+    tMlp[r] = t;
+  }
+  const perStart: StartReading[] = [];
+  for (let s = 0; s < starts; s++) {
+    const part = spins.subarray(s * chains * kit.sites, (s + 1) * chains * kit.sites);
+    const reading = readGeneration(kit.lattice, part, chains, { curve: kit.curve, scan: kit.scan });
+    perStart.push({
+      mlp: meanErr(tMlp, s * chains, (s + 1) * chains),
+      energy: estimateOf(reading.TE),
+      magnetization: magnetizationOf(reading),
+      absM: { value: reading.absM.mean, err: reading.absM.err },
+      thermal: reading.thermal,
+    });
+  }
+  return { perStart, tMlp };
+}
+
+function estimateOf(t: TemperatureReading): Estimate & { bound?: string } {
+  return t.bound ? { value: t.T, err: t.err, bound: t.bound } : { value: t.T, err: t.err };
+}
+
+/** T_m of a reading (NaN when there is no reference for ⟨|m|⟩). */
+function magnetizationOf(r: GenerationReading): Estimate & { bound?: string } {
+  return r.Tm ? estimateOf(r.Tm) : { value: NaN, err: NaN, bound: 'no reference' };
+}
+
+/** The flow starts: the flow set at every T > 0, then T = 0 all up, then T = ∞ exactly half up. */
+function flowStarts(kit: LatticeKit, chains: number, seed: number): { labels: string[]; spins: Int8Array } {
+  const labels: string[] = [];
+  const parts: Int8Array[] = [];
+  kit.data.temperatures.forEach((T, c) => {
+    if (T === 0) return;
+    labels.push(`T = ${T}`);
+    parts.push(kit.data.sets[2]!.spins[c]!.subarray(0, chains * kit.sites));
+  });
+  labels.push('T = 0 (all up)');
+  parts.push(new Int8Array(chains * kit.sites).fill(1));
+  labels.push('T = ∞ (half up)');
+  parts.push(halfUpStates(chains, kit.sites, seed));
+  const spins = new Int8Array(parts.length * chains * kit.sites);
+  parts.forEach((p, i) => spins.set(p, i * chains * kit.sites));
+  return { labels, spins };
+}
+
+/** Histogram of values in [0, 1] into `bins` equal bins. */
+function histogram01(values: ArrayLike<number>, bins = 20): number[] {
+  const h = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) h[Math.min(bins - 1, Math.floor(values[i]! * bins))]!++;
+  return h;
+}
+
+/** Runs one flow of `rbm` from every start and reads every generation. */
+async function runFlow(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  kit: LatticeKit,
+  rbm: RbmEngine,
+  step: FlowStep,
+  seed: number,
+  label: string,
+  options: { generations?: number; beforeGeneration?: (g: number) => void } = {},
+): Promise<FlowRun> {
+  const clock = new StageClock();
+  const chains = Math.min(o.flowChains, kit.data.sets[2]!.count);
+  const { labels, spins } = flowStarts(kit, chains, seed + 7);
+  const starts = labels.length;
+  const generations = options.generations ?? o.generations;
+  const readings: StartReading[][] = labels.map(() => []);
+  let earlier: FixedPoint['earlier'] | null = null;
+  let fixedPoint: FixedPoint | null = null;
+  const lag = Math.min(o.driftLag, generations);
+  const pooled = async (g: number, s: Int8Array) => {
+    const reading = readGeneration(kit.lattice, s, starts * chains, { curve: kit.curve, scan: kit.scan });
+    return reading;
+  };
+  const run = await rbmFlow(rbm, toFloat(spins, rbm.units), starts * chains, generations, {
+    step,
+    seed,
+    signal: context.signal,
+    beforeGeneration: options.beforeGeneration,
+    onGeneration: async (g, visible) => {
+      const s = toSpins(visible, rbm.units);
+      const { perStart, tMlp } = await readStarts(kit, s, starts, chains);
+      perStart.forEach((r, i) => readings[i]!.push(r));
+      if (g === generations - lag) {
+        const r = await pooled(g, s);
+        earlier = {
+          generation: g,
+          energy: estimateOf(r.TE),
+          absM: { value: r.absM.mean, err: r.absM.err },
+          mlp: meanErr(tMlp),
+        };
+      }
+      if (g === generations) {
+        const r = await pooled(g, s);
+        const obs = observables(kit.lattice, s, starts * chains);
+        const probs = await kit.mlp.predict(toFloat(s, 'ising'), starts * chains);
+        const K = kit.classT.length;
+        const dist = new Array<number>(K).fill(0);
+        for (let i = 0; i < probs.length; i++) dist[i % K]! += probs[i]! / (starts * chains);
+        const te = perStart.map((p) => p.energy.value);
+        fixedPoint = {
+          generation: g,
+          mlp: meanErr(tMlp),
+          energy: estimateOf(r.TE),
+          magnetization: magnetizationOf(r),
+          absM: { value: r.absM.mean, err: r.absM.err },
+          reading: r,
+          earlier: earlier!,
+          startSpread: Math.max(...te) - Math.min(...te),
+          absMHistogram: histogram01(obs.absM),
+          classDistribution: dist,
+        };
+      }
+      context.progress(`flow ${label} (${step})`, g, generations);
+    },
+  });
+  if (run.aborted) throw new StudyStopped('interrupted');
+  return { step, starts: labels, readings, fixedPoint, seconds: clock.elapsed() };
+}
+
+interface ExperimentPlan {
+  name: FlowExperiment;
+  description: string;
+  lattice: 'main' | 'ring' | 'large';
+  kind: FlowModelKind | 'ring';
+  /** Training classes (indices into the grid); 'extremes' adds T = ∞ states. */
+  classes: (T: number) => boolean;
+  infinite?: boolean;
+  untrained?: boolean;
+  permutedFrom?: FlowExperiment;
+}
+
+const PLANS: Record<FlowExperiment, ExperimentPlan> = {
+  all: {
+    name: 'all',
+    description: 'de Gier RBM, trained on all 25 temperatures',
+    lattice: 'main',
+    kind: 'degier',
+    classes: () => true,
+  },
+  lowT: {
+    name: 'lowT',
+    description: 'de Gier RBM, trained on T ≤ 2.75 (low T with a window around T_c)',
+    lattice: 'main',
+    kind: 'degier',
+    classes: (T) => T <= 2.75,
+  },
+  highT: {
+    name: 'highT',
+    description: 'de Gier RBM, trained on T ≥ 1.75 (high T with a window around T_c)',
+    lattice: 'main',
+    kind: 'degier',
+    classes: (T) => T >= 1.75,
+  },
+  window: {
+    name: 'window',
+    description: 'de Gier RBM, trained on all T except 1.75 … 2.75 (20 temperatures)',
+    lattice: 'main',
+    kind: 'degier',
+    classes: (T) => T < 1.75 || T > 2.75,
+  },
+  veigaAll: {
+    name: 'veigaAll',
+    description: 'Veiga RBM ({0,1}, no biases, N_h = N_v), trained on all 25 temperatures',
+    lattice: 'main',
+    kind: 'veiga',
+    classes: () => true,
+  },
+  extremes: {
+    name: 'extremes',
+    description: 'Veiga RBM trained only on T = 0 and T = ∞ states',
+    lattice: 'main',
+    kind: 'veiga',
+    classes: (T) => T === 0,
+    infinite: true,
+  },
+  untrained: {
+    name: 'untrained',
+    description: 'Veiga-shaped RBM, untrained: weights N(−0.001, 0.0015²) redrawn every step',
+    lattice: 'main',
+    kind: 'veiga',
+    classes: () => false,
+    untrained: true,
+  },
+  permuted: {
+    name: 'permuted',
+    description: "the veigaAll RBM's trained weights randomly permuted",
+    lattice: 'main',
+    kind: 'veiga',
+    classes: () => true,
+    permutedFrom: 'veigaAll',
+  },
+  ring1d: {
+    name: 'ring1d',
+    description: 'de Gier 1D: ring of 8 spins, ±1 RBM 8 → 4, trained on all T',
+    lattice: 'ring',
+    kind: 'ring',
+    classes: () => true,
+  },
+  L32: {
+    name: 'L32',
+    description: 'de Gier RBM on the larger lattice (L² → L²/4), trained on all T',
+    lattice: 'large',
+    kind: 'degier',
+    classes: () => true,
+  },
+};
+
+async function monitorModel(
+  rbm: RbmEngine,
+  monitor: RbmMonitor,
+  train: Float32Array,
+  test: Float32Array,
+  rows: number,
+  epoch: number,
+): Promise<{ epoch: number; reconstruction: number; freeEnergyGap: number }> {
+  const fTrain = await monitor.freeEnergies(train, rows);
+  const fTest = await monitor.freeEnergies(test, rows);
+  const gap = (meanErr(fTest).value - meanErr(fTrain).value) / rbm.nv;
+  const { samples: h } = await rbm.conditional(train, rows, { hidden: true, step: 0x7000 + epoch });
+  const { samples: v } = await rbm.conditional(h, rows, { hidden: false, step: 0x7000 + epoch });
+  let wrong = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== train[i]) wrong++;
+  return { epoch, reconstruction: wrong / v.length, freeEnergyGap: gap };
+}
+
+/** JSON that keeps ±Infinity and NaN (as strings), for the experiments' checkpoints. */
+function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify(value, (_, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? `__number:${String(v)}` : v,
+    ),
+  );
+}
+
+function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(bytes), (_, v: unknown) =>
+    typeof v === 'string' && v.startsWith('__number:') ? Number(v.slice('__number:'.length)) : v,
+  );
+}
+
+/** Checkpoint of a finished experiment: its result, its weights (the permuted null needs veigaAll's). */
+const experimentCheckpoint = (name: FlowExperiment) => `experiment-${name}`;
+
+async function runExperiment(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  plan: ExperimentPlan,
+  kit: LatticeKit,
+  state: FlowState,
+  index: number,
+  models: Map<FlowExperiment, Float32Array>,
+): Promise<void> {
+  const saved = await context.checkpoints?.read(experimentCheckpoint(plan.name));
+  if (saved) {
+    const result = saved.get('result.json');
+    const weights = saved.get('W.json');
+    if (!result || !weights)
+      throw new Error(`checkpoint ${experimentCheckpoint(plan.name)} lacks result.json or W.json`);
+    state.experiments.push(decodeJson(result) as ExperimentResult);
+    models.set(plan.name, Float32Array.from(decodeJson(weights) as number[]));
+    state.resumed.push(plan.name);
+    context.log(`${plan.name}: taken from the checkpoint of an earlier run`);
+    return;
+  }
+  const clock = new StageClock();
+  const seed = o.seed + 1000 + 37 * index;
+  const units = plan.kind === 'veiga' ? 'bernoulli' : 'ising';
+  const settings =
+    plan.kind === 'veiga'
+      ? o.veiga
+      : plan.kind === 'ring'
+        ? { ...o.degier, hiddenRatio: o.ring.hiddenRatio, epochs: o.ring.epochs }
+        : plan.lattice === 'large'
+          ? { ...o.degier, epochs: o.large.epochs }
+          : o.degier;
+  const nv = kit.sites;
+  const nh = Math.max(1, Math.round(nv * settings.hiddenRatio));
+  const biases = plan.kind !== 'veiga';
+  const rbm = new RbmEngine(context.device, {
+    nv,
+    nh,
+    units,
+    visibleBias: biases,
+    hiddenBias: biases,
+    seed,
+  });
+  const info: FlowModelInfo = {
+    kind: plan.kind,
+    units,
+    nv,
+    nh,
+    trainedOn: [],
+    samples: 0,
+    epochs: 0,
+    updates: 0,
+    monitor: [],
+    check: null,
+    seconds: 0,
+  };
+  const result: ExperimentResult = {
+    name: plan.name,
+    description: plan.description,
+    lattice: kit.lattice,
+    model: info,
+    flows: [],
+  };
+  try {
+    if (plan.permutedFrom) {
+      const W = models.get(plan.permutedFrom);
+      if (!W) throw new Error(`experiment permuted needs ${plan.permutedFrom} to run first (list it before)`);
+      rbm.setParameters({ W: permuted(W, seed) });
+      info.trainedOn = [];
+    } else if (!plan.untrained) {
+      const classes = kit.data.temperatures
+        .map((_, c) => c)
+        .filter((c) => plan.classes(kit.data.temperatures[c]!));
+      const train = rowsOf(kit.data, 0, classes);
+      let spins = train.spins;
+      if (plan.infinite) {
+        const inf = infiniteTemperatureStates(kit.data.sets[0]!.count, nv, seed + 3);
+        spins = new Int8Array(spins.length + inf.length);
+        spins.set(train.spins);
+        spins.set(inf, train.spins.length);
+      }
+      const n = spins.length / nv;
+      info.trainedOn = classes.map((c) => kit.data.temperatures[c]!);
+      if (plan.infinite) info.trainedOn.push(Infinity);
+      info.samples = n;
+      const rows = toFloat(spins, units);
+      rbm.setData(rows, n);
+      rbm.configureTraining({ batch: Math.min(settings.batch, n), lr: settings.lr, optimizer: 'sgd', k: 1 });
+      const monitor = new RbmMonitor(rbm);
+      const m = Math.min(1000, n);
+      const held = rowsOf(kit.data, 1, classes);
+      const heldRows = toFloat(held.spins, units);
+      // Monitor rows: every (n/m)-th row of each set, so every temperature is represented.
+      const pick = (src: Float32Array, count: number) => {
+        const out = new Float32Array(m * nv);
+        for (let r = 0; r < m; r++) {
+          const from = Math.floor((r * count) / m);
+          out.set(src.subarray(from * nv, (from + 1) * nv), r * nv);
+        }
+        return out;
+      };
+      const monTrain = pick(rows, n);
+      const monTest = pick(heldRows, held.n);
+      const epochs = settings.epochs;
+      const checkAt =
+        plan.name === 'all' || plan.name === 'veigaAll'
+          ? Math.max(1, Math.round(epochs * o.checkFraction))
+          : 0;
+      const marks = new Set<number>([epochs, checkAt]);
+      for (let q = 1; q <= 10; q++) marks.add(Math.max(1, Math.round((q * epochs) / 10)));
+      info.monitor.push(await monitorModel(rbm, monitor, monTrain, monTest, m, 0));
+      const stage = `train ${plan.name}`;
+      for (let e = 1; e <= epochs; e++) {
+        const r = await rbm.trainEpochs(1, { signal: context.signal });
+        if (r.aborted) throw new StudyStopped('interrupted');
+        context.progress(stage, e, epochs);
+        if (marks.has(e)) {
+          const point = await monitorModel(rbm, monitor, monTrain, monTest, m, e);
+          info.monitor.push(point);
+          context.update?.({
+            kind: 'curve',
+            model: plan.name,
+            series: 'reconstruction',
+            x: e,
+            y: point.reconstruction,
+          });
+          context.update?.({
+            kind: 'curve',
+            model: plan.name,
+            series: 'free-energy gap',
+            x: e,
+            y: point.freeEnergyGap,
+          });
+        }
+        if (e === checkAt && checkAt < epochs) {
+          const f = await runFlow(context, o, kit, rbm, 'sampled', seed + 11, `${plan.name} check`);
+          const fp = f.fixedPoint!;
+          info.check = { epochs: e, energy: fp.energy, absM: fp.absM };
+        }
+      }
+      info.epochs = epochs;
+      info.updates = rbm.updateCount;
+    }
+    const W = (await rbm.getParameters()).W;
+    models.set(plan.name, W);
+    info.seconds = clock.elapsed();
+    const redraw = plan.untrained
+      ? (g: number) =>
+          rbm.setParameters({ W: gaussianWeights(nv * nh, seed, g, o.untrained.mean, o.untrained.sd) })
+      : undefined;
+    for (const step of ['sampled', 'mean-field'] as const) {
+      result.flows.push(
+        await runFlow(context, o, kit, rbm, step, seed + (step === 'sampled' ? 21 : 22), plan.name, {
+          beforeGeneration: redraw,
+        }),
+      );
+    }
+    state.experiments.push(result);
+    await context.checkpoints?.write(experimentCheckpoint(plan.name), [
+      { name: 'result.json', bytes: encodeJson(result) },
+      { name: 'W.json', bytes: encodeJson(Array.from(W)) },
+    ]);
+    const fp = result.flows[0]!.fixedPoint!;
+    context.log(
+      `${plan.name}: T*(energy) ${fp.energy.value.toFixed(3)}(${fp.energy.err.toFixed(3)}), T*(|m|) ${fp.magnetization.value.toFixed(3)}, ` +
+        `T*(MLP) ${fp.mlp.value.toFixed(3)}, ⟨|m|⟩* ${fp.absM.value.toFixed(4)}, thermal ${fp.reading.thermal}`,
+    );
+  } finally {
+    rbm.destroy();
+  }
+}
+
+async function run(options: RbmFlowOptions, context: StudyContext): Promise<StudyOutput> {
+  checkRbmFlowOptions(options);
+  const o = options;
+  const state: FlowState = {
+    data: [],
+    thermometers: [],
+    experiments: [],
+    stages: [],
+    notes: [],
+    resumed: [],
+    stopped: null,
+  };
+  const kits = new Map<'main' | 'ring' | 'large', LatticeKit>();
+  const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
+    const clock = new StageClock();
+    try {
+      await body();
+    } finally {
+      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
+    }
+    if (context.signal?.aborted) throw new StudyStopped('interrupted');
+  };
+  const classT = Float64Array.from(o.temperatures);
+  const kitFor = async (which: 'main' | 'ring' | 'large'): Promise<LatticeKit> => {
+    const have = kits.get(which);
+    if (have) return have;
+    let kit: LatticeKit | null = null;
+    await stage(`data and thermometer (${which})`, async () => {
+      const clock = new StageClock();
+      let data: FlowData | null;
+      let lattice: Lattice;
+      let scan: ReferenceScan | undefined;
+      const seed = o.seed + (which === 'main' ? 0 : which === 'ring' ? 100 : 200);
+      if (which === 'ring') {
+        lattice = { kind: 'ring', N: o.ring.N };
+        data = ringData({
+          N: o.ring.N,
+          temperatures: o.temperatures,
+          sets: 3,
+          count: o.ring.samplesPerSet,
+          seed,
+        });
+      } else {
+        const L = which === 'main' ? o.L : o.large.L;
+        lattice = { kind: 'square', L };
+        data = await squareLatticeData(context.device, {
+          L,
+          temperatures: o.temperatures,
+          sets: 3,
+          count: which === 'main' ? o.samplesPerSet : o.large.samplesPerSet,
+          therm: o.therm,
+          seed,
+          signal: context.signal,
+          onProgress: (phase, done, total) => context.progress(`data ${L}×${L} (${phase})`, done, total),
+        });
+        if (!data) throw new StudyStopped('interrupted');
+        scan = await referenceScan(context, o, L, seed + 50);
+      }
+      state.data.push({ lattice, sampling: data.sampling, seconds: clock.elapsed() });
+      const partial = { lattice, sites: data.sites, data, curve: exactCurve(lattice), scan, classT };
+      const hidden = which === 'ring' ? o.ring.mlpHidden : o.mlp.hidden;
+      const epochs = which === 'large' ? o.large.mlpEpochs : o.mlp.epochs;
+      const mlp = await trainThermometer(context, o, partial, hidden, epochs, seed + 60, state);
+      kit = { ...partial, mlp };
+      kits.set(which, kit);
+    });
+    return kit!;
+  };
+  const models = new Map<FlowExperiment, Float32Array>();
+  try {
+    // A permuted null needs its source model: run veigaAll first when both are asked for.
+    const order = [...o.experiments];
+    const p = order.indexOf('permuted');
+    const v = order.indexOf('veigaAll');
+    if (p >= 0 && v > p) {
+      order.splice(v, 1);
+      order.splice(p, 0, 'veigaAll');
+    } else if (p >= 0 && v < 0) {
+      state.notes.push('permuted needs veigaAll; it was added to the experiments.');
+      order.splice(p, 0, 'veigaAll');
+    }
+    for (const [i, name] of order.entries()) {
+      const plan = PLANS[name];
+      const kit = await kitFor(plan.lattice);
+      await stage(`experiment ${name}`, () => runExperiment(context, o, plan, kit, state, i, models));
+    }
+  } catch (err) {
+    if (err instanceof StudyStopped) state.stopped = err.message;
+    else throw err;
+  } finally {
+    for (const k of kits.values()) k.mlp.destroy();
+  }
+  return flowOutput(o, state);
+}
+
+export const rbmFlowStudy: Study<RbmFlowOptions> = {
+  name: 'rbm-flow',
+  title: 'RBM flows with three thermometers: Iso/de Gier and the Veiga–Vicente critique',
+  source:
+    'de Gier, MSc thesis, Leiden 2022 (shared/papers/de-gier-2022-rbm-flow-thesis.md); Veiga & Vicente, arXiv:2006.10176; Iso, Shiba & Yokoo, PRE 97, 060301 (2018)',
+  presets: RBM_FLOW_PRESETS,
+  run,
+};
+
+/** For the report: JSON of the options (all plain data). */
+export function flowSettings(o: RbmFlowOptions): { [key: string]: JsonValue } {
+  return JSON.parse(JSON.stringify(o)) as { [key: string]: JsonValue };
+}

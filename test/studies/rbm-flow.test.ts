@@ -1,0 +1,171 @@
+/**
+ * The rbm-flow study: the `test` preset end to end on the GPU, asserting only what holds for every seed at that
+ * size (the thermometers read held-out equilibrium data back, the untrained null flows to disorder, every
+ * fixed point is a finite reading with an error), a cancelled run's partial output, and bad options refused
+ * before any GPU work with errors that name the value. The data helpers are checked on the CPU.
+ */
+import { describe, expect, it } from 'vitest';
+import { isingRing } from '../../src/exact/ising.ts';
+import {
+  checkTemperatureGrid,
+  gaussianWeights,
+  halfUpStates,
+  permuted,
+  ringData,
+} from '../../src/studies/rbm-flow-data.ts';
+import { RBM_FLOW_PRESETS, rbmFlowStudy, type RbmFlowOptions } from '../../src/studies/rbm-flow.ts';
+import type { StudyContext, StudyOutput } from '../../src/studies/study.ts';
+import { checked, useGpu } from '../helpers/gpu.ts';
+
+function context(device: GPUDevice, extra: Partial<StudyContext> = {}): StudyContext & { lines: string[] } {
+  const lines: string[] = [];
+  return { device, progress: () => {}, log: (line) => lines.push(line), lines, ...extra };
+}
+
+const noDevice = (): StudyContext => context(undefined as unknown as GPUDevice);
+
+function entry(out: StudyOutput, name: string) {
+  const e = out.results.find((r) => r.name === name);
+  expect(e, name).toBeDefined();
+  return e!;
+}
+
+describe('rbm-flow data helpers', () => {
+  it('ring data are exact Boltzmann draws: mean energy per spin within 5σ of the exact ring', () => {
+    const N = 8;
+    const d = ringData({ N, temperatures: [0, 0.5, 1.5, 4], sets: 2, count: 3000, seed: 9 });
+    expect(d.sets).toHaveLength(2);
+    for (const [c, T] of [
+      [1, 0.5],
+      [2, 1.5],
+      [3, 4],
+    ] as const) {
+      const s = d.sets[0]!.spins[c]!;
+      const e = new Float64Array(3000);
+      for (let r = 0; r < 3000; r++) {
+        let E = 0;
+        for (let i = 0; i < N; i++) E -= s[r * N + i]! * s[r * N + ((i + 1) % N)]!;
+        e[r] = E / N;
+      }
+      const mean = e.reduce((x, y) => x + y, 0) / e.length;
+      const exact = isingRing(1 / T, N);
+      const sd = Math.sqrt(exact.energyVariancePerSpin / N / e.length);
+      expect(Math.abs(mean - exact.energyPerSpin)).toBeLessThan(5 * sd + 1e-12);
+    }
+    // T = 0: the ordered states, both signs.
+    const ground = d.sets[1]!.spins[0]!;
+    expect(new Set(Array.from(ground.subarray(0, N)))).toEqual(new Set([1]));
+    expect(new Set(Array.from(ground.subarray(N, 2 * N)))).toEqual(new Set([-1]));
+  });
+
+  it('half-up states have exactly half the spins up; permutations and Gaussian weights are seeded', () => {
+    const s = halfUpStates(50, 100, 3);
+    for (let r = 0; r < 50; r++)
+      expect(s.subarray(r * 100, (r + 1) * 100).reduce((a, x) => a + x, 0)).toBe(0);
+    expect(Array.from(halfUpStates(2, 10, 3))).toEqual(Array.from(halfUpStates(2, 10, 3)));
+    const w = [1, 2, 3, 4, 5, 6, 7, 8];
+    const p = permuted(w, 4);
+    expect([...p].sort((x, y) => x - y)).toEqual(w);
+    expect(Array.from(permuted(w, 4))).toEqual(Array.from(p));
+    const g = gaussianWeights(20000, 5, 1, -0.001, 0.0015);
+    const mean = g.reduce((a, x) => a + x, 0) / g.length;
+    const sd = Math.sqrt(g.reduce((a, x) => a + (x - mean) ** 2, 0) / g.length);
+    expect(Math.abs(mean + 0.001)).toBeLessThan(5 * (0.0015 / Math.sqrt(20000)));
+    expect(Math.abs(sd / 0.0015 - 1)).toBeLessThan(0.03);
+    expect(Array.from(gaussianWeights(4, 5, 2, 0, 1))).not.toEqual(
+      Array.from(gaussianWeights(4, 5, 1, 0, 1)),
+    );
+  });
+
+  it('temperature grids: increasing, > 0 except a leading 0 (the ordered states)', () => {
+    expect(() => checkTemperatureGrid([0, 0.5, 1])).not.toThrow();
+    expect(() => checkTemperatureGrid([0.5, 0.25])).toThrow(
+      /must increase: temperatures\[1\] = 0.25 follows 0.5/,
+    );
+    expect(() => checkTemperatureGrid([0.5, 0])).toThrow(/temperatures\[1\] = 0/);
+    expect(() => checkTemperatureGrid([-1, 2])).toThrow(/temperatures\[0\] = -1/);
+    expect(() => checkTemperatureGrid([1])).toThrow(/1 value\(s\); a thermometer needs at least 2/);
+  });
+});
+
+describe('rbm-flow study', () => {
+  const gpu = useGpu();
+
+  it('test preset: thermometers, flows with three readings, the untrained null flows to disorder', async () => {
+    const device = gpu().device;
+    const o = RBM_FLOW_PRESETS.test;
+    const ctx = context(device);
+    const out = await checked(device, () => rbmFlowStudy.run(o, ctx));
+    expect(out.complete).toBe(true);
+    expect(out.stages.map((s) => s.stage)).toEqual([
+      'data and thermometer (main)',
+      'experiment all',
+      'experiment untrained',
+      'data and thermometer (ring)',
+      'experiment ring1d',
+    ]);
+    for (const name of ['all', 'untrained', 'ring1d']) {
+      const m = entry(out, `mstar.${name}`);
+      expect(m.value).toBeGreaterThan(0);
+      expect(m.value).toBeLessThanOrEqual(1);
+      expect(m.err).toBeGreaterThan(0);
+      const mlp = entry(out, `tstar.${name}.mlp`);
+      expect(mlp.value).toBeGreaterThanOrEqual(0);
+      expect(mlp.value).toBeLessThanOrEqual(6);
+      entry(out, `tstar.${name}.mlp.meanfield`);
+    }
+    // Weights of size 10⁻³ leave the visible spins fair coins: |m| of 100 coins is ≈ 0.08, far below any
+    // ordered state, and the energy reads hot (T_E > 4, or the infinite-T bound).
+    expect(entry(out, 'mstar.untrained').value).toBeLessThan(0.2);
+    const hot = out.results.find((r) => r.name === 'tstar.untrained.energy');
+    if (hot) expect(hot.value).toBeGreaterThan(4);
+    expect(entry(out, 'tstar.all.energy').err).toBeGreaterThan(0);
+    expect(entry(out, 'thermometer.L10.accuracy').value).toBeGreaterThan(0);
+    expect(entry(out, 'thermometer.ring8.accuracy').value).toBeGreaterThan(0);
+    expect(entry(out, 'tstar.all.mlp').source?.value).toBe(2.5);
+    // Fans: one per experiment and step kind; arrays [starts × generations+1 × 4].
+    expect(out.figures.map((f) => f.name)).toContain('flow-all-sampled');
+    const fan = out.arrays.find((a) => a.name === 'flows.all.sampled')!;
+    expect(fan.npy.shape).toEqual([o.temperatures.length + 1, o.generations + 1, 4]);
+    expect(out.markdown).toContain('Does the flow go to T_c?');
+  });
+
+  it('a cancelled run returns a partial report', async () => {
+    const device = gpu().device;
+    const controller = new AbortController();
+    const ctx = context(device, {
+      signal: controller.signal,
+      progress: (stage) => {
+        if (stage.startsWith('train all')) controller.abort();
+      },
+    });
+    const out = await checked(device, () =>
+      rbmFlowStudy.run({ ...RBM_FLOW_PRESETS.test, experiments: ['all'] }, ctx),
+    );
+    expect(out.complete).toBe(false);
+    expect(out.markdown).toContain('Partial report');
+    expect(out.results.some((r) => r.name.startsWith('tstar.'))).toBe(false);
+  });
+
+  it('bad options are refused before any GPU work, naming the value', async () => {
+    const t = RBM_FLOW_PRESETS.test;
+    const bad: [Partial<RbmFlowOptions>, RegExp][] = [
+      [{ temperatures: [0, 1, 0.5] }, /temperatures must increase: temperatures\[2\] = 0.5 follows 1/],
+      [{ temperatures: [0, -1] }, /temperatures\[1\] = -1/],
+      [{ generations: 0 }, /generations 0 must be an integer in 1/],
+      [
+        { flowChains: t.samplesPerSet + 1 },
+        new RegExp(`flowChains ${t.samplesPerSet + 1} must be an integer in 1 … ${t.samplesPerSet}`),
+      ],
+      [{ experiments: ['sideways' as never] }, /experiment 'sideways' is not one of all, lowT/],
+      [{ experiments: [] }, /experiments is empty/],
+      [{ L: 1 }, /L 1 must be an integer in 2/],
+      [{ mlp: { ...t.mlp, lr: 0 } }, /mlp.lr 0 must be a finite number > 0/],
+      [{ ring: { ...t.ring, N: 40 } }, /ring.N 40 must be an integer in 3 … 20/],
+      [{ checkFraction: 1 }, /checkFraction 1 must lie strictly between 0 and 1/],
+    ];
+    for (const [over, message] of bad) {
+      await expect(rbmFlowStudy.run({ ...t, ...over }, noDevice())).rejects.toThrow(message);
+    }
+  });
+});
