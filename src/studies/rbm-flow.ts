@@ -109,8 +109,19 @@ export interface RbmFlowOptions {
   untrained: { mean: number; sd: number };
   /** de Gier's 1D ring: N spins, configurations per temperature and set (source: 8 spins, 1600), MLP hidden. */
   ring: { N: number; samplesPerSet: number; hiddenRatio: number; epochs: number; mlpHidden: number[] };
-  /** The larger lattice (L = 32 beyond both sources): side, configurations per temperature and set, epochs. */
-  large: { L: number; samplesPerSet: number; epochs: number; mlpEpochs: number };
+  /**
+   * The larger lattice (L = 32, beyond both sources): side, configurations per temperature and set, epochs of
+   * the RBM and of the MLP, and its ⟨|m|⟩ reference scan (step and samples per temperature; coarser than the
+   * main lattice's, since larger lattices cost more per sample).
+   */
+  large: {
+    L: number;
+    samplesPerSet: number;
+    epochs: number;
+    mlpEpochs: number;
+    scanStep: number;
+    scanSamples: number;
+  };
   /** The experiments to run, in this order. */
   experiments: FlowExperiment[];
   /**
@@ -142,7 +153,7 @@ const base: RbmFlowOptions = {
   mlp: { hidden: [64], activation: 'tanh', epochs: 30, batch: 100, lr: 3e-3 },
   untrained: { mean: -0.001, sd: 0.0015 },
   ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
-  large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40 },
+  large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40, scanStep: 0.1, scanSamples: 1000 },
   experiments: [...FLOW_EXPERIMENTS],
   checkFraction: 0.5,
 };
@@ -160,7 +171,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     veiga: { ...base.veiga, epochs: 2 },
     mlp: { ...base.mlp, epochs: 3 },
     ring: { ...base.ring, samplesPerSet: 60, epochs: 2 },
-    large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2 },
+    large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2, scanStep: 0.5, scanSamples: 40 },
     experiments: ['all', 'untrained', 'ring1d'],
   },
   quick: {
@@ -174,7 +185,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     veiga: { ...base.veiga, epochs: 30 },
     mlp: { ...base.mlp, epochs: 20 },
     ring: { ...base.ring, samplesPerSet: 400, epochs: 30 },
-    large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20 },
+    large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20, scanStep: 0.5, scanSamples: 100 },
     experiments: [
       'all',
       'lowT',
@@ -190,7 +201,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
   standard: {
     ...base,
     veiga: { ...base.veiga, epochs: 200 },
-    large: { L: 32, samplesPerSet: 400, epochs: 30, mlpEpochs: 30 },
+    large: { L: 32, samplesPerSet: 400, epochs: 30, mlpEpochs: 30, scanStep: 0.25, scanSamples: 300 },
   },
   paper: base,
 };
@@ -246,6 +257,8 @@ export function checkRbmFlowOptions(o: RbmFlowOptions): void {
   integer('large.samplesPerSet', o.large.samplesPerSet, 2);
   integer('large.epochs', o.large.epochs, 1);
   integer('large.mlpEpochs', o.large.mlpEpochs, 1);
+  positive('large.scanStep', o.large.scanStep);
+  integer('large.scanSamples', o.large.scanSamples, 2);
   if (!(o.checkFraction > 0 && o.checkFraction < 1))
     throw new RangeError(`checkFraction ${o.checkFraction} must lie strictly between 0 and 1`);
   if (o.experiments.length === 0) throw new RangeError('experiments is empty: name at least one');
@@ -473,14 +486,16 @@ async function referenceScan(
   o: RbmFlowOptions,
   L: number,
   seed: number,
+  { step, samples }: { step: number; samples: number },
 ): Promise<ReferenceScan | undefined> {
   const temps: number[] = [];
-  for (let T = o.scan.from; T <= o.scan.to + 1e-9; T += o.scan.step) temps.push(Number(T.toFixed(6)));
+  for (let k = 0; o.scan.from + k * step <= o.scan.to + 1e-9; k++)
+    temps.push(Number((o.scan.from + k * step).toFixed(6)));
   const d = await squareLatticeData(context.device, {
     L,
     temperatures: temps,
     sets: 1,
-    count: o.scan.samples,
+    count: samples,
     therm: o.therm,
     seed,
     signal: context.signal,
@@ -491,7 +506,7 @@ async function referenceScan(
   const energy: Float64Array[] = [];
   const absM: Float64Array[] = [];
   for (const s of d.sets[0]!.spins) {
-    const obs = observables(lattice, s, o.scan.samples);
+    const obs = observables(lattice, s, samples);
     energy.push(obs.energy);
     absM.push(obs.absM);
   }
@@ -985,7 +1000,13 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
           onProgress: (phase, done, total) => context.progress(`data ${L}×${L} (${phase})`, done, total),
         });
         if (!data) throw new StudyStopped('interrupted');
-        scan = await referenceScan(context, o, L, seed + 50);
+        scan = await referenceScan(
+          context,
+          o,
+          L,
+          seed + 50,
+          which === 'main' ? o.scan : { step: o.large.scanStep, samples: o.large.scanSamples },
+        );
       }
       state.data.push({ lattice, sampling: data.sampling, seconds: clock.elapsed() });
       const partial = { lattice, sites: data.sites, data, curve: exactCurve(lattice), scan, classT };
