@@ -171,6 +171,22 @@ export {
 export { trainDbn, propagateUp, type Dbn, type DbnLayer, type DbnOptions } from './rbm/dbn.ts';
 export { gibbsSample, type GibbsSampleOptions } from './rbm/sample.ts';
 export {
+  rbmFlow,
+  MAX_FLOW_GENERATIONS,
+  type FlowStep,
+  type RbmFlowOptions as RbmFlowRunOptions,
+} from './rbm/flow.ts';
+export {
+  MlpEngine,
+  MlpDivergedError,
+  MLP_LIMITS,
+  type MlpActivation,
+  type MlpMatmul,
+  type MlpOptions,
+  type MlpParameters,
+  type MlpTrainingOptions,
+} from './nn/mlp.ts';
+export {
   saveCheckpoint,
   loadCheckpoint,
   checkpointFiles,
@@ -285,4 +301,34 @@ export {
   type ReportMeta,
   type ReportJson,
 } from './studies/report.ts';
-export { renderFigure, errorBarPlot, heatmap } from './studies/figures.ts';
+export { renderFigure, errorBarPlot, heatmap, linePlot, histogramPlot } from './studies/figures.ts';
+export {
+  THERMAL_LIMITS,
+  configurationObservables,
+  energyTemperature,
+  exactCurve,
+  magnetizationTemperature,
+  readGeneration,
+  referenceScan,
+  type ExactCurve,
+  type GenerationReading,
+  type Lattice,
+  type ReferenceScan,
+  type TemperatureReading,
+} from './studies/thermometers.ts';
+export {
+  FLOW_EXPERIMENTS,
+  RBM_FLOW_PRESETS,
+  PLANS as FLOW_PLANS,
+  flowStartStates,
+  prepareFlowLattice,
+  readFlowGeneration,
+  toFloat as spinsToUnits,
+  toSpins as unitsToSpins,
+  trainFlowModel,
+  type FlowExperiment,
+  type FlowLattice,
+  type FlowLatticeName,
+  type RbmFlowOptions,
+  type StartReading,
+} from './studies/rbm-flow.ts';

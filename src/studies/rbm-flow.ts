@@ -364,7 +364,7 @@ export interface FlowState {
 }
 
 /** What a lattice needs for thermometry: its data sets, MLP, exact curve and |m| reference. */
-interface LatticeKit {
+export interface FlowLattice {
   lattice: Lattice;
   sites: number;
   data: FlowData;
@@ -374,14 +374,16 @@ interface LatticeKit {
   classT: Float64Array;
 }
 
-function toFloat(spins: Int8Array, units: 'ising' | 'bernoulli'): Float32Array {
+/** ±1 spins as the RBM's unit values (±1, or 0/1 for {0,1} units). */
+export function toFloat(spins: Int8Array, units: 'ising' | 'bernoulli'): Float32Array {
   const out = new Float32Array(spins.length);
   if (units === 'ising') for (let i = 0; i < spins.length; i++) out[i] = spins[i]!;
   else for (let i = 0; i < spins.length; i++) out[i] = spins[i]! > 0 ? 1 : 0;
   return out;
 }
 
-function toSpins(v: Float32Array, units: 'ising' | 'bernoulli'): Int8Array {
+/** The RBM's unit values as ±1 spins. */
+export function toSpins(v: Float32Array, units: 'ising' | 'bernoulli'): Int8Array {
   const out = new Int8Array(v.length);
   if (units === 'ising') for (let i = 0; i < v.length; i++) out[i] = v[i]! > 0 ? 1 : -1;
   else for (let i = 0; i < v.length; i++) out[i] = v[i]! > 0.5 ? 1 : -1;
@@ -414,11 +416,11 @@ function rowsOf(data: FlowData, set: number, classes: readonly number[], count?:
 async function trainThermometer(
   context: StudyContext,
   o: RbmFlowOptions,
-  kit: Omit<LatticeKit, 'mlp'>,
+  kit: Omit<FlowLattice, 'mlp'>,
   hidden: number[],
   epochs: number,
   seed: number,
-  state: FlowState,
+  state: Pick<FlowState, 'thermometers'>,
 ): Promise<MlpEngine> {
   const clock = new StageClock();
   const classes = kit.data.temperatures.map((_, i) => i);
@@ -513,9 +515,13 @@ async function referenceScan(
   return { lattice, temperatures: temps, energy, absM };
 }
 
-/** Reads every start's chains of one generation and returns per-start readings. */
-async function readStarts(
-  kit: LatticeKit,
+/**
+ * Reads one generation of `starts` × `chains` configurations (±1, start-major) with the three thermometers:
+ * per start the MLP's expected temperature, T_E, T_m, ⟨|m|⟩ and the thermality verdict; and every configuration's
+ * MLP temperature.
+ */
+export async function readFlowGeneration(
+  kit: FlowLattice,
   spins: Int8Array,
   starts: number,
   chains: number,
@@ -553,8 +559,12 @@ function magnetizationOf(r: GenerationReading): Estimate & { bound?: string } {
   return r.Tm ? estimateOf(r.Tm) : { value: NaN, err: NaN, bound: 'no reference' };
 }
 
-/** The flow starts: the flow set at every T > 0, then T = 0 all up, then T = ∞ exactly half up. */
-function flowStarts(kit: LatticeKit, chains: number, seed: number): { labels: string[]; spins: Int8Array } {
+/** The flow starts: the flow set at every T > 0, then T = 0 all up, then T = ∞ exactly half up (±1). */
+export function flowStartStates(
+  kit: FlowLattice,
+  chains: number,
+  seed: number,
+): { labels: string[]; spins: Int8Array } {
   const labels: string[] = [];
   const parts: Int8Array[] = [];
   kit.data.temperatures.forEach((T, c) => {
@@ -582,7 +592,7 @@ function histogram01(values: ArrayLike<number>, bins = 20): number[] {
 async function runFlow(
   context: StudyContext,
   o: RbmFlowOptions,
-  kit: LatticeKit,
+  kit: FlowLattice,
   rbm: RbmEngine,
   step: FlowStep,
   seed: number,
@@ -591,7 +601,7 @@ async function runFlow(
 ): Promise<FlowRun> {
   const clock = new StageClock();
   const chains = Math.min(o.flowChains, kit.data.sets[2]!.count);
-  const { labels, spins } = flowStarts(kit, chains, seed + 7);
+  const { labels, spins } = flowStartStates(kit, chains, seed + 7);
   const starts = labels.length;
   const generations = options.generations ?? o.generations;
   const readings: StartReading[][] = labels.map(() => []);
@@ -609,7 +619,7 @@ async function runFlow(
     beforeGeneration: options.beforeGeneration,
     onGeneration: async (g, visible) => {
       const s = toSpins(visible, rbm.units);
-      const { perStart, tMlp } = await readStarts(kit, s, starts, chains);
+      const { perStart, tMlp } = await readFlowGeneration(kit, s, starts, chains);
       perStart.forEach((r, i) => readings[i]!.push(r));
       if (g === generations - lag) {
         const r = await pooled(g, s);
@@ -648,7 +658,7 @@ async function runFlow(
   return { step, starts: labels, readings, fixedPoint, seconds: clock.elapsed() };
 }
 
-interface ExperimentPlan {
+export interface ExperimentPlan {
   name: FlowExperiment;
   description: string;
   lattice: 'main' | 'ring' | 'large';
@@ -660,7 +670,8 @@ interface ExperimentPlan {
   permutedFrom?: FlowExperiment;
 }
 
-const PLANS: Record<FlowExperiment, ExperimentPlan> = {
+/** What each experiment trains and flows. */
+export const PLANS: Record<FlowExperiment, ExperimentPlan> = {
   all: {
     name: 'all',
     description: 'de Gier RBM, trained on all 25 temperatures',
@@ -754,47 +765,21 @@ async function monitorModel(
   return { epoch, reconstruction: wrong / v.length, freeEnergyGap: gap };
 }
 
-/** JSON that keeps ±Infinity and NaN (as strings), for the experiments' checkpoints. */
-function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(
-    JSON.stringify(value, (_, v: unknown) =>
-      typeof v === 'number' && !Number.isFinite(v) ? `__number:${String(v)}` : v,
-    ),
-  );
-}
-
-function decodeJson(bytes: Uint8Array): unknown {
-  return JSON.parse(new TextDecoder().decode(bytes), (_, v: unknown) =>
-    typeof v === 'string' && v.startsWith('__number:') ? Number(v.slice('__number:'.length)) : v,
-  );
-}
-
-/** Checkpoint of a finished experiment: its result, its weights (the permuted null needs veigaAll's). */
-const experimentCheckpoint = (name: FlowExperiment) => `experiment-${name}`;
-
-async function runExperiment(
+/**
+ * The RBM of experiment `name` on `kit`'s lattice, trained on the experiment's temperatures of the training set
+ * (or set up as its null model: untrained with `redraw` to call before every flow step, or `models`' veigaAll
+ * weights permuted). Monitors reconstruction error and the free-energy gap; for 'all' and 'veigaAll' also reads
+ * the flow's fixed point at `checkFraction` of the epochs. The caller destroys `rbm`.
+ */
+export async function trainFlowModel(
   context: StudyContext,
   o: RbmFlowOptions,
-  plan: ExperimentPlan,
-  kit: LatticeKit,
-  state: FlowState,
-  index: number,
-  models: Map<FlowExperiment, Float32Array>,
-): Promise<void> {
-  const saved = await context.checkpoints?.read(experimentCheckpoint(plan.name));
-  if (saved) {
-    const result = saved.get('result.json');
-    const weights = saved.get('W.json');
-    if (!result || !weights)
-      throw new Error(`checkpoint ${experimentCheckpoint(plan.name)} lacks result.json or W.json`);
-    state.experiments.push(decodeJson(result) as ExperimentResult);
-    models.set(plan.name, Float32Array.from(decodeJson(weights) as number[]));
-    state.resumed.push(plan.name);
-    context.log(`${plan.name}: taken from the checkpoint of an earlier run`);
-    return;
-  }
+  name: FlowExperiment,
+  kit: FlowLattice,
+  { seed, models = new Map() }: { seed: number; models?: Map<FlowExperiment, Float32Array> },
+): Promise<{ rbm: RbmEngine; info: FlowModelInfo; redraw?: (g: number) => void }> {
+  const plan = PLANS[name];
   const clock = new StageClock();
-  const seed = o.seed + 1000 + 37 * index;
   const units = plan.kind === 'veiga' ? 'bernoulli' : 'ising';
   const settings =
     plan.kind === 'veiga'
@@ -827,13 +812,6 @@ async function runExperiment(
     monitor: [],
     check: null,
     seconds: 0,
-  };
-  const result: ExperimentResult = {
-    name: plan.name,
-    description: plan.description,
-    lattice: kit.lattice,
-    model: info,
-    flows: [],
   };
   try {
     if (plan.permutedFrom) {
@@ -915,13 +893,69 @@ async function runExperiment(
       info.epochs = epochs;
       info.updates = rbm.updateCount;
     }
-    const W = (await rbm.getParameters()).W;
-    models.set(plan.name, W);
     info.seconds = clock.elapsed();
     const redraw = plan.untrained
       ? (g: number) =>
           rbm.setParameters({ W: gaussianWeights(nv * nh, seed, g, o.untrained.mean, o.untrained.sd) })
       : undefined;
+    return { rbm, info, redraw };
+  } catch (err) {
+    rbm.destroy();
+    throw err;
+  }
+}
+
+/** JSON that keeps ±Infinity and NaN (as strings), for the experiments' checkpoints. */
+function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify(value, (_, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? `__number:${String(v)}` : v,
+    ),
+  );
+}
+
+function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(bytes), (_, v: unknown) =>
+    typeof v === 'string' && v.startsWith('__number:') ? Number(v.slice('__number:'.length)) : v,
+  );
+}
+
+/** Checkpoint of a finished experiment: its result, its weights (the permuted null needs veigaAll's). */
+const experimentCheckpoint = (name: FlowExperiment) => `experiment-${name}`;
+
+async function runExperiment(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  plan: ExperimentPlan,
+  kit: FlowLattice,
+  state: FlowState,
+  index: number,
+  models: Map<FlowExperiment, Float32Array>,
+): Promise<void> {
+  const saved = await context.checkpoints?.read(experimentCheckpoint(plan.name));
+  if (saved) {
+    const result = saved.get('result.json');
+    const weights = saved.get('W.json');
+    if (!result || !weights)
+      throw new Error(`checkpoint ${experimentCheckpoint(plan.name)} lacks result.json or W.json`);
+    state.experiments.push(decodeJson(result) as ExperimentResult);
+    models.set(plan.name, Float32Array.from(decodeJson(weights) as number[]));
+    state.resumed.push(plan.name);
+    context.log(`${plan.name}: taken from the checkpoint of an earlier run`);
+    return;
+  }
+  const seed = o.seed + 1000 + 37 * index;
+  const { rbm, info, redraw } = await trainFlowModel(context, o, plan.name, kit, { seed, models });
+  const result: ExperimentResult = {
+    name: plan.name,
+    description: plan.description,
+    lattice: kit.lattice,
+    model: info,
+    flows: [],
+  };
+  try {
+    const W = (await rbm.getParameters()).W;
+    models.set(plan.name, W);
     for (const step of ['sampled', 'mean-field'] as const) {
       result.flows.push(
         await runFlow(context, o, kit, rbm, step, seed + (step === 'sampled' ? 21 : 22), plan.name, {
@@ -944,6 +978,64 @@ async function runExperiment(
   }
 }
 
+/** The lattices of the study: the main L×L, the ring, the larger L×L. */
+export type FlowLatticeName = 'main' | 'ring' | 'large';
+
+/**
+ * Data (three sets), the ⟨|m|⟩ reference scan and the MLP thermometer of one lattice; records what it did in
+ * `record` (data sampling, the thermometer's accuracy and confusion). The caller destroys `mlp`.
+ */
+export async function prepareFlowLattice(
+  context: StudyContext,
+  o: RbmFlowOptions,
+  which: FlowLatticeName,
+  record: Pick<FlowState, 'data' | 'thermometers'> = { data: [], thermometers: [] },
+): Promise<FlowLattice> {
+  const clock = new StageClock();
+  let data: FlowData | null;
+  let lattice: Lattice;
+  let scan: ReferenceScan | undefined;
+  const seed = o.seed + (which === 'main' ? 0 : which === 'ring' ? 100 : 200);
+  if (which === 'ring') {
+    lattice = { kind: 'ring', N: o.ring.N };
+    data = ringData({
+      N: o.ring.N,
+      temperatures: o.temperatures,
+      sets: 3,
+      count: o.ring.samplesPerSet,
+      seed,
+    });
+  } else {
+    const L = which === 'main' ? o.L : o.large.L;
+    lattice = { kind: 'square', L };
+    data = await squareLatticeData(context.device, {
+      L,
+      temperatures: o.temperatures,
+      sets: 3,
+      count: which === 'main' ? o.samplesPerSet : o.large.samplesPerSet,
+      therm: o.therm,
+      seed,
+      signal: context.signal,
+      onProgress: (phase, done, total) => context.progress(`data ${L}×${L} (${phase})`, done, total),
+    });
+    if (!data) throw new StudyStopped('interrupted');
+    scan = await referenceScan(
+      context,
+      o,
+      L,
+      seed + 50,
+      which === 'main' ? o.scan : { step: o.large.scanStep, samples: o.large.scanSamples },
+    );
+  }
+  record.data.push({ lattice, sampling: data.sampling, seconds: clock.elapsed() });
+  const classT = Float64Array.from(o.temperatures);
+  const partial = { lattice, sites: data.sites, data, curve: exactCurve(lattice), scan, classT };
+  const hidden = which === 'ring' ? o.ring.mlpHidden : o.mlp.hidden;
+  const epochs = which === 'large' ? o.large.mlpEpochs : o.mlp.epochs;
+  const mlp = await trainThermometer(context, o, partial, hidden, epochs, seed + 60, record);
+  return { ...partial, mlp };
+}
+
 async function run(options: RbmFlowOptions, context: StudyContext): Promise<StudyOutput> {
   checkRbmFlowOptions(options);
   const o = options;
@@ -956,7 +1048,7 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     resumed: [],
     stopped: null,
   };
-  const kits = new Map<'main' | 'ring' | 'large', LatticeKit>();
+  const kits = new Map<FlowLatticeName, FlowLattice>();
   const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
     const clock = new StageClock();
     try {
@@ -966,54 +1058,12 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     }
     if (context.signal?.aborted) throw new StudyStopped('interrupted');
   };
-  const classT = Float64Array.from(o.temperatures);
-  const kitFor = async (which: 'main' | 'ring' | 'large'): Promise<LatticeKit> => {
+  const kitFor = async (which: FlowLatticeName): Promise<FlowLattice> => {
     const have = kits.get(which);
     if (have) return have;
-    let kit: LatticeKit | null = null;
+    let kit: FlowLattice | null = null;
     await stage(`data and thermometer (${which})`, async () => {
-      const clock = new StageClock();
-      let data: FlowData | null;
-      let lattice: Lattice;
-      let scan: ReferenceScan | undefined;
-      const seed = o.seed + (which === 'main' ? 0 : which === 'ring' ? 100 : 200);
-      if (which === 'ring') {
-        lattice = { kind: 'ring', N: o.ring.N };
-        data = ringData({
-          N: o.ring.N,
-          temperatures: o.temperatures,
-          sets: 3,
-          count: o.ring.samplesPerSet,
-          seed,
-        });
-      } else {
-        const L = which === 'main' ? o.L : o.large.L;
-        lattice = { kind: 'square', L };
-        data = await squareLatticeData(context.device, {
-          L,
-          temperatures: o.temperatures,
-          sets: 3,
-          count: which === 'main' ? o.samplesPerSet : o.large.samplesPerSet,
-          therm: o.therm,
-          seed,
-          signal: context.signal,
-          onProgress: (phase, done, total) => context.progress(`data ${L}×${L} (${phase})`, done, total),
-        });
-        if (!data) throw new StudyStopped('interrupted');
-        scan = await referenceScan(
-          context,
-          o,
-          L,
-          seed + 50,
-          which === 'main' ? o.scan : { step: o.large.scanStep, samples: o.large.scanSamples },
-        );
-      }
-      state.data.push({ lattice, sampling: data.sampling, seconds: clock.elapsed() });
-      const partial = { lattice, sites: data.sites, data, curve: exactCurve(lattice), scan, classT };
-      const hidden = which === 'ring' ? o.ring.mlpHidden : o.mlp.hidden;
-      const epochs = which === 'large' ? o.large.mlpEpochs : o.mlp.epochs;
-      const mlp = await trainThermometer(context, o, partial, hidden, epochs, seed + 60, state);
-      kit = { ...partial, mlp };
+      kit = await prepareFlowLattice(context, o, which, state);
       kits.set(which, kit);
     });
     return kit!;
