@@ -363,13 +363,18 @@ export function linePlot(options: LinePlotOptions): FigureSpec {
 /** A histogram of values already binned: `counts[i]` of bin [edges[i], edges[i+1]), per series. */
 export interface HistogramSeries {
   series: string;
+  /** The panel it is drawn in; when any histogram names one, every panel is drawn apart, series overlaid. */
+  panel?: string;
   edges: number[];
   counts: number[];
 }
 
+/** More histogram series than this are drawn as small multiples rather than overlaid. */
+const FACET_ABOVE = 3;
+
 /**
- * Histograms as stepped area outlines, one colour per series, normalised to unit area so series with
- * different counts compare (mark `bars`).
+ * Histograms as bars normalised to unit area (so series with different counts compare), one colour per series,
+ * overlaid for up to FACET_ABOVE series and as small multiples beyond (mark `bars`).
  */
 export function histogramPlot(options: {
   name: string;
@@ -379,6 +384,7 @@ export function histogramPlot(options: {
 }): FigureSpec {
   checkFigureName(options.name);
   if (options.histograms.length === 0) throw new Error(`figure '${options.name}': no histograms`);
+  const panelled = options.histograms.some((h) => h.panel !== undefined);
   const values: JsonValue[] = [];
   for (const h of options.histograms) {
     if (h.edges.length !== h.counts.length + 1)
@@ -390,8 +396,50 @@ export function histogramPlot(options: {
       const lo = h.edges[i]!;
       const hi = h.edges[i + 1]!;
       finiteOrThrow(`figure '${options.name}' bin ${i} edge`, lo);
-      values.push({ series: h.series, lo, hi, density: total > 0 ? c / total / (hi - lo) : 0 });
+      values.push({
+        series: h.series,
+        panel: panelled ? (h.panel ?? '') : h.series,
+        lo,
+        hi,
+        density: total > 0 ? c / total / (hi - lo) : 0,
+      });
     });
+  }
+  const series = [...new Set(options.histograms.map((h) => h.series))];
+  const panels = [...new Set(values.map((v) => (v as { panel: string }).panel))];
+  // Many series overlap into mud: small multiples, one panel per series (or per named panel).
+  const facet = panelled || series.length > FACET_ABOVE;
+  const encoding = {
+    x: { field: 'lo', type: 'quantitative', title: options.xTitle ?? 'value' },
+    x2: { field: 'hi' },
+    y: { field: 'density', type: 'quantitative', title: 'density', stack: null },
+    color: {
+      field: 'series',
+      type: 'nominal',
+      title: null,
+      sort: series,
+      legend: facet && !panelled ? null : { orient: 'bottom', labelLimit: 400 },
+    },
+  };
+  if (facet) {
+    return {
+      name: options.name,
+      title: options.title,
+      spec: {
+        $schema: VEGA_LITE_SCHEMA,
+        title: options.title,
+        data: { values },
+        columns: 4,
+        facet: { field: 'panel', type: 'nominal', sort: panels, title: null },
+        spec: {
+          name: 'bars',
+          width: 180,
+          height: 110,
+          mark: { type: 'rect', opacity: panelled ? 0.5 : 0.8 },
+          encoding,
+        },
+      },
+    };
   }
   return {
     name: options.name,
@@ -404,17 +452,7 @@ export function histogramPlot(options: {
       data: { values },
       name: 'bars',
       mark: { type: 'rect', opacity: 0.45 },
-      encoding: {
-        x: { field: 'lo', type: 'quantitative', title: options.xTitle ?? 'value' },
-        x2: { field: 'hi' },
-        y: { field: 'density', type: 'quantitative', title: 'density', stack: null },
-        color: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          legend: { orient: 'bottom', labelLimit: 400 },
-        },
-      },
+      encoding,
     },
   };
 }

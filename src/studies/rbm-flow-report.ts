@@ -357,34 +357,49 @@ function figures(state: FlowState): FigureSpec[] {
     .map((e) => ({ e, fp: e.flows.find((f) => f.step === 'sampled')?.fixedPoint }))
     .filter((x) => x.fp);
   if (hist.length > 0) {
+    const edges = (n: number) => Array.from({ length: n + 1 }, (_, i) => i / n);
     out.push(
       histogramPlot({
         name: 'absm-fixed-points',
-        title: '|m| of the last generation (sampled steps, pooled over starts)',
-        histograms: hist.map(({ e, fp }) => ({
-          series: e.name,
-          edges: Array.from({ length: fp!.absMHistogram.length + 1 }, (_, i) => i / fp!.absMHistogram.length),
-          counts: fp!.absMHistogram,
-        })),
+        title:
+          '|m| of the last generation (sampled steps, pooled over starts) beside equilibrium at T*(energy)',
+        histograms: hist.flatMap(({ e, fp }) => [
+          {
+            series: 'flow, last generation',
+            panel: e.name,
+            edges: edges(fp!.absMHistogram.length),
+            counts: fp!.absMHistogram,
+          },
+          ...(fp!.equilibriumAbsM
+            ? [
+                {
+                  series: 'equilibrium at the scan T nearest T*(energy)',
+                  panel: e.name,
+                  edges: edges(fp!.equilibriumAbsM.counts.length),
+                  counts: fp!.equilibriumAbsM.counts,
+                },
+              ]
+            : []),
+        ]),
         xTitle: '|m|',
       }),
     );
     // T* by start: the per-start energy temperature at the last generation.
-    const edges = Array.from({ length: 25 }, (_, i) => 0.25 * i);
+    const tEdges = Array.from({ length: 25 }, (_, i) => 0.25 * i);
     out.push(
       histogramPlot({
         name: 'tstar-by-start',
         title: 'T*(energy) of each start at the last generation (sampled steps)',
         histograms: hist.map(({ e }) => {
           const flow = e.flows.find((f) => f.step === 'sampled')!;
-          const counts = new Array<number>(edges.length - 1).fill(0);
+          const counts = new Array<number>(tEdges.length - 1).fill(0);
           for (const gens of flow.readings) {
             const T = gens.at(-1)!.energy.value;
             if (!Number.isFinite(T)) continue;
             const k = Math.min(counts.length - 1, Math.max(0, Math.floor(T / 0.25)));
             counts[k]!++;
           }
-          return { series: e.name, edges, counts };
+          return { series: e.name, edges: tEdges, counts };
         }),
         xTitle: 'T*(energy)',
       }),

@@ -297,6 +297,8 @@ export interface FixedPoint {
   startSpread: number;
   /** Histogram of the last generation's |m| (pooled), 20 bins on [0, 1]. */
   absMHistogram: number[];
+  /** The same of equilibrium at the reference scan's temperature nearest T*(energy); null without a scan. */
+  equilibriumAbsM: { T: number; counts: number[] } | null;
   /** The MLP's mean class distribution at the last generation (pooled). */
   classDistribution: number[];
 }
@@ -588,6 +590,16 @@ function histogram01(values: ArrayLike<number>, bins = 20): number[] {
   return h;
 }
 
+/** The reference scan's |m| histogram at the scanned temperature nearest T (in 1/T); null without a scan. */
+function equilibriumHistogram(scan: ReferenceScan | undefined, T: number): FixedPoint['equilibriumAbsM'] {
+  if (!scan || !Number.isFinite(T) || T <= 0) return null;
+  let best = 0;
+  scan.temperatures.forEach((t, i) => {
+    if (Math.abs(1 / t - 1 / T) < Math.abs(1 / scan.temperatures[best]! - 1 / T)) best = i;
+  });
+  return { T: scan.temperatures[best]!, counts: histogram01(scan.absM[best]!) };
+}
+
 /** Runs one flow of `rbm` from every start and reads every generation. */
 async function runFlow(
   context: StudyContext,
@@ -648,6 +660,7 @@ async function runFlow(
           earlier: earlier!,
           startSpread: Math.max(...te) - Math.min(...te),
           absMHistogram: histogram01(obs.absM),
+          equilibriumAbsM: equilibriumHistogram(kit.scan, r.TE.T),
           classDistribution: dist,
         };
       }
