@@ -5,8 +5,16 @@
  */
 import { T_C } from '../exact/ising.ts';
 import type { JsonValue } from '../rg/result-files.ts';
-import { heatmap, histogramPlot, linePlot, type LinePoint } from './figures.ts';
+import {
+  errorBarPlot,
+  heatmap,
+  histogramPlot,
+  linePlot,
+  type ErrorBarPoint,
+  type LinePoint,
+} from './figures.ts';
 import { formatValueErr } from './report.ts';
+import { mnistFlowFigures, mnistFlowMarkdown, mnistFlowResults } from './rbm-flow-mnist.ts';
 import type { Estimate, ExperimentResult, FlowRun, FlowState, RbmFlowOptions } from './rbm-flow.ts';
 import { exactCurve, type GenerationReading, type Lattice } from './thermometers.ts';
 import { combinedZ, type FigureSpec, type ResultEntry, type SourceValue, type StudyOutput } from './study.ts';
@@ -285,6 +293,7 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
       lines.push(`- data ring: drawn exactly (enumeration of the 2^N states), independent by construction.`);
   }
   lines.push('', '## Does the flow go to T_c?', '', answer(state, results));
+  if (state.mnist) lines.push('', mnistFlowMarkdown(state.mnist));
   if (state.notes.length > 0) lines.push('', '## Notes', '', ...state.notes.map((n) => `- ${n}`));
   return lines.join('\n');
 }
@@ -406,6 +415,23 @@ function figures(state: FlowState): FigureSpec[] {
     );
   }
   for (const t of state.thermometers) {
+    const tag = t.lattice.kind === 'ring' ? `ring${t.lattice.N}` : `L${t.lattice.L}`;
+    const points: ErrorBarPoint[] = [
+      ...(t.mlpCheck ?? []).map((c) => ({ x: c.T, y: c.TMlp, err: c.err, series: 'MLP (expected T)' })),
+      ...t.energyCheck
+        .filter((c) => Number.isFinite(c.TE) && Number.isFinite(c.err))
+        .map((c) => ({ x: c.T, y: c.TE, err: c.err, series: 'energy (exact curve)' })),
+    ];
+    if (points.length > 0)
+      out.push(
+        errorBarPlot({
+          name: `calibration-${tag}`,
+          title: `Thermometers on held-out equilibrium data, ${latticeLabel(t.lattice)}: temperature read against true T`,
+          points,
+          xTitle: 'true T',
+          yTitle: 'T read',
+        }),
+      );
     const K = t.confusion.length;
     const data = t.confusion.flatMap((row) => {
       const s = row.reduce((a, b) => a + b, 0) || 1;
@@ -413,7 +439,7 @@ function figures(state: FlowState): FigureSpec[] {
     });
     out.push(
       heatmap({
-        name: `confusion-${t.lattice.kind === 'ring' ? `ring${t.lattice.N}` : `L${t.lattice.L}`}`,
+        name: `confusion-${tag}`,
         title: `MLP thermometer ${t.sizes.join('-')}: held-out confusion (row = true T, column = predicted)`,
         panels: [{ label: 'fraction', rows: K, cols: K, data }],
         diverging: false,
@@ -427,8 +453,10 @@ function figures(state: FlowState): FigureSpec[] {
 
 /** Turns the state into the StudyOutput (report.json, report.md, figures, arrays). */
 export function flowOutput(o: RbmFlowOptions, state: FlowState): StudyOutput {
-  const complete = state.stopped === null && state.experiments.length === new Set(o.experiments).size;
-  const results = collectResults(state);
+  // Every requested experiment runs unless the run is stopped (a failure throws; a missing optional `mnist`
+  // package skips that experiment with a note).
+  const complete = state.stopped === null;
+  const results = [...collectResults(state), ...(state.mnist ? mnistFlowResults(state.mnist) : [])];
   const arrays: StudyOutput['arrays'] = [];
   for (const e of state.experiments) {
     for (const f of e.flows) {
@@ -459,7 +487,7 @@ export function flowOutput(o: RbmFlowOptions, state: FlowState): StudyOutput {
     settings,
     results,
     markdown: markdown(o, state, results, complete),
-    figures: figures(state),
+    figures: [...figures(state), ...(state.mnist ? mnistFlowFigures(state.mnist) : [])],
     arrays,
     stages: state.stages,
     complete,

@@ -34,6 +34,13 @@ import {
   squareLatticeData,
   type FlowData,
 } from './rbm-flow-data.ts';
+import {
+  MNIST_FLOW_PRESETS,
+  checkMnistFlowOptions,
+  runMnistFlows,
+  type MnistFlowOptions,
+  type MnistFlowRun,
+} from './rbm-flow-mnist.ts';
 import { flowOutput } from './rbm-flow-report.ts';
 import { StudyStopped, type Preset, type Study, type StudyContext, type StudyOutput } from './study.ts';
 import {
@@ -69,7 +76,17 @@ export interface FlowMlpSettings {
 
 /** The experiments (report rows). */
 export type FlowExperiment =
-  'all' | 'lowT' | 'highT' | 'window' | 'veigaAll' | 'extremes' | 'untrained' | 'permuted' | 'ring1d' | 'L32';
+  | 'all'
+  | 'lowT'
+  | 'highT'
+  | 'window'
+  | 'veigaAll'
+  | 'extremes'
+  | 'untrained'
+  | 'permuted'
+  | 'ring1d'
+  | 'L32'
+  | 'mnist';
 
 export const FLOW_EXPERIMENTS: readonly FlowExperiment[] = [
   'all',
@@ -82,6 +99,7 @@ export const FLOW_EXPERIMENTS: readonly FlowExperiment[] = [
   'permuted',
   'ring1d',
   'L32',
+  'mnist',
 ];
 
 export interface RbmFlowOptions {
@@ -122,6 +140,8 @@ export interface RbmFlowOptions {
     scanStep: number;
     scanSamples: number;
   };
+  /** de Gier §4.4, MNIST flows (src/studies/rbm-flow-mnist.ts; its seed is derived from `seed`). */
+  mnist: MnistFlowOptions;
   /** The experiments to run, in this order. */
   experiments: FlowExperiment[];
   /**
@@ -154,6 +174,7 @@ const base: RbmFlowOptions = {
   untrained: { mean: -0.001, sd: 0.0015 },
   ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
   large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40, scanStep: 0.1, scanSamples: 1000 },
+  mnist: MNIST_FLOW_PRESETS.paper,
   experiments: [...FLOW_EXPERIMENTS],
   checkFraction: 0.5,
 };
@@ -172,6 +193,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     mlp: { ...base.mlp, epochs: 3 },
     ring: { ...base.ring, samplesPerSet: 60, epochs: 2 },
     large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2, scanStep: 0.5, scanSamples: 40 },
+    mnist: MNIST_FLOW_PRESETS.test,
     experiments: ['all', 'untrained', 'ring1d'],
   },
   quick: {
@@ -186,6 +208,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     mlp: { ...base.mlp, epochs: 20 },
     ring: { ...base.ring, samplesPerSet: 400, epochs: 30 },
     large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20, scanStep: 0.5, scanSamples: 100 },
+    mnist: MNIST_FLOW_PRESETS.quick,
     experiments: [
       'all',
       'lowT',
@@ -202,6 +225,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     ...base,
     veiga: { ...base.veiga, epochs: 200 },
     large: { L: 32, samplesPerSet: 400, epochs: 30, mlpEpochs: 30, scanStep: 0.25, scanSamples: 300 },
+    mnist: MNIST_FLOW_PRESETS.standard,
   },
   paper: base,
 };
@@ -261,6 +285,7 @@ export function checkRbmFlowOptions(o: RbmFlowOptions): void {
   integer('large.scanSamples', o.large.scanSamples, 2);
   if (!(o.checkFraction > 0 && o.checkFraction < 1))
     throw new RangeError(`checkFraction ${o.checkFraction} must lie strictly between 0 and 1`);
+  checkMnistFlowOptions(o.mnist);
   if (o.experiments.length === 0) throw new RangeError('experiments is empty: name at least one');
   for (const e of o.experiments)
     if (!FLOW_EXPERIMENTS.includes(e))
@@ -351,6 +376,11 @@ export interface ThermometerInfo {
   confusion: number[][];
   /** Held-out equilibrium data read back by the energy thermometer: per temperature T_E − T in errors. */
   energyCheck: { T: number; TE: number; err: number }[];
+  /**
+   * The MLP's calibration on the same held-out sets: its expected temperature Σ_c p_c T_c averaged over each
+   * set, with the error of that mean (a classifier of low accuracy pulls it towards the middle of the grid).
+   */
+  mlpCheck: { T: number; TMlp: number; err: number }[];
   seconds: number;
 }
 
@@ -362,6 +392,8 @@ export interface FlowState {
   notes: string[];
   /** Experiments taken from an earlier run's checkpoints (reproduce --resume). */
   resumed: string[];
+  /** The MNIST flows (experiment 'mnist'), when run. */
+  mnist: MnistFlowRun | null;
   stopped: string | null;
 }
 
@@ -450,7 +482,19 @@ async function trainThermometer(
     }
     // The energy thermometer on held-out equilibrium data (the test set): T_E should return T.
     const energyCheck: ThermometerInfo['energyCheck'] = [];
+    const mlpCheck: ThermometerInfo['mlpCheck'] = [];
+    const probs = await mlp.predict(toFloat(test.spins, 'ising'), test.n);
+    const classT = kit.classT;
     kit.data.temperatures.forEach((T, c) => {
+      const per = test.n / K;
+      const t = new Float64Array(per);
+      for (let r = 0; r < per; r++) {
+        let x = 0;
+        for (let k = 0; k < K; k++) x += probs[(c * per + r) * K + k]! * classT[k]!;
+        t[r] = x;
+      }
+      const m = meanErr(t);
+      mlpCheck.push({ T, TMlp: m.value, err: m.err });
       if (T === 0) return;
       const s = kit.data.sets[1]!.spins[c]!;
       const reading = readGeneration(kit.lattice, s, kit.data.sets[1]!.count, {
@@ -467,6 +511,7 @@ async function trainThermometer(
       loss: ev.loss,
       confusion,
       energyCheck,
+      mlpCheck,
       seconds: clock.elapsed(),
     });
     context.log(
@@ -672,7 +717,7 @@ async function runFlow(
 }
 
 export interface ExperimentPlan {
-  name: FlowExperiment;
+  name: Exclude<FlowExperiment, 'mnist'>;
   description: string;
   lattice: 'main' | 'ring' | 'large';
   kind: FlowModelKind | 'ring';
@@ -684,7 +729,7 @@ export interface ExperimentPlan {
 }
 
 /** What each experiment trains and flows. */
-export const PLANS: Record<FlowExperiment, ExperimentPlan> = {
+export const PLANS: Record<Exclude<FlowExperiment, 'mnist'>, ExperimentPlan> = {
   all: {
     name: 'all',
     description: 'de Gier RBM, trained on all 25 temperatures',
@@ -778,6 +823,11 @@ async function monitorModel(
   return { epoch, reconstruction: wrong / v.length, freeEnergyGap: gap };
 }
 
+/** The seed of experiment `name`'s model (the same in the CLI, the lab and any subset of experiments). */
+export function flowModelSeed(o: Pick<RbmFlowOptions, 'seed'>, name: FlowExperiment): number {
+  return o.seed + 1000 + 37 * FLOW_EXPERIMENTS.indexOf(name);
+}
+
 /**
  * The RBM of experiment `name` on `kit`'s lattice, trained on the experiment's temperatures of the training set
  * (or set up as its null model: untrained with `redraw` to call before every flow step, or `models`' veigaAll
@@ -787,7 +837,7 @@ async function monitorModel(
 export async function trainFlowModel(
   context: StudyContext,
   o: RbmFlowOptions,
-  name: FlowExperiment,
+  name: Exclude<FlowExperiment, 'mnist'>,
   kit: FlowLattice,
   { seed, models = new Map() }: { seed: number; models?: Map<FlowExperiment, Float32Array> },
 ): Promise<{ rbm: RbmEngine; info: FlowModelInfo; redraw?: (g: number) => void }> {
@@ -918,6 +968,32 @@ export async function trainFlowModel(
   }
 }
 
+/**
+ * de Gier §4.4 through src/studies/rbm-flow-mnist.ts, checkpointed as one experiment. Without the optional
+ * `mnist` package the experiment is skipped with a note (the rest of the study stands).
+ */
+async function runMnistExperiment(context: StudyContext, o: RbmFlowOptions, state: FlowState): Promise<void> {
+  const name = experimentCheckpoint('mnist');
+  const saved = await context.checkpoints?.read(name);
+  const result = saved?.get('result.json');
+  if (result) {
+    state.mnist = decodeJson(result) as MnistFlowRun;
+    state.resumed.push('mnist');
+    context.log('mnist: taken from the checkpoint of an earlier run');
+    return;
+  }
+  try {
+    state.mnist = await runMnistFlows(context, { ...o.mnist, seed: o.seed + 5000 });
+  } catch (err) {
+    if (err instanceof StudyStopped || !(err instanceof Error) || !/'mnist' package/.test(err.message))
+      throw err;
+    state.notes.push(`MNIST flows skipped: ${err.message}`);
+    context.log(`mnist: skipped (${err.message})`);
+    return;
+  }
+  await context.checkpoints?.write(name, [{ name: 'result.json', bytes: encodeJson(state.mnist) }]);
+}
+
 /** JSON that keeps ±Infinity and NaN (as strings), for the experiments' checkpoints. */
 function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(
@@ -951,13 +1027,18 @@ async function runExperiment(
     const weights = saved.get('W.json');
     if (!result || !weights)
       throw new Error(`checkpoint ${experimentCheckpoint(plan.name)} lacks result.json or W.json`);
-    state.experiments.push(decodeJson(result) as ExperimentResult);
+    const restored = decodeJson(result) as ExperimentResult;
+    // Checkpoints of an earlier version lack the equilibrium |m| histogram: the scan is regenerated exactly.
+    for (const f of restored.flows)
+      if (f.fixedPoint && f.fixedPoint.equilibriumAbsM === undefined)
+        f.fixedPoint.equilibriumAbsM = equilibriumHistogram(kit.scan, f.fixedPoint.energy.value);
+    state.experiments.push(restored);
     models.set(plan.name, Float32Array.from(decodeJson(weights) as number[]));
     state.resumed.push(plan.name);
     context.log(`${plan.name}: taken from the checkpoint of an earlier run`);
     return;
   }
-  const seed = o.seed + 1000 + 37 * index;
+  const seed = flowModelSeed(o, plan.name);
   const { rbm, info, redraw } = await trainFlowModel(context, o, plan.name, kit, { seed, models });
   const result: ExperimentResult = {
     name: plan.name,
@@ -1059,6 +1140,7 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     stages: [],
     notes: [],
     resumed: [],
+    mnist: null,
     stopped: null,
   };
   const kits = new Map<FlowLatticeName, FlowLattice>();
@@ -1095,6 +1177,10 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
       order.splice(p, 0, 'veigaAll');
     }
     for (const [i, name] of order.entries()) {
+      if (name === 'mnist') {
+        await stage('experiment mnist', () => runMnistExperiment(context, o, state));
+        continue;
+      }
       const plan = PLANS[name];
       const kit = await kitFor(plan.lattice);
       await stage(`experiment ${name}`, () => runExperiment(context, o, plan, kit, state, i, models));
