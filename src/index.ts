@@ -320,6 +320,7 @@ export {
   FLOW_EXPERIMENTS,
   RBM_FLOW_PRESETS,
   PLANS as FLOW_PLANS,
+  flowModelSeed,
   flowStartStates,
   prepareFlowLattice,
   readFlowGeneration,

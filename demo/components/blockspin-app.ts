@@ -10,6 +10,7 @@ import {
   type PiEstimate,
 } from '../../src/index.ts';
 import './dataset-panel.ts';
+import './flow-panel.ts';
 import './ising-view.ts';
 import './mcrg-panel.ts';
 import './study-panel.ts';
@@ -193,7 +194,8 @@ export class BlockspinApp extends LitElement {
     ising-view,
     dataset-panel,
     mcrg-panel,
-    study-panel {
+    study-panel,
+    flow-panel {
       margin-bottom: 20px;
     }
     .grid {
@@ -467,6 +469,7 @@ export class BlockspinApp extends LitElement {
               <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
               <mcrg-panel .device=${this.gpu?.device}></mcrg-panel>
               <study-panel .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
+              <flow-panel .device=${this.gpu?.device}></flow-panel>
               <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
       }
       <footer>
