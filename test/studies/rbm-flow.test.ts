@@ -130,6 +130,21 @@ describe('rbm-flow study', () => {
     expect(out.markdown).toContain('Does the flow go to T_c?');
   });
 
+  it("experiment 'mnist' runs de Gier's MNIST flows inside the study and reports them", async () => {
+    const device = gpu().device;
+    const out = await checked(device, () =>
+      rbmFlowStudy.run({ ...RBM_FLOW_PRESETS.test, experiments: ['mnist'] }, context(device)),
+    );
+    expect(out.complete).toBe(true);
+    expect(out.stages.map((s) => s.stage)).toEqual(['experiment mnist']);
+    const p4 = entry(out, 'mnist.48.plain.p4');
+    const p8 = entry(out, 'mnist.48.plain.p8');
+    expect(p4.value + p8.value).toBeLessThanOrEqual(1 + 1e-6);
+    expect(entry(out, 'mnist.classifier.accuracy').value).toBeGreaterThan(0.5);
+    expect(out.markdown).toContain('MNIST flows');
+    expect(out.figures.some((f) => f.name.startsWith('mnist-'))).toBe(true);
+  });
+
   it('a cancelled run returns a partial report', async () => {
     const device = gpu().device;
     const controller = new AbortController();
