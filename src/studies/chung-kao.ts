@@ -58,6 +58,7 @@ import {
   type StudyContext,
   type StudyOutput,
 } from './study.ts';
+import { integerOption } from './options.ts';
 
 /** The two training settings of the source. */
 export type TrainingVariant = 'text' | 'code';
@@ -328,13 +329,6 @@ const CHECKPOINT_SECONDS = 60;
 /** Measurements per chain between checks for a checkpoint. */
 const MCRG_STRETCH = 8;
 
-function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
-  }
-  return value;
-}
-
 /**
  * Throws unless the k×k stride-2 projector fits `levels` blockings of an L×L lattice: L divisible by 2^levels
  * with a final lattice ≥ 4 (checkBlockingGeometry) and the filter no wider than the smallest lattice it is
@@ -378,21 +372,21 @@ export function checkProjector(rbm: Rbm, k: number, what = 'projector'): ConvRbm
 
 /** Validates the options before any GPU work; errors name the value and the limit. */
 export function checkChungKaoOptions(o: ChungKaoOptions): void {
-  integer('seed', o.seed, 0);
-  integer('L', o.L, 4, 4096);
-  integer('levels', o.levels, 1, 12);
-  integer('filterSize', o.filterSize, 1, 64);
+  integerOption('seed', o.seed, 0);
+  integerOption('L', o.L, 4, 4096);
+  integerOption('levels', o.levels, 1, 12);
+  integerOption('filterSize', o.filterSize, 1, 64);
   checkProjectorFits(o.L, o.levels, o.filterSize);
   const t = o.training;
   if (t.variant !== 'text' && t.variant !== 'code')
     throw new RangeError(`training variant '${String(t.variant)}' must be 'text' or 'code'`);
-  integer('training filters', t.filters, 1, 64);
-  integer('training epochs', t.epochs, 1, 100_000);
-  integer('training batch', t.batch, 1);
-  integer('training k', t.k, 1, 1000);
-  integer('training monitorRows', t.monitorRows, 1, 100_000);
-  integer('mcrg replicas', o.mcrg.replicas, 1);
-  integer('mcrg samples', o.mcrg.samples, o.mcrg.replicas);
+  integerOption('training filters', t.filters, 1, 64);
+  integerOption('training epochs', t.epochs, 1, 100_000);
+  integerOption('training batch', t.batch, 1);
+  integerOption('training k', t.k, 1, 1000);
+  integerOption('training monitorRows', t.monitorRows, 1, 100_000);
+  integerOption('mcrg replicas', o.mcrg.replicas, 1);
+  integerOption('mcrg samples', o.mcrg.samples, o.mcrg.replicas);
   if (o.projectors) {
     if (o.projectors.length === 0)
       throw new RangeError('projectors: give at least one, or leave it out to train');
@@ -418,7 +412,7 @@ export function checkChungKaoOptions(o: ChungKaoOptions): void {
   if (!Array.isArray(o.trajectory))
     throw new RangeError(`trajectory ${JSON.stringify(o.trajectory)} must be a list of epochs`);
   o.trajectory.forEach((e, i) => {
-    integer(`trajectory epoch ${i}`, e, 1, t.epochs - 1);
+    integerOption(`trajectory epoch ${i}`, e, 1, t.epochs - 1);
     if (i > 0 && e <= o.trajectory[i - 1]!)
       throw new RangeError(`trajectory epochs ${o.trajectory.join(', ')} must increase`);
   });
@@ -427,13 +421,13 @@ export function checkChungKaoOptions(o: ChungKaoOptions): void {
     resolveMcrgRun({ L, K: K_C, algorithm: 'sw', blocking: 'majority', levels, ...r });
   mcrgRun(o.L, o.levels, o.mcrg);
   for (const big of o.larger) {
-    integer('larger L', big.L, o.L);
+    integerOption('larger L', big.L, o.L);
     const j = Math.log2(big.L / o.L);
     if (!Number.isInteger(j) || j < 1)
       throw new RangeError(`larger L ${big.L} must be ${o.L}·2^j, j ≥ 1 (equal final lattice size needs it)`);
     checkProjectorFits(big.L, o.levels + j, o.filterSize, `larger L = ${big.L}`);
-    integer(`larger L = ${big.L} replicas`, big.replicas, 1);
-    integer(`larger L = ${big.L} samples`, big.samples, big.replicas);
+    integerOption(`larger L = ${big.L} replicas`, big.replicas, 1);
+    integerOption(`larger L = ${big.L} samples`, big.samples, big.replicas);
     mcrgRun(big.L, o.levels + j, big);
   }
 }

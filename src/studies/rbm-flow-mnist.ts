@@ -27,6 +27,7 @@ import { StageClock } from './checkpoints.ts';
 import { heatmap, linePlot, type LinePoint } from './figures.ts';
 import { formatValueErr } from './report.ts';
 import { StudyStopped, type FigureSpec, type ResultEntry, type StudyContext } from './study.ts';
+import { integerOption, positiveOption } from './options.ts';
 
 /** The three training sets of §4.4. */
 export type MnistFlowVariant = 'plain' | 'mixed' | 'noise';
@@ -113,28 +114,16 @@ export const MNIST_FLOW_PRESETS: Record<'test' | 'quick' | 'standard' | 'paper',
 /** The fewest images of one digit in the `mnist` package (digit 5: 863). */
 export const MNIST_MIN_PER_DIGIT = 863;
 
-function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
-  return value;
-}
-
-function positive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} ${String(value)} must be a finite number > 0`);
-  return value;
-}
-
 /** Checks every option (before any GPU work), naming the bad value and its limit. */
 export function checkMnistFlowOptions(o: MnistFlowOptions): void {
-  integer('seed', o.seed, 0, 2 ** 32 - 1000);
+  integerOption('seed', o.seed, 0, 2 ** 32 - 1000);
   if (!Array.isArray(o.pairs) || o.pairs.length === 0)
     throw new RangeError('pairs is empty: name at least one');
   const seen = new Set<string>();
   o.pairs.forEach((p, i) => {
     if (!Array.isArray(p) || p.length !== 2)
       throw new RangeError(`pairs[${i}] ${JSON.stringify(p)} must be two digits`);
-    p.forEach((d, j) => integer(`pairs[${i}][${j}] digit`, d, 0, 9));
+    p.forEach((d, j) => integerOption(`pairs[${i}][${j}] digit`, d, 0, 9));
     if (p[0] === p[1]) throw new RangeError(`pairs[${i}] [${p[0]}, ${p[1]}] must be two different digits`);
     const key = `${Math.min(...p)}${Math.max(...p)}`;
     if (seen.has(key)) throw new RangeError(`pairs[${i}] [${p[0]}, ${p[1]}] is listed twice`);
@@ -147,22 +136,22 @@ export function checkMnistFlowOptions(o: MnistFlowOptions): void {
       throw new RangeError(`variants[${i}] '${String(v)}' is not one of ${MNIST_FLOW_VARIANTS.join(', ')}`);
     if (o.variants.indexOf(v) !== i) throw new RangeError(`variant '${v}' is listed twice`);
   });
-  integer('rbm.hidden', o.rbm.hidden, 1, 4096);
-  integer('rbm.epochs', o.rbm.epochs, 1, 100_000);
-  integer('rbm.batch', o.rbm.batch, 1, 65_536);
-  positive('rbm.lr', o.rbm.lr);
+  integerOption('rbm.hidden', o.rbm.hidden, 1, 4096);
+  integerOption('rbm.epochs', o.rbm.epochs, 1, 100_000);
+  integerOption('rbm.batch', o.rbm.batch, 1, 65_536);
+  positiveOption('rbm.lr', o.rbm.lr);
   if (!Array.isArray(o.classifier.hidden)) throw new RangeError('classifier.hidden must be a list of widths');
-  o.classifier.hidden.forEach((h, i) => integer(`classifier.hidden[${i}]`, h, 1, 65_536));
-  integer('classifier.epochs', o.classifier.epochs, 1, 100_000);
-  integer('classifier.batch', o.classifier.batch, 1, 65_536);
-  positive('classifier.lr', o.classifier.lr);
+  o.classifier.hidden.forEach((h, i) => integerOption(`classifier.hidden[${i}]`, h, 1, 65_536));
+  integerOption('classifier.epochs', o.classifier.epochs, 1, 100_000);
+  integerOption('classifier.batch', o.classifier.batch, 1, 65_536);
+  positiveOption('classifier.lr', o.classifier.lr);
   const l2 = o.classifier.l2 ?? 0;
   if (!(l2 >= 0 && Number.isFinite(l2)))
     throw new RangeError(`classifier.l2 ${String(l2)} must be a finite number ≥ 0`);
   // Keep at least 100 training images of every digit next to the held-out ones.
-  integer('testPerDigit', o.testPerDigit, 1, MNIST_MIN_PER_DIGIT - 100);
-  integer('generations', o.generations, 1, 100_000);
-  if (o.trainPerDigit !== undefined) integer('trainPerDigit', o.trainPerDigit, 6, 100_000);
+  integerOption('testPerDigit', o.testPerDigit, 1, MNIST_MIN_PER_DIGIT - 100);
+  integerOption('generations', o.generations, 1, 100_000);
+  if (o.trainPerDigit !== undefined) integerOption('trainPerDigit', o.trainPerDigit, 6, 100_000);
 }
 
 /** A uniform in [0, 1) from (a, b) under the key, on a stream of this module (tag 0x4d4e53 'MNS'). */

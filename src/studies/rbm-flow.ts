@@ -52,6 +52,7 @@ import {
   type ReferenceScan,
   type TemperatureReading,
 } from './thermometers.ts';
+import { integerOption, positiveOption } from './options.ts';
 
 /** The two RBMs of the sources. */
 export type FlowModelKind = 'degier' | 'veiga';
@@ -230,59 +231,47 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
   paper: base,
 };
 
-function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`${name} ${String(value)} must be an integer in ${min} … ${max}`);
-  return value;
-}
-
-function positive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} ${String(value)} must be a finite number > 0`);
-  return value;
-}
-
 /** Checks every option (before any GPU work), naming the bad value and its limit. */
 export function checkRbmFlowOptions(o: RbmFlowOptions): void {
-  integer('seed', o.seed, 0, 2 ** 32 - 1000);
-  integer('L', o.L, 2, 256);
+  integerOption('seed', o.seed, 0, 2 ** 32 - 1000);
+  integerOption('L', o.L, 2, 256);
   checkTemperatureGrid(o.temperatures);
-  integer('samplesPerSet', o.samplesPerSet, 2);
-  integer('therm', o.therm, 0);
-  integer('flowChains', o.flowChains, 1, o.samplesPerSet);
-  integer('generations', o.generations, 1, 100_000);
-  integer('driftLag', o.driftLag, 1, o.generations);
-  positive('scan.step', o.scan.step);
-  positive('scan.from', o.scan.from);
+  integerOption('samplesPerSet', o.samplesPerSet, 2);
+  integerOption('therm', o.therm, 0);
+  integerOption('flowChains', o.flowChains, 1, o.samplesPerSet);
+  integerOption('generations', o.generations, 1, 100_000);
+  integerOption('driftLag', o.driftLag, 1, o.generations);
+  positiveOption('scan.step', o.scan.step);
+  positiveOption('scan.from', o.scan.from);
   if (!(o.scan.to > o.scan.from))
     throw new RangeError(`scan.to ${o.scan.to} must exceed scan.from ${o.scan.from}`);
-  integer('scan.samples', o.scan.samples, 2);
+  integerOption('scan.samples', o.scan.samples, 2);
   for (const [name, r] of [
     ['degier', o.degier],
     ['veiga', o.veiga],
   ] as const) {
-    positive(`${name}.hiddenRatio`, r.hiddenRatio);
-    integer(`${name}.epochs`, r.epochs, 1);
-    integer(`${name}.batch`, r.batch, 1);
-    positive(`${name}.lr`, r.lr);
+    positiveOption(`${name}.hiddenRatio`, r.hiddenRatio);
+    integerOption(`${name}.epochs`, r.epochs, 1);
+    integerOption(`${name}.batch`, r.batch, 1);
+    positiveOption(`${name}.lr`, r.lr);
   }
-  o.mlp.hidden.forEach((h, i) => integer(`mlp.hidden[${i}]`, h, 1));
-  integer('mlp.epochs', o.mlp.epochs, 1);
-  integer('mlp.batch', o.mlp.batch, 1);
-  positive('mlp.lr', o.mlp.lr);
+  o.mlp.hidden.forEach((h, i) => integerOption(`mlp.hidden[${i}]`, h, 1));
+  integerOption('mlp.epochs', o.mlp.epochs, 1);
+  integerOption('mlp.batch', o.mlp.batch, 1);
+  positiveOption('mlp.lr', o.mlp.lr);
   if (o.mlp.activation !== 'relu' && o.mlp.activation !== 'tanh')
     throw new RangeError(`mlp.activation '${String(o.mlp.activation)}' must be 'relu' or 'tanh'`);
-  positive('untrained.sd', o.untrained.sd);
-  integer('ring.N', o.ring.N, 3, 20);
-  integer('ring.samplesPerSet', o.ring.samplesPerSet, 2);
-  positive('ring.hiddenRatio', o.ring.hiddenRatio);
-  integer('ring.epochs', o.ring.epochs, 1);
-  integer('large.L', o.large.L, 2, 256);
-  integer('large.samplesPerSet', o.large.samplesPerSet, 2);
-  integer('large.epochs', o.large.epochs, 1);
-  integer('large.mlpEpochs', o.large.mlpEpochs, 1);
-  positive('large.scanStep', o.large.scanStep);
-  integer('large.scanSamples', o.large.scanSamples, 2);
+  positiveOption('untrained.sd', o.untrained.sd);
+  integerOption('ring.N', o.ring.N, 3, 20);
+  integerOption('ring.samplesPerSet', o.ring.samplesPerSet, 2);
+  positiveOption('ring.hiddenRatio', o.ring.hiddenRatio);
+  integerOption('ring.epochs', o.ring.epochs, 1);
+  integerOption('large.L', o.large.L, 2, 256);
+  integerOption('large.samplesPerSet', o.large.samplesPerSet, 2);
+  integerOption('large.epochs', o.large.epochs, 1);
+  integerOption('large.mlpEpochs', o.large.mlpEpochs, 1);
+  positiveOption('large.scanStep', o.large.scanStep);
+  integerOption('large.scanSamples', o.large.scanSamples, 2);
   if (!(o.checkFraction > 0 && o.checkFraction < 1))
     throw new RangeError(`checkFraction ${o.checkFraction} must lie strictly between 0 and 1`);
   checkMnistFlowOptions(o.mnist);
