@@ -17,78 +17,34 @@
  * second run, the in-page messages for a lost device and for a browser without WebGPU, and that no
  * page throws. Screenshots go to test-results/ (git-ignored).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
-import { build, preview, type PreviewServer } from 'vite';
+import { join } from 'node:path';
+import type { ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countInsideReference } from '../../src/reference/pi.ts';
-
-const root = resolve(import.meta.dirname, '../..');
-const configFile = resolve(root, 'vite.config.ts');
-const results = resolve(root, 'test-results');
-/** CI installs Debian's chromium; PUPPETEER_EXECUTABLE_PATH (puppeteer's own variable) overrides it. */
-const chromium = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
-
-/**
- * `--use-angle=swiftshader` + `--enable-unsafe-swiftshader` give the compositor a SwiftShader backend
- * that can share images with Dawn's Vulkan SwiftShader: without them a WebGPU *canvas* cannot be
- * presented (the GPU process logs "Could not find SharedImageBackingFactory … WebgpuSwapChainTexture")
- * and the device is lost at the first getCurrentTexture(). Compute-only pages work either way.
- */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-/** SwiftShader runs WebGPU on the CPU: acquisition, compilation and 2^22 points take seconds, not ms. */
-const READY_TIMEOUT = 180_000;
-
-/** What a page reported: uncaught exceptions fail the test; console errors are kept for the message. */
-interface PageLog {
-  pageErrors: Error[];
-  consoleErrors: string[];
-}
+import {
+  clickComponent,
+  type Component,
+  componentElement,
+  componentItems,
+  componentStatus,
+  ISING_VIEW,
+  openPage,
+  openPausedView,
+  type PageLog,
+  READY_TIMEOUT,
+  results,
+  rgbOf,
+  setComponentInput,
+  START_TIMEOUT,
+  startDemo,
+  stopDemo,
+  waitForComponent,
+} from './harness.ts';
 
 /** A reported value in the app's shadow DOM: its text and its raw `data-value`. */
 interface Field {
   text: string;
   value: string | null;
-}
-
-let server: PreviewServer | undefined;
-let browser: Browser | undefined;
-let userDataDir: string | undefined;
-let baseUrl = '';
-
-async function openPage(
-  path: string,
-  setup?: (page: Page) => Promise<unknown>,
-): Promise<{ page: Page; log: PageLog }> {
-  if (!browser) throw new Error('browser not launched (beforeAll failed?)');
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const log: PageLog = { pageErrors: [], consoleErrors: [] };
-  page.on('pageerror', (err) => log.pageErrors.push(err instanceof Error ? err : new Error(String(err))));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') log.consoleErrors.push(msg.text());
-  });
-  await setup?.(page);
-  await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
-  return { page, log };
 }
 
 /** Waits until the app's host reports `data-status` in `statuses`; returns the status reached. */
@@ -157,16 +113,6 @@ function expectNoPageErrors(log: PageLog): void {
 /** How long the Ising view may take to build its first lattice (shader compilation on SwiftShader). */
 const VIEW_TIMEOUT = 120_000;
 
-/** The `data-status` of a component inside the app's shadow root, or `(no <tag>)`. */
-function componentStatus(page: Page, tag: string): Promise<string> {
-  return page.evaluate(
-    (t: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset.status ??
-      `(no ${t})`,
-    tag,
-  );
-}
-
 /** Every `[data-testid]` element of a component's shadow root, by test id (the last one of a repeated id). */
 async function componentFields(page: Page, tag: string): Promise<Record<string, Field>> {
   return page.evaluate((t: string) => {
@@ -182,82 +128,6 @@ async function componentFields(page: Page, tag: string): Promise<Record<string, 
   }, tag);
 }
 
-/**
- * Waits until a component reports `data-status` in `statuses`; returns the status reached. On timeout the
- * error names the component, its status, its error field and the page's errors.
- */
-async function waitForComponent(
-  page: Page,
-  component: { tag: string; name: string; errorField: string },
-  statuses: string[],
-  log: PageLog,
-  timeout: number,
-): Promise<string> {
-  try {
-    await page.waitForFunction(
-      (t: string, wanted: string[]) =>
-        wanted.includes(
-          document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset
-            .status ?? '',
-        ),
-      { timeout, polling: 100 },
-      component.tag,
-      statuses,
-    );
-  } catch (err) {
-    const all = await componentFields(page, component.tag);
-    throw new Error(
-      `the ${component.name} did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
-        `${await componentStatus(page, component.tag)}; error: ${all[component.errorField]?.text ?? '—'}); ` +
-        `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
-      { cause: err },
-    );
-  }
-  return componentStatus(page, component.tag);
-}
-
-/** A component of the app: its tag, its name in messages and the test id of its error field. */
-interface Component {
-  tag: string;
-  name: string;
-  errorField: string;
-}
-
-/** Sets an input or select of a component and fires `change`, as a user edit would. */
-async function setComponentInput(page: Page, component: Component, id: string, value: string): Promise<void> {
-  await page.evaluate(
-    (tag: string, name: string, testid: string, v: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
-      const el = host?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
-        `[data-testid="${testid}"]`,
-      );
-      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
-      el.value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    component.tag,
-    component.name,
-    id,
-    value,
-  );
-}
-
-/** Clicks a button of a component (an error if it is missing or disabled). */
-async function clickComponent(page: Page, component: Component, id: string): Promise<void> {
-  await page.evaluate(
-    (tag: string, name: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
-      const el = host?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
-      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
-      if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
-      el.click();
-    },
-    component.tag,
-    component.name,
-    id,
-  );
-}
-
 /** The value of a component's input or select `[data-testid=id]` (undefined without one). */
 function componentInput(page: Page, tag: string, id: string): Promise<string | undefined> {
   return page.evaluate(
@@ -266,24 +136,6 @@ function componentInput(page: Page, tag: string, id: string): Promise<string | u
         .querySelector('blockspin-app')
         ?.shadowRoot?.querySelector(t)
         ?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-testid="${testid}"]`)?.value,
-    tag,
-    id,
-  );
-}
-
-/** Every element with test id `id` in a component, as its data-* attributes and its text. */
-function componentItems(
-  page: Page,
-  tag: string,
-  id: string,
-): Promise<(Record<string, string> & { text: string })[]> {
-  return page.evaluate(
-    (t: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
-      return [...(host?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`) ?? [])].map(
-        (el) => ({ ...el.dataset, text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() }),
-      );
-    },
     tag,
     id,
   );
@@ -308,23 +160,6 @@ async function waitForComponentElements(
     selector,
     count,
   );
-}
-
-/** An element inside a component's shadow root, for element screenshots. */
-async function componentElement(
-  page: Page,
-  component: Component,
-  selector: string,
-): Promise<ElementHandle<Element>> {
-  const handle = await page.evaluateHandle(
-    (tag: string, sel: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag)?.shadowRoot?.querySelector(sel),
-    component.tag,
-    selector,
-  );
-  const element = handle.asElement();
-  if (!element) throw new Error(`the ${component.name} has no ${selector}`);
-  return element as ElementHandle<Element>;
 }
 
 /**
@@ -357,8 +192,6 @@ async function expectCleanPage(page: Page, log: PageLog, consoleToo = false): Pr
   if (consoleToo) expect(log.consoleErrors, 'console errors').toEqual([]);
 }
 
-const ISING_VIEW = { tag: 'ising-view', name: 'Ising view', errorField: 'ising-error-message' };
-
 /** The view's `data-status`, or '(no ising-view)'. */
 const viewStatus = (page: Page): Promise<string> => componentStatus(page, ISING_VIEW.tag);
 /** Every `[data-testid]` element of the view's shadow root, by test id. */
@@ -366,22 +199,6 @@ const viewFields = (page: Page): Promise<Record<string, Field>> => componentFiel
 /** Waits until the view reports `data-status` in `statuses`. */
 const waitForView = (page: Page, statuses: string[], log: PageLog, timeout = VIEW_TIMEOUT): Promise<string> =>
   waitForComponent(page, ISING_VIEW, statuses, log, timeout);
-
-/**
- * Opens the page with a small Ising view and π run (64², 65536 samples) and pauses the view once it runs,
- * so that a panel's job gets the (software) GPU to itself. The page is closed if that fails.
- */
-async function openPausedView(): Promise<{ page: Page; log: PageLog }> {
-  const opened = await openPage('/?L=64&samples=65536');
-  try {
-    await waitForView(opened.page, ['running'], opened.log);
-    await clickControl(opened.page, 'ising-pause');
-  } catch (err) {
-    await opened.page.close();
-    throw err;
-  }
-  return opened;
-}
 
 /**
  * Waits until the readout `id`'s data-value is above (`>`) or below (`<`) `threshold`; returns the
@@ -482,10 +299,6 @@ async function decodePng(
     return { width, height, rgba: btoa(binary) };
   }, Buffer.from(png).toString('base64'));
   return { ...decoded, rgba: new Uint8Array(Buffer.from(decoded.rgba, 'base64')) };
-}
-
-function rgbOf(hex: string): [number, number, number] {
-  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
 }
 
 /** Which palette colour a pixel is (within ±`tolerance` per channel), or 'other'. */
@@ -646,39 +459,8 @@ function sleep(ms: number): Promise<void> {
 }
 
 describe('demo (built, served by vite preview, in headless Chromium on SwiftShader)', () => {
-  beforeAll(async () => {
-    if (!existsSync(chromium)) {
-      throw new Error(
-        `Chromium not found at ${chromium}: the end-to-end test needs it (apt-get install -y chromium, ` +
-          `or set PUPPETEER_EXECUTABLE_PATH). It is not skipped, so a CI without Chromium fails loudly.`,
-      );
-    }
-    mkdirSync(results, { recursive: true });
-    await build({ configFile, mode: 'demo', logLevel: 'warn' });
-    server = await preview({
-      configFile,
-      mode: 'demo',
-      logLevel: 'warn',
-      preview: { host: '127.0.0.1', port: 0 },
-    });
-    const address = server.httpServer.address() as AddressInfo | null;
-    if (!address || typeof address === 'string')
-      throw new Error(`vite preview has no TCP address: ${String(address)}`);
-    baseUrl = `http://127.0.0.1:${address.port}`;
-    userDataDir = mkdtempSync(join(tmpdir(), 'blockspin-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      userDataDir,
-    });
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close().catch(() => {});
-    await server?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  beforeAll(startDemo, START_TIMEOUT);
+  afterAll(stopDemo);
 
   it(
     'opens the Ising view on a 512² lattice at T_c and runs it',
@@ -1036,7 +818,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'MCRG panel: names a bad level count; a small run draws replica 0 and its blocked levels from the GPU, fills the y_t and y_h tables with the exact values marked; Stop keeps it, Start continues',
     async () => {
-      const { page, log } = await openPausedView();
+      const { page, log } = await openPausedView(VIEW_TIMEOUT);
       try {
         await waitForMcrg(page, ['idle'], log);
         let all = await mcrgFields(page);
@@ -1236,7 +1018,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'study panel: runs Chung & Kao at the test preset (data, training, MCRG) with the live filter, curves and MCRG table, shows results with errors, figures and the report files; Stop gives a partial output',
     async () => {
-      const { page, log } = await openPausedView();
+      const { page, log } = await openPausedView(VIEW_TIMEOUT);
       const panel = { tag: 'study-panel', name: 'study panel', errorField: 'study-error' };
       const control = (id: string, value?: string): Promise<void> =>
         value === undefined ? clickComponent(page, panel, id) : setComponentInput(page, panel, id, value);

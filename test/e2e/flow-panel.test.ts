@@ -4,245 +4,40 @@
  * preset: Prepare (data, reference scan, MLP thermometer, the 'all' RBM) reaches `ready` with the thermometer's
  * accuracy shown; a 4-generation flow of 20 chains from T = 2.25 plots 3 × 5 readings (generations 0 … 4),
  * draws the first chain's lattice in the two spin colours and shows three finite temperatures with errors; a bad
- * generation count is named inline; a model file whose nv is not L² is refused naming both. The harness pieces
- * are those of test/e2e/demo.test.ts. Screenshot: test-results/flow-panel.png (git-ignored).
+ * generation count is named inline; a model file whose nv is not L² is refused naming both. The harness is
+ * test/e2e/harness.ts. Screenshot: test-results/flow-panel.png (git-ignored).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
-import { build, preview, type PreviewServer } from 'vite';
+import { join } from 'node:path';
+import type { ElementHandle } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPIN_PALETTE } from '../../src/index.ts';
+import {
+  clickComponent,
+  type Component,
+  componentElement,
+  componentItems,
+  openPausedView,
+  READY_TIMEOUT,
+  results,
+  rgbOf,
+  setComponentInput,
+  START_TIMEOUT,
+  startDemo,
+  stopDemo,
+  waitForComponent,
+} from './harness.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const configFile = resolve(root, 'vite.config.ts');
-const results = resolve(root, 'test-results');
-/** CI installs Debian's chromium; PUPPETEER_EXECUTABLE_PATH (puppeteer's own variable) overrides it. */
-const chromium = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
-
-/** As test/e2e/demo.test.ts: SwiftShader for Dawn's Vulkan and for the compositor (a WebGPU canvas presents). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-/** SwiftShader runs WebGPU on the CPU: device acquisition and shader compilation take seconds. */
-const READY_TIMEOUT = 180_000;
 /** Prepare at the test preset on SwiftShader: data, scan, thermometer, RBM (about a minute on two cores). */
 const PREPARE_TIMEOUT = 180_000;
 const FLOW_TIMEOUT = 60_000;
 
-interface PageLog {
-  pageErrors: Error[];
-  consoleErrors: string[];
-}
-
-interface Component {
-  tag: string;
-  name: string;
-  errorField: string;
-}
-
 const PANEL: Component = { tag: 'flow-panel', name: 'flow panel', errorField: 'flow-error' };
-const ISING_VIEW: Component = { tag: 'ising-view', name: 'Ising view', errorField: 'ising-error-message' };
-
-let server: PreviewServer | undefined;
-let browser: Browser | undefined;
-let userDataDir: string | undefined;
-let baseUrl = '';
-
-async function openPage(path: string): Promise<{ page: Page; log: PageLog }> {
-  if (!browser) throw new Error('browser not launched (beforeAll failed?)');
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const log: PageLog = { pageErrors: [], consoleErrors: [] };
-  page.on('pageerror', (err) => log.pageErrors.push(err instanceof Error ? err : new Error(String(err))));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') log.consoleErrors.push(msg.text());
-  });
-  await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
-  return { page, log };
-}
-
-/** The `data-status` of a component inside the app's shadow root, or `(no <tag>)`. */
-function componentStatus(page: Page, tag: string): Promise<string> {
-  return page.evaluate(
-    (t: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset.status ??
-      `(no ${t})`,
-    tag,
-  );
-}
-
-/** Every element with test id `id` in a component, as its data-* attributes and its text. */
-function componentItems(
-  page: Page,
-  tag: string,
-  id: string,
-): Promise<(Record<string, string> & { text: string })[]> {
-  return page.evaluate(
-    (t: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
-      return [...(host?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`) ?? [])].map(
-        (el) => ({ ...el.dataset, text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() }),
-      );
-    },
-    tag,
-    id,
-  );
-}
-
-/** Waits until a component reports `data-status` in `statuses`; on timeout names its status and errors. */
-async function waitForComponent(
-  page: Page,
-  component: Component,
-  statuses: string[],
-  log: PageLog,
-  timeout: number,
-): Promise<string> {
-  try {
-    await page.waitForFunction(
-      (t: string, wanted: string[]) =>
-        wanted.includes(
-          document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset
-            .status ?? '',
-        ),
-      { timeout, polling: 100 },
-      component.tag,
-      statuses,
-    );
-  } catch (err) {
-    const errors = await componentItems(page, component.tag, component.errorField);
-    throw new Error(
-      `the ${component.name} did not reach ${statuses.join('|')} within ${timeout / 1000} s (status: ` +
-        `${await componentStatus(page, component.tag)}; error: ${errors.map((e) => e.text).join('; ') || '—'}); ` +
-        `console errors: ${JSON.stringify(log.consoleErrors)}; page errors: ${log.pageErrors.map((e) => e.message).join('; ')}`,
-      { cause: err },
-    );
-  }
-  return componentStatus(page, component.tag);
-}
-
-/** Sets an input or select of a component and fires `change`, as a user edit would. */
-async function setComponentInput(page: Page, component: Component, id: string, value: string): Promise<void> {
-  await page.evaluate(
-    (tag: string, name: string, testid: string, v: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
-      const el = host?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
-        `[data-testid="${testid}"]`,
-      );
-      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
-      el.value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    component.tag,
-    component.name,
-    id,
-    value,
-  );
-}
-
-/** Clicks a button of a component (an error if it is missing or disabled). */
-async function clickComponent(page: Page, component: Component, id: string): Promise<void> {
-  await page.evaluate(
-    (tag: string, name: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
-      const el = host?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
-      if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
-      if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
-      el.click();
-    },
-    component.tag,
-    component.name,
-    id,
-  );
-}
-
-/** An element inside a component's shadow root (screenshots, file uploads). */
-async function componentElement(
-  page: Page,
-  component: Component,
-  selector: string,
-): Promise<ElementHandle<Element>> {
-  const handle = await page.evaluateHandle(
-    (tag: string, sel: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag)?.shadowRoot?.querySelector(sel),
-    component.tag,
-    selector,
-  );
-  const element = handle.asElement();
-  if (!element) throw new Error(`the ${component.name} has no ${selector}`);
-  return element as ElementHandle<Element>;
-}
-
-/**
- * Opens the page with a small Ising view and π run (64², 65536 samples) and pauses the view once it runs,
- * so that the panel's job gets the (software) GPU to itself.
- */
-async function openPausedView(): Promise<{ page: Page; log: PageLog }> {
-  const opened = await openPage('/?L=64&samples=65536');
-  try {
-    await waitForComponent(opened.page, ISING_VIEW, ['running'], opened.log, READY_TIMEOUT);
-    await clickComponent(opened.page, ISING_VIEW, 'ising-pause');
-  } catch (err) {
-    await opened.page.close();
-    throw err;
-  }
-  return opened;
-}
-
-function hexRgb(hex: string): [number, number, number] {
-  const n = Number.parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
 
 describe('flow panel (built demo, vite preview, headless Chromium on SwiftShader)', () => {
-  beforeAll(async () => {
-    if (!existsSync(chromium)) {
-      throw new Error(
-        `Chromium not found at ${chromium}: the end-to-end test needs it (apt-get install -y chromium, ` +
-          `or set PUPPETEER_EXECUTABLE_PATH). It is not skipped, so a CI without Chromium fails loudly.`,
-      );
-    }
-    mkdirSync(results, { recursive: true });
-    await build({ configFile, mode: 'demo', logLevel: 'warn' });
-    server = await preview({
-      configFile,
-      mode: 'demo',
-      logLevel: 'warn',
-      preview: { host: '127.0.0.1', port: 0 },
-    });
-    const address = server.httpServer.address() as AddressInfo | null;
-    if (!address || typeof address === 'string')
-      throw new Error(`vite preview has no TCP address: ${String(address)}`);
-    baseUrl = `http://127.0.0.1:${address.port}`;
-    userDataDir = mkdtempSync(join(tmpdir(), 'blockspin-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      userDataDir,
-    });
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close().catch(() => {});
-    await server?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  beforeAll(startDemo, START_TIMEOUT);
+  afterAll(stopDemo);
 
   it('prepares the test preset, flows 4 generations from T = 2.25 with the lattice, live plot and readings; names a bad generation count and refuses a model whose nv is not L²', async () => {
     const { page, log } = await openPausedView();
@@ -332,8 +127,8 @@ describe('flow panel (built demo, vite preview, headless Chromium on SwiftShader
       });
       expect(pixels).not.toBeNull();
       expect(pixels!.width).toBe(200);
-      const up = `${hexRgb(SPIN_PALETTE.up).join(',')},255`;
-      const down = `${hexRgb(SPIN_PALETTE.down).join(',')},255`;
+      const up = `${rgbOf(SPIN_PALETTE.up).join(',')},255`;
+      const down = `${rgbOf(SPIN_PALETTE.down).join(',')},255`;
       for (const key of Object.keys(pixels!.colours))
         expect([up, down], 'a pixel not a spin colour').toContain(key);
       const counted = (pixels!.colours[up] ?? 0) + (pixels!.colours[down] ?? 0);
