@@ -24,6 +24,7 @@ import { rbmFlow, type FlowStep } from '../rbm/flow.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
 import type { JsonValue } from '../rg/result-files.ts';
 import { StageClock } from './checkpoints.ts';
+import { formatValueErr } from './report.ts';
 import {
   checkTemperatureGrid,
   gaussianWeights,
@@ -590,6 +591,14 @@ function estimateOf(t: TemperatureReading): Estimate & { bound?: string } {
   return t.bound ? { value: t.T, err: t.err, bound: t.bound } : { value: t.T, err: t.err };
 }
 
+/** A reading for the log: value ± err, or the bound it hit ('∞', 'ground state', 'above the scan'). */
+function showReading(e: Estimate & { bound?: string }): string {
+  if (e.bound === 'infinite') return '∞';
+  if (e.bound === 'ground') return '0 (ground state)';
+  const v = Number.isFinite(e.err) && e.err > 0 ? formatValueErr(e.value, e.err) : e.value.toFixed(3);
+  return e.bound ? `${v} (${e.bound})` : v;
+}
+
 /** T_m of a reading (NaN when there is no reference for ⟨|m|⟩). */
 function magnetizationOf(r: GenerationReading): Estimate & { bound?: string } {
   return r.Tm ? estimateOf(r.Tm) : { value: NaN, err: NaN, bound: 'no reference' };
@@ -1053,8 +1062,8 @@ async function runExperiment(
     ]);
     const fp = result.flows[0]!.fixedPoint!;
     context.log(
-      `${plan.name}: T*(energy) ${fp.energy.value.toFixed(3)}(${fp.energy.err.toFixed(3)}), T*(|m|) ${fp.magnetization.value.toFixed(3)}, ` +
-        `T*(MLP) ${fp.mlp.value.toFixed(3)}, ⟨|m|⟩* ${fp.absM.value.toFixed(4)}, thermal ${fp.reading.thermal}`,
+      `${plan.name}: T*(energy) ${showReading(fp.energy)}, T*(|m|) ${showReading(fp.magnetization)}, ` +
+        `T*(MLP) ${showReading(fp.mlp)}, ⟨|m|⟩* ${showReading(fp.absM)}, thermal ${fp.reading.thermal ? 'yes' : 'no'}`,
     );
   } finally {
     rbm.destroy();
