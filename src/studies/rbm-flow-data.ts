@@ -90,6 +90,8 @@ export async function squareLatticeData(
     algorithm: 'sw',
     init: 'up',
     therm: o.therm,
+    // τ_int of Swendsen–Wang on these lattices is a few sweeps: 200 measured sweeps (or therm, if longer) pin it.
+    tauSweeps: Math.max(200, o.therm),
     chains: Math.min(16, total),
     seed: o.seed,
     signal: o.signal,

@@ -14,6 +14,7 @@ import {
   ringData,
 } from '../../src/studies/rbm-flow-data.ts';
 import { RBM_FLOW_PRESETS, rbmFlowStudy, type RbmFlowOptions } from '../../src/studies/rbm-flow.ts';
+import { memoryCheckpoints } from '../../src/studies/checkpoints.ts';
 import type { StudyContext, StudyOutput } from '../../src/studies/study.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
@@ -145,13 +146,36 @@ describe('rbm-flow study', () => {
     expect(out.figures.some((f) => f.name.startsWith('mnist-'))).toBe(true);
   });
 
+  it('resumes finished experiments from their checkpoints with identical results', async () => {
+    const device = gpu().device;
+    const t = RBM_FLOW_PRESETS.test;
+    const o: RbmFlowOptions = {
+      ...t,
+      samplesPerSet: 20,
+      flowChains: 10,
+      generations: 3,
+      driftLag: 1,
+      scan: { ...t.scan, samples: 20 },
+      mlp: { ...t.mlp, epochs: 1 },
+      experiments: ['untrained'],
+    };
+    const checkpoints = memoryCheckpoints();
+    const first = await checked(device, () => rbmFlowStudy.run(o, context(device, { checkpoints })));
+    expect(checkpoints.names()).toContain('experiment-untrained');
+    const ctx = context(device, { checkpoints });
+    const again = await checked(device, () => rbmFlowStudy.run(o, ctx));
+    expect(ctx.lines.some((l) => l.includes('untrained: taken from the checkpoint'))).toBe(true);
+    expect(again.results).toEqual(first.results);
+    expect(again.settings.resumed).toEqual(['untrained']);
+  });
+
   it('a cancelled run returns a partial report', async () => {
     const device = gpu().device;
     const controller = new AbortController();
     const ctx = context(device, {
       signal: controller.signal,
       progress: (stage) => {
-        if (stage.startsWith('train all')) controller.abort();
+        if (stage.startsWith('reference scan')) controller.abort();
       },
     });
     const out = await checked(device, () =>
