@@ -562,7 +562,7 @@ export async function readFlowGeneration(
   spins: Int8Array,
   starts: number,
   chains: number,
-): Promise<{ perStart: StartReading[]; tMlp: Float64Array }> {
+): Promise<{ perStart: StartReading[]; tMlp: Float64Array; probs: Float32Array }> {
   const n = starts * chains;
   const probs = await kit.mlp.predict(toFloat(spins, 'ising'), n);
   const K = kit.classT.length;
@@ -584,7 +584,7 @@ export async function readFlowGeneration(
       thermal: reading.thermal,
     });
   }
-  return { perStart, tMlp };
+  return { perStart, tMlp, probs };
 }
 
 function estimateOf(t: TemperatureReading): Estimate & { bound?: string } {
@@ -663,10 +663,8 @@ async function runFlow(
   let earlier: FixedPoint['earlier'] | null = null;
   let fixedPoint: FixedPoint | null = null;
   const lag = Math.min(o.driftLag, generations);
-  const pooled = async (g: number, s: Int8Array) => {
-    const reading = readGeneration(kit.lattice, s, starts * chains, { curve: kit.curve, scan: kit.scan });
-    return reading;
-  };
+  const pooled = (s: Int8Array) =>
+    readGeneration(kit.lattice, s, starts * chains, { curve: kit.curve, scan: kit.scan });
   const run = await rbmFlow(rbm, toFloat(spins, rbm.units), starts * chains, generations, {
     step,
     seed,
@@ -674,10 +672,10 @@ async function runFlow(
     beforeGeneration: options.beforeGeneration,
     onGeneration: async (g, visible) => {
       const s = toSpins(visible, rbm.units);
-      const { perStart, tMlp } = await readFlowGeneration(kit, s, starts, chains);
+      const { perStart, tMlp, probs } = await readFlowGeneration(kit, s, starts, chains);
       perStart.forEach((r, i) => readings[i]!.push(r));
       if (g === generations - lag) {
-        const r = await pooled(g, s);
+        const r = pooled(s);
         earlier = {
           generation: g,
           energy: estimateOf(r.TE),
@@ -686,9 +684,8 @@ async function runFlow(
         };
       }
       if (g === generations) {
-        const r = await pooled(g, s);
+        const r = pooled(s);
         const obs = observables(kit.lattice, s, starts * chains);
-        const probs = await kit.mlp.predict(toFloat(s, 'ising'), starts * chains);
         const K = kit.classT.length;
         const dist = new Array<number>(K).fill(0);
         for (let i = 0; i < probs.length; i++) dist[i % K]! += probs[i]! / (starts * chains);
