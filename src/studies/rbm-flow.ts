@@ -1004,7 +1004,10 @@ function decodeJson(bytes: Uint8Array): unknown {
   );
 }
 
-/** Checkpoint of a finished experiment: its result, its weights (the permuted null needs veigaAll's). */
+/**
+ * Checkpoint of a finished experiment: its result, its weights (the permuted null needs veigaAll's) and the
+ * seconds it took (`stage.json`), so that a resumed report still says what the experiment cost.
+ */
 const experimentCheckpoint = (name: FlowExperiment) => `experiment-${name}`;
 
 async function runExperiment(
@@ -1015,9 +1018,20 @@ async function runExperiment(
   state: FlowState,
   index: number,
   models: Map<FlowExperiment, Float32Array>,
+  clock: StageClock,
 ): Promise<void> {
   const saved = await context.checkpoints?.read(experimentCheckpoint(plan.name));
   if (saved) {
+    // Checkpoints of an earlier version lack stage.json: their time is unknown and counts as 0.
+    const stageFile = saved.get('stage.json');
+    if (stageFile) {
+      const seconds = (decodeJson(stageFile) as { seconds?: unknown }).seconds;
+      if (typeof seconds !== 'number' || !(seconds >= 0))
+        throw new Error(
+          `checkpoint ${experimentCheckpoint(plan.name)}: stage.json seconds ${JSON.stringify(seconds)} is not a number ≥ 0`,
+        );
+      clock.prior = seconds;
+    }
     const result = saved.get('result.json');
     const weights = saved.get('W.json');
     if (!result || !weights)
@@ -1056,6 +1070,7 @@ async function runExperiment(
     await context.checkpoints?.write(experimentCheckpoint(plan.name), [
       { name: 'result.json', bytes: encodeJson(result) },
       { name: 'W.json', bytes: encodeJson(Array.from(W)) },
+      { name: 'stage.json', bytes: encodeJson({ seconds: clock.elapsed() }) },
     ]);
     const fp = result.flows[0]!.fixedPoint!;
     context.log(
@@ -1139,10 +1154,10 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     stopped: null,
   };
   const kits = new Map<FlowLatticeName, FlowLattice>();
-  const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
+  const stage = async (name: string, body: (clock: StageClock) => Promise<void>): Promise<void> => {
     const clock = new StageClock();
     try {
-      await body();
+      await body(clock);
     } finally {
       state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
     }
@@ -1178,7 +1193,9 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
       }
       const plan = PLANS[name];
       const kit = await kitFor(plan.lattice);
-      await stage(`experiment ${name}`, () => runExperiment(context, o, plan, kit, state, i, models));
+      await stage(`experiment ${name}`, (clock) =>
+        runExperiment(context, o, plan, kit, state, i, models, clock),
+      );
     }
   } catch (err) {
     if (err instanceof StudyStopped) state.stopped = err.message;
