@@ -21,14 +21,19 @@ struct IsingParams {
   firstReplica: u32,
 }
 
-// Acceptance tables per replica, computed in f32 on the host (and used as-is by the CPU oracle, so
-// decisions agree bit for bit). Index: up = number of up neighbours (0 … z), s = own spin bit.
+// Acceptance tables per replica, computed on the host (and used as-is by the CPU oracle, so decisions
+// agree bit for bit). Index: up = number of up neighbours (0 … z), s = own spin bit.
 struct ReplicaTable {
-  // min(1, exp(−β ΔE)) for flipping spin s with `up` up neighbours, at [s · 5 + up].
+  // min(1, exp(−β ΔE)) for flipping spin s with `up` up neighbours, at [s · 5 + up] (f32: `simple`).
   metropolis: array<f32, 10>,
-  // P(s' = +1) given `up` up neighbours, at [up].
+  // P(s' = +1) given `up` up neighbours, at [up] (f32: `simple`).
   heatBath: array<f32, 5>,
   pad: f32,
+  // The same probabilities as integer thresholds for `packed`: p = t / 2^32 (t = floor(p · 2^32) from the
+  // float64 probability), except t = 0xffffffff, which means p = 1 exactly.
+  metropolisThreshold: array<u32, 10>,
+  heatBathThreshold: array<u32, 5>,
+  pad2: u32,
 }
 
 // GPU-side counters, advanced by tiny dispatches so many sweeps and measurements fit in one submission.

@@ -4,11 +4,15 @@
 //
 // Neighbour words are aligned with the word by shifts (left/right, with the carry bit from the adjacent
 // word) and the number of up neighbours of all 32 spins is counted at once by bit-sliced adders into
-// three bit planes. The 16 spins of the active colour then each draw their own uniform number and
-// decide independently (Metropolis or heat-bath from the same tables as `simple`).
+// three bit planes. The 16 spins of the active colour then decide independently (Metropolis or
+// heat-bath) against the integer thresholds of their replica's table: "yes" when a uniform 32-bit U is
+// below the threshold t (P = t / 2^32, exact to 2^−32 of the float64 probability).
 //
-// Random numbers: 4 Philox blocks per word per half-sweep, counter (4·wordInReplica + q, firstReplica + r, sweep,
-// rngStream); block q serves the active lanes 4q … 4q + 3 (in active-lane order), one word each.
+// Random numbers: one Philox block per word per half-sweep, counter (wordInReplica, firstReplica + r,
+// sweep, rngStream); active lane j (in active-lane order, 0 … 15) takes byte j % 4 of word j / 4 as the
+// top 8 bits of its U. Only when that byte equals the threshold's top byte (probability 2^−8) does the
+// lane need U's low 24 bits: the top 24 bits of word 0 of its own block, counter (16 · wordInReplica + j,
+// firstReplica + r, sweep, refineStream). The threshold 0xffffffff means p = 1 and needs no bits.
 
 @group(0) @binding(0) var<uniform> params: IsingParams;
 @group(0) @binding(1) var<storage, read> source: array<u32>;
@@ -19,6 +23,9 @@
 override colour: u32 = 0u;
 override heatBath: bool = false;
 override rngStream: u32 = 0u;
+override refineStream: u32 = 0u;
+
+const ALWAYS: u32 = 0xffffffffu;
 
 @compute @workgroup_size(workgroupSize)
 fn sweepPacked(
@@ -57,18 +64,37 @@ fn sweepPacked(
   // Active lanes: (b + y) % 2 == colour, i.e. lanes of parity (colour + y) % 2.
   let parity = (colour + y) & 1u;
   var result = c;
-  let table = tables[r];
+  let bits = philox4x32(vec4<u32>(w, r + params.firstReplica, counters.sweep, rngStream), params.key);
   for (var q = 0u; q < 4u; q++) {
-    let u = unitFloat4(philox4x32(vec4<u32>(4u * w + q, r + params.firstReplica, counters.sweep, rngStream), params.key));
-    for (var j = 0u; j < 4u; j++) {
-      let b = 2u * (4u * q + j) + parity;
+    let word = bits[q];
+    for (var i = 0u; i < 4u; i++) {
+      let j = 4u * q + i;
+      let b = 2u * j + parity;
       let up = ((p0 >> b) & 1u) | (((p1 >> b) & 1u) << 1u) | (((p2 >> b) & 1u) << 2u);
       let s = (c >> b) & 1u;
-      var flip: bool;
+      var t: u32;
       if (heatBath) {
-        flip = select(0u, 1u, u[j] < table.heatBath[up]) != s;
+        t = tables[r].heatBathThreshold[up];
       } else {
-        flip = u[j] < table.metropolis[s * 5u + up];
+        t = tables[r].metropolisThreshold[s * 5u + up];
+      }
+      let top = (word >> (8u * i)) & 0xffu;
+      var below: bool;
+      if (t == ALWAYS) {
+        below = true;
+      } else if (top != (t >> 24u)) {
+        below = top < (t >> 24u);
+      } else {
+        let low = philox4x32(
+          vec4<u32>(16u * w + j, r + params.firstReplica, counters.sweep, refineStream),
+          params.key,
+        ).x >> 8u;
+        below = low < (t & 0xffffffu);
+      }
+      // Metropolis: flip when below; heat-bath: the new spin is up when below.
+      var flip = below;
+      if (heatBath) {
+        flip = select(0u, 1u, below) != s;
       }
       if (flip) {
         result ^= 1u << b;

@@ -169,6 +169,12 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   if (kernel === 'packed') {
     if (dims !== 2) throw new RangeError("kernel 'packed' is 2D only; use kernel 'simple' for the 1D ring");
     if (Lx % 32 !== 0) throw new RangeError(`kernel 'packed' needs L a multiple of 32; got L = ${Lx}`);
+    // Its tie-breaking draws count 16 per word in one 32-bit counter word.
+    if ((Lx * Ly) / 32 > 2 ** 28) {
+      throw new RangeError(
+        `kernel 'packed' takes at most 2^33 sites per replica (2^28 words: the random-number counter); got ${Lx} × ${Ly}`,
+      );
+    }
   }
   const replicas = integer('replicas', options.replicas ?? 1, 1);
   const firstReplica = integer('firstReplica', options.firstReplica ?? 0, 0);

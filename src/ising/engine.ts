@@ -33,7 +33,7 @@ import {
 } from './config.ts';
 import { isingSources } from './shaders.ts';
 import { swBondThreshold, swCouplings } from './sw.ts';
-import { replicaTableLayout, replicaTables } from './tables.ts';
+import { packedStreams, replicaTableLayout, replicaTables } from './tables.ts';
 
 const WORKGROUP = 64;
 
@@ -389,15 +389,7 @@ export class IsingEngine {
     const c = this.config;
     const common = { dims: c.dims, workgroupSize: WORKGROUP };
     const heatBath = algorithm === 'heatbath';
-    const purpose =
-      c.kernel === 'packed'
-        ? RngPurpose.isingPacked
-        : heatBath
-          ? RngPurpose.isingHeatBath
-          : RngPurpose.isingMetropolis;
-    // Sub-stream: colour, plus 2 for heat-bath in the packed kernel (which shares one purpose).
-    const stream = (colour: number): number =>
-      streamWord(purpose, colour + (c.kernel === 'packed' && heatBath ? 2 : 0));
+    const purpose = heatBath ? RngPurpose.isingHeatBath : RngPurpose.isingMetropolis;
     const items: Encodable[] = [];
     if (c.kernel === 'simple') {
       const program = Program.get(this.device, isingSources.sweepSimple);
@@ -415,7 +407,7 @@ export class IsingEngine {
               ...common,
               colour,
               heatBath,
-              rngStream: stream(colour),
+              rngStream: streamWord(purpose, colour),
             }),
             bindGroups: [group],
             workgroups: Math.ceil((c.replicas * (c.sites / 2)) / WORKGROUP),
@@ -434,7 +426,8 @@ export class IsingEngine {
               ...common,
               colour,
               heatBath,
-              rngStream: stream(colour),
+              rngStream: packedStreams(colour, heatBath).main,
+              refineStream: packedStreams(colour, heatBath).refine,
             }),
             bindGroups: [
               program.bindGroup(0, {

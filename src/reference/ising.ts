@@ -5,7 +5,13 @@
  */
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { resolveIsingConfig, type IsingConfig, type IsingOptions } from '../ising/config.ts';
-import { readReplicaTable, replicaTables, type ReplicaTableValues } from '../ising/tables.ts';
+import {
+  packedStreams,
+  readReplicaTable,
+  replicaTables,
+  thresholdDecision,
+  type ReplicaTableValues,
+} from '../ising/tables.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
 import { swCouplings } from '../ising/sw.ts';
 import { swSweep } from './swendsen-wang.ts';
@@ -133,25 +139,38 @@ export class IsingReference {
     }
   }
 
+  /** Spins of `packed` half-sweeps that drew the 24 extra bits (a tie with the threshold's top byte). */
+  refinements = 0;
+
   private halfSweepPacked(colour: number, heatBath: boolean): void {
     const c = this.config;
-    const stream = streamWord(RngPurpose.isingPacked, colour + (heatBath ? 2 : 0));
+    const streams = packedStreams(colour, heatBath);
     const rowWords = c.Lx / 32;
     for (let r = 0; r < c.replicas; r++) {
+      const table = this.tables[r] as ReplicaTableValues;
+      const replica = c.firstReplica + r;
       for (let w = 0; w < c.words; w++) {
         const y = Math.floor(w / rowWords);
         const x0 = 32 * (w % rowWords);
         const parity = (colour + y) & 1;
-        for (let q = 0; q < 4; q++) {
-          const block = philox4x32([4 * w + q, c.firstReplica + r, this.sweep, stream], this.key);
-          for (let j = 0; j < 4; j++) {
-            const b = 2 * (4 * q + j) + parity;
-            const x = x0 + b;
-            const site = y * c.Lx + x;
-            const up = this.upNeighbours(r, x, y);
-            const s = this.bit(r, site);
-            if (this.decide(r, s, up, unitFloat(block[j] as number), heatBath)) this.flip(r, site);
-          }
+        const block = philox4x32([w, replica, this.sweep, streams.main], this.key);
+        for (let j = 0; j < 16; j++) {
+          const x = x0 + 2 * j + parity;
+          const site = y * c.Lx + x;
+          const up = this.upNeighbours(r, x, y);
+          const s = this.bit(r, site);
+          const t = heatBath ? table.heatBathThreshold[up]! : table.metropolisThreshold[s * 5 + up]!;
+          const top = ((block[j >> 2] as number) >>> (8 * (j & 3))) & 0xff;
+          const below = thresholdDecision(t, top, () => {
+            this.refinements++;
+            return (
+              (philox4x32(
+                [(16 * w + j) >>> 0, replica, this.sweep, streams.refine],
+                this.key,
+              )[0] as number) >>> 8
+            );
+          });
+          if (heatBath ? (below ? 1 : 0) !== s : below) this.flip(r, site);
         }
       }
     }

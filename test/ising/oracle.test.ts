@@ -25,6 +25,11 @@ const cases: [string, IsingOptions][] = [
     'packed heat-bath 64×6',
     { L: 64, Ly: 6, replicas: 2, T: 2.269, kernel: 'packed', algorithm: 'heatbath', seed: 17 },
   ],
+  // Large enough that spins tie with their threshold's top byte and draw the extra 24 bits.
+  [
+    'packed metropolis 128×32 with ties',
+    { L: 128, Ly: 32, replicas: 2, T: [2.269, 3.5], h: [0, -0.4], kernel: 'packed', seed: 20 },
+  ],
 ];
 
 describe('Ising kernels vs CPU oracle', () => {
@@ -48,6 +53,8 @@ describe('Ising kernels vs CPU oracle', () => {
           flipsSeen += gpuSpins.reduce((n, s, i) => n + (s !== spins0[i] ? 1 : 0), 0);
         }
         expect(flipsSeen).toBeGreaterThan(0); // the test is not vacuous
+        // The tie path (a second Philox block) is compared too.
+        if (c.kernel === 'packed' && c.sites >= 4096) expect(oracle.refinements).toBeGreaterThan(0);
         const { records, data } = await engine.rawSeries();
         expect(records).toBe(5);
         // Final record against the oracle's final state.
