@@ -72,15 +72,6 @@ fn unitWords(r: u32, q: u32) -> vec4<u32> {
   return philox4x32(vec4<u32>(q, params.rowOffset + r, params.step, params.rngStream), params.key);
 }
 
-/// writeUnitWith for one unit, drawing its word of the Philox block it shares with its 3 neighbours.
-fn writeUnit(r: u32, j: u32, input: f32) {
-  var u = 0.0;
-  if (params.sample != 0u && !outputInput) {
-    u = unitFloat(unitWords(r, j / 4u)[j % 4u]);
-  }
-  writeUnitWith(r, j, input, u);
-}
-
 /// Units 4q … 4q+3 of row r (those below params.units) with inputs x: one Philox block for all four.
 fn writeQuad(r: u32, q: u32, x: vec4<f32>) {
   var u = vec4<f32>();

@@ -6,9 +6,12 @@
 //
 // with W' = W (hidden layer: W is [fanIn × units] row-major) or W' = Wᵀ (visible layer: W is
 // [units × fanIn], override `transposeWeights`); W and the biases live in one `parameters` buffer.
-// Each 16×16 workgroup computes a 64×64 block of x: invocation (tx, ty) owns rows ty + 16·a and columns
-// tx + 16·b (a, b < 4), so its writes are coalesced. K advances 16 at a time through workgroup tiles of
-// input [64 × 16] and W' [16 × 64], each invocation loading 4 + 4 values and doing 16 multiply-adds per k.
+// Each 16×16 workgroup computes a 64×64 block of x: invocation (tx, ty) owns rows ty + 16·a (a < 4) and
+// the 4 neighbouring columns 4·tx … 4·tx + 3, so one Philox block serves its 4 units of a row (writeQuad)
+// and its writes are 16-byte runs. K advances 16 at a time through workgroup tiles of input [64 × 16] and
+// W' [16 × 64], each invocation loading 4 + 4 values and doing 16 multiply-adds per k. The W' tile's rows are
+// padded to 65 words so that the transposed store (neighbouring invocations write neighbouring k) hits
+// different banks instead of one bank 16 times.
 //
 // sampleLayerDirect computes the same x without workgroup memory: each invocation owns an 8×8 block and
 // reads its operands straight from the storage buffers. On a CPU implementation of WebGPU (SwiftShader)
@@ -21,7 +24,9 @@ const KSTEP: u32 = 16u;
 override transposeWeights: bool = false;
 
 var<workgroup> inputTile: array<f32, BLOCK * KSTEP>;
-var<workgroup> weightTile: array<f32, KSTEP * BLOCK>;
+// Row stride of the W' tile: BLOCK + 1 (see above).
+const WSTRIDE: u32 = BLOCK + 1u;
+var<workgroup> weightTile: array<f32, KSTEP * WSTRIDE>;
 
 fn weightAt(k: u32, j: u32) -> f32 {
   if (k >= params.fanIn || j >= params.units) {
@@ -61,32 +66,30 @@ fn sampleLayer(
       inputTile[e] = inputAt(row0 + e / KSTEP, k0 + e % KSTEP);
       if (transposeWeights) {
         // W'(k, j) = W[j, k]: neighbouring invocations read neighbouring k (contiguous in memory).
-        weightTile[(e % KSTEP) * BLOCK + e / KSTEP] = weightAt(k0 + e % KSTEP, col0 + e / KSTEP);
+        weightTile[(e % KSTEP) * WSTRIDE + e / KSTEP] = weightAt(k0 + e % KSTEP, col0 + e / KSTEP);
       } else {
-        weightTile[e] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
+        weightTile[(e / BLOCK) * WSTRIDE + e % BLOCK] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
       }
     }
     workgroupBarrier();
     for (var k = 0u; k < KSTEP; k++) {
-      let w = vec4<f32>(
-        weightTile[k * BLOCK + tx],
-        weightTile[k * BLOCK + tx + 16u],
-        weightTile[k * BLOCK + tx + 32u],
-        weightTile[k * BLOCK + tx + 48u],
-      );
+      let o = k * WSTRIDE + 4u * tx;
+      let w = vec4<f32>(weightTile[o], weightTile[o + 1u], weightTile[o + 2u], weightTile[o + 3u]);
       for (var a = 0u; a < 4u; a++) {
         acc[a] += inputTile[(ty + 16u * a) * KSTEP + k] * w;
       }
     }
     workgroupBarrier();
   }
+  let j0 = col0 + 4u * tx;
+  if (j0 >= params.units) {
+    return;
+  }
+  let bias = biasQuad(j0);
   for (var a = 0u; a < 4u; a++) {
     let r = row0 + ty + 16u * a;
-    for (var b = 0u; b < 4u; b++) {
-      let j = col0 + tx + 16u * b;
-      if (r < params.rows && j < params.units) {
-        writeUnit(r, j, acc[a][b] + parameters[params.biasOffset + j]);
-      }
+    if (r < params.rows) {
+      writeQuad(r, j0 / 4u, acc[a] + bias);
     }
   }
 }
