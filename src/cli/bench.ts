@@ -11,6 +11,7 @@ import type * as ReduceBench from '../../bench/reduce.ts';
 import type * as SwBench from '../../bench/sw.ts';
 import type * as RbmBench from '../../bench/rbm.ts';
 import type * as BrowserHarness from '../../bench/rbm-browser/harness.ts';
+import type * as AllBench from '../../bench/all.ts';
 import { GpuContext, type AdapterSummary } from '../gpu/device.ts';
 import { choiceArg, integerArg, integerListArg } from './args.ts';
 
@@ -40,6 +41,17 @@ async function loadBench<T>(file: string): Promise<T> {
   }
   // A computed specifier: the bundler must not pull bench/ into dist/.
   return (await import(/* @vite-ignore */ pathToFileURL(path).href)) as T;
+}
+
+/**
+ * bench/all.ts as handed over by the self-contained bench bundle (bench/bundle/entry.ts), which inlines it: that
+ * bundle has no bench/ folder for loadBench to import. A source checkout leaves it unset and loads bench/all.ts.
+ */
+let providedBenchAll: typeof AllBench | undefined;
+
+/** Hands `bench all` its driver module (the bench bundle's entry does this before the CLI runs). */
+export function provideBenchAll(module: typeof AllBench): void {
+  providedBenchAll = module;
 }
 
 const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
@@ -403,6 +415,87 @@ export function registerBench(program: Command): void {
         report.notes.push(...notes);
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else process.stdout.write(formatRbmReport(report));
+      },
+    );
+
+  bench
+    .command('all')
+    .description(
+      'everything a GPU session measures, in one time budget: Ising simple/packed/SW/heat-bath from L = 1024 up, ' +
+        'RBM dense (tiled, direct) and conv, reductions, Philox, with the CuPy and PyTorch peers (bench/peers/); ' +
+        'DIR/bench.json and DIR/bench.md are rewritten after every figure',
+    )
+    .option('--out <dir>', 'folder for bench.json and bench.md', 'bench/results/all')
+    .option(
+      '--size <s>',
+      "'smoke' (tiny sizes, seconds on SwiftShader) or 'full' (L = 1024 up); default smoke on a software adapter, full on hardware",
+      choiceArg('--size', ['smoke', 'full'] as const),
+    )
+    .option(
+      '--seconds <n>',
+      'time budget of the whole run (default 170 full, 60 smoke); each section gets a share',
+      integerArg('--seconds', 1, 86400),
+    )
+    .option(
+      '--only <list>',
+      'comma-separated sections: ising, cupy, sw, heatbath, rbm, torch, reduce, random (default all)',
+      (v: string) =>
+        v
+          .split(',')
+          .map((m) =>
+            choiceArg('--only', [
+              'ising',
+              'cupy',
+              'sw',
+              'heatbath',
+              'rbm',
+              'torch',
+              'reduce',
+              'random',
+            ] as const)(m.trim()),
+          ),
+    )
+    .option('--no-peers', 'skip the Python peers (cupy, torch)')
+    .option('--python <cmd>', 'Python interpreter for the peers', 'python3')
+    .option(
+      '--peers-dir <dir>',
+      'folder holding cupy_ising.py and torch_rbm.py (default bench/peers of the checkout, or $BLOCKSPIN_PEERS_DIR)',
+    )
+    .option('--json', 'print the final bench.json object instead of the markdown table')
+    .action(
+      async (options: {
+        out: string;
+        size?: 'smoke' | 'full';
+        seconds?: number;
+        only?: AllBench.BenchAllSection[];
+        peers: boolean;
+        python: string;
+        peersDir?: string;
+        json?: boolean;
+      }) => {
+        const module = providedBenchAll ?? (await loadBench<typeof AllBench>('all.ts'));
+        let peersDir = options.peersDir ?? process.env.BLOCKSPIN_PEERS_DIR ?? null;
+        if (!peersDir && import.meta.url.endsWith('.ts')) {
+          peersDir = join(dirname(fileURLToPath(import.meta.url)), '../../bench/peers');
+        }
+        let sections = options.only ?? [...module.BENCH_ALL_SECTIONS];
+        if (!options.peers) sections = sections.filter((s) => s !== 'cupy' && s !== 'torch');
+        await withGpu(async (gpu) => {
+          const size = options.size ?? (gpu.summary.software ? 'smoke' : 'full');
+          const report = await module.benchAll(gpu.device, gpu.summary, {
+            out: options.out,
+            size,
+            seconds: options.seconds ?? (size === 'full' ? 170 : 60),
+            sections,
+            python: options.python,
+            peersDir,
+            version: program.version() ?? 'unknown',
+            log: (line) => void process.stderr.write(`${line}\n`),
+          });
+          process.stdout.write(
+            options.json ? `${JSON.stringify(report, null, 2)}\n` : module.formatBenchAll(report),
+          );
+        });
       },
     );
 }
