@@ -301,7 +301,15 @@ export {
   type ReportMeta,
   type ReportJson,
 } from './studies/report.ts';
-export { renderFigure, errorBarPlot, heatmap, linePlot, histogramPlot } from './studies/figures.ts';
+export {
+  renderFigure,
+  errorBarPlot,
+  heatmap,
+  imageGrid,
+  linePlot,
+  histogramPlot,
+  type ImageGridOptions,
+} from './studies/figures.ts';
 export {
   THERMAL_LIMITS,
   configurationObservables,

@@ -5,6 +5,7 @@
  * error bars against a parameter with the exact value as a rule, and small matrices (filters) as heatmaps.
  */
 import type { JsonValue } from '../rg/result-files.ts';
+import { pngDataUrl } from './png.ts';
 import type { FigureSpec } from './study.ts';
 
 /** The Vega-Lite schema the builders write (vega-lite 6). */
@@ -274,6 +275,157 @@ export function heatmap(options: HeatmapOptions): FigureSpec {
         },
       },
       resolve: { scale: { color: 'shared' } },
+    },
+  };
+}
+
+export interface ImageGridOptions {
+  name: string;
+  title: string;
+  panels: HeatmapPanel[];
+  /** Panels per row before wrapping (default min(panels, 10)). */
+  columns?: number;
+  /** Screen pixels per matrix entry (default 4). */
+  cellSize?: number;
+  /**
+   * 'diverging' (default): blue for negative, white for 0, red for positive, symmetric about 0 (weights);
+   * 'greys': white at the lowest value, black at the highest (pixels, probabilities).
+   */
+  colours?: 'diverging' | 'greys';
+  /** One colour scale for all panels (default), or each panel scaled by its own range (max |value|). */
+  scale?: 'shared' | 'panel';
+  /** What the values are, for the subtitle that states the colour scale (default 'value'). */
+  valueTitle?: string;
+}
+
+/** Blue (−1) … white (0) … red (+1), as the lab's live filter view. */
+function divergingRgb(t: number): [number, number, number] {
+  const [r, g, b] = t >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const a = Math.min(1, Math.abs(t));
+  return [247 + (r - 247) * a, 247 + (g - 247) * a, 247 + (b - 247) * a].map(Math.round) as [
+    number,
+    number,
+    number,
+  ];
+}
+
+/**
+ * Matrices as images, one panel per matrix in a wrapped facet: e.g. 144 MNIST filters, receptive fields on a
+ * 40×40 lattice, or digits. Each panel is one embedded PNG (an `image` mark), not one rect per entry, so a
+ * mosaic of thousands of pixels stays a small SVG; the subtitle states the colour scale. For small matrices
+ * whose values a reader wants to hover, use {@link heatmap}.
+ *
+ * @example
+ * imageGrid({ name: 'filters', title: 'Filters', panels: W.map((w, j) => ({ label: `h${j}`, rows: 28, cols: 28, data: w })) });
+ */
+export function imageGrid(options: ImageGridOptions): FigureSpec {
+  checkFigureName(options.name);
+  if (options.panels.length === 0) throw new Error(`figure '${options.name}': no panels to draw`);
+  const labels = options.panels.map((p) => p.label);
+  if (new Set(labels).size !== labels.length) {
+    throw new Error(`figure '${options.name}': panel labels must differ (they name the facets)`);
+  }
+  const greys = options.colours === 'greys';
+  const shared = (options.scale ?? 'shared') === 'shared';
+  const range = (data: ArrayLike<number>) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      lo = Math.min(lo, data[i]!);
+      hi = Math.max(hi, data[i]!);
+    }
+    return { lo, hi, maxAbs: Math.max(Math.abs(lo), Math.abs(hi)) };
+  };
+  for (const p of options.panels) {
+    if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1) {
+      throw new Error(
+        `figure '${options.name}' panel '${p.label}': ${p.rows}×${p.cols} is not a matrix size`,
+      );
+    }
+    if (p.data.length !== p.rows * p.cols) {
+      throw new Error(
+        `figure '${options.name}' panel '${p.label}': ${p.data.length} values; ${p.rows}×${p.cols} needs ${p.rows * p.cols}`,
+      );
+    }
+    for (let i = 0; i < p.data.length; i++) {
+      finiteOrThrow(
+        `figure '${options.name}' panel '${p.label}' entry (${Math.floor(i / p.cols)}, ${i % p.cols})`,
+        p.data[i]!,
+      );
+    }
+  }
+  const ranges = options.panels.map((p) => range(p.data));
+  const all = {
+    lo: Math.min(...ranges.map((r) => r.lo)),
+    hi: Math.max(...ranges.map((r) => r.hi)),
+    maxAbs: Math.max(...ranges.map((r) => r.maxAbs)),
+  };
+  const values: JsonValue[] = options.panels.map((p, k) => {
+    const r = shared ? all : ranges[k]!;
+    const rgb = new Uint8Array(p.rows * p.cols * 3);
+    for (let i = 0; i < p.data.length; i++) {
+      const v = p.data[i]!;
+      let c: [number, number, number];
+      if (greys) {
+        const t = r.hi > r.lo ? (v - r.lo) / (r.hi - r.lo) : 0;
+        const g = Math.round(255 * (1 - t));
+        c = [g, g, g];
+      } else {
+        c = divergingRgb(r.maxAbs > 0 ? v / r.maxAbs : 0);
+      }
+      rgb.set(c, 3 * i);
+    }
+    return { panel: p.label, url: pngDataUrl(p.cols, p.rows, rgb) };
+  });
+  const what = options.valueTitle ?? 'value';
+  const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+  const subtitle = shared
+    ? greys
+      ? `${what}: white ${fmt(all.lo)} … black ${fmt(all.hi)}`
+      : `${what}: blue −${fmt(all.maxAbs)} · white 0 · red +${fmt(all.maxAbs)}`
+    : greys
+      ? `${what}: white = each panel's lowest, black = its highest`
+      : `${what}: blue negative, white 0, red positive, each panel scaled by its own max |${what}|`;
+  const cell = options.cellSize ?? 4;
+  const width = Math.max(...options.panels.map((p) => p.cols)) * cell;
+  const height = Math.max(...options.panels.map((p) => p.rows)) * cell;
+  return {
+    name: options.name,
+    title: options.title,
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: { text: options.title, subtitle },
+      data: { values },
+      columns: options.columns ?? Math.min(options.panels.length, 10),
+      facet: {
+        field: 'panel',
+        type: 'ordinal',
+        sort: labels,
+        title: null,
+        header: { labelFontSize: 9, labelPadding: 2 },
+      },
+      spacing: 6,
+      spec: {
+        width,
+        height,
+        view: { stroke: '#dde2ea' },
+        mark: {
+          type: 'image',
+          width,
+          height,
+          aspect: false,
+          smooth: false,
+          align: 'left',
+          baseline: 'top',
+          // No aria-label: it would repeat the whole data URL.
+          aria: false,
+        },
+        encoding: {
+          x: { value: 0 },
+          y: { value: 0 },
+          url: { field: 'url', type: 'nominal' },
+        },
+      },
     },
   };
 }

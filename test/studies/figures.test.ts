@@ -4,7 +4,9 @@
  */
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import { errorBarPlot, heatmap, renderFigure } from '../../src/studies/figures.ts';
+import { inflateSync } from 'node:zlib';
+import { errorBarPlot, heatmap, imageGrid, renderFigure } from '../../src/studies/figures.ts';
+import { adler32, base64, crc32, encodePng } from '../../src/studies/png.ts';
 
 function parseSvg(svg: string): Document {
   const doc = new DOMParser({
@@ -119,6 +121,92 @@ describe('heatmap', () => {
     ).toThrow(/panel 'a': 3 values; 2×3 needs 6/);
     const p = { label: 'a', rows: 1, cols: 1, data: [1] };
     expect(() => heatmap({ name: 'h', title: 'h', panels: [p, p] })).toThrow(/labels must differ/);
+  });
+});
+
+describe('png', () => {
+  it('CRC-32, Adler-32 and base64 match their reference values', () => {
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    expect(crc32(bytes('123456789'))).toBe(0xcbf43926);
+    expect(adler32(bytes('Wikipedia'))).toBe(0x11e60398);
+    for (const n of [0, 1, 2, 3, 4, 5, 300]) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
+      expect(base64(b)).toBe(Buffer.from(b).toString('base64'));
+    }
+  });
+
+  it('an RGB PNG holds the pixels (inflated with zlib), with stored blocks past 65,535 bytes', () => {
+    for (const [w, h] of [
+      [3, 2],
+      [200, 120], // 72,120 bytes of scanlines: two stored blocks
+    ] as const) {
+      const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7) & 0xff);
+      const png = encodePng(w, h, rgb);
+      expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const view = new DataView(png.buffer, png.byteOffset);
+      expect([view.getUint32(16), view.getUint32(20)]).toEqual([w, h]);
+      // IDAT follows IHDR (8 + 25 bytes): length, 'IDAT', zlib data.
+      const length = view.getUint32(33);
+      expect(new TextDecoder().decode(png.subarray(37, 41))).toBe('IDAT');
+      const raw = inflateSync(png.subarray(41, 41 + length));
+      expect(raw.length).toBe(h * (1 + 3 * w));
+      for (let y = 0; y < h; y++) {
+        expect(raw[y * (1 + 3 * w)]).toBe(0);
+        expect(
+          Buffer.compare(
+            raw.subarray(y * (1 + 3 * w) + 1, (y + 1) * (1 + 3 * w)),
+            rgb.subarray(y * 3 * w, (y + 1) * 3 * w),
+          ),
+        ).toBe(0);
+      }
+    }
+    expect(() => encodePng(2, 2, new Uint8Array(11))).toThrow(/needs 12 bytes; got 11/);
+  });
+});
+
+describe('imageGrid', () => {
+  it('draws one embedded PNG per panel and states the colour scale', async () => {
+    const panels = [0, 1, 2].map((k) => ({
+      label: `unit ${k}`,
+      rows: 5,
+      cols: 4,
+      data: Array.from({ length: 20 }, (_, i) => (i - 10) * (k + 1)),
+    }));
+    const svg = await renderFigure(imageGrid({ name: 'grid', title: 'Filters', panels, columns: 2 }));
+    parseSvg(svg);
+    const images = svg.match(/<image [^>]*href="data:image\/png;base64,[A-Za-z0-9+/=]+"/g) ?? [];
+    expect(images).toHaveLength(3);
+    expect(svg).toContain('blue −30 · white 0 · red +30');
+    const greys = await renderFigure(
+      imageGrid({
+        name: 'g',
+        title: 'Digits',
+        panels,
+        colours: 'greys',
+        scale: 'panel',
+        valueTitle: 'pixel',
+      }),
+    );
+    expect(greys).toContain("white = each panel's lowest");
+  });
+
+  it('refuses a matrix whose size does not match its data, non-finite values and repeated labels', () => {
+    const p = { label: 'a', rows: 2, cols: 2, data: [1, 2, 3] };
+    expect(() => imageGrid({ name: 'x', title: 't', panels: [p] })).toThrow(/3 values; 2×2 needs 4/);
+    expect(() =>
+      imageGrid({ name: 'x', title: 't', panels: [{ ...p, data: [1, 2, 3, Number.NaN] }] }),
+    ).toThrow(/entry \(1, 1\)/);
+    expect(() =>
+      imageGrid({
+        name: 'x',
+        title: 't',
+        panels: [
+          { ...p, data: [1, 2, 3, 4] },
+          { ...p, data: [1, 2, 3, 4] },
+        ],
+      }),
+    ).toThrow(/labels must differ/);
+    expect(() => imageGrid({ name: 'x', title: 't', panels: [] })).toThrow(/no panels/);
   });
 });
 
