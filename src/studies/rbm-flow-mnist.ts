@@ -24,7 +24,7 @@ import { loadMnist } from '../rbm/data.ts';
 import { RbmEngine } from '../rbm/engine.ts';
 import { rbmFlow } from '../rbm/flow.ts';
 import { StageClock } from './checkpoints.ts';
-import { heatmap, linePlot, type LinePoint } from './figures.ts';
+import { heatmap, imageGrid, linePlot, type LinePoint } from './figures.ts';
 import { formatValueErr } from './report.ts';
 import { StudyStopped, type FigureSpec, type ResultEntry, type StudyContext } from './study.ts';
 import { integerOption, positiveOption } from './options.ts';
@@ -822,14 +822,14 @@ export function mnistFlowFigures(run: MnistFlowRun): FigureSpec[] {
   );
   for (const r of run.results)
     figures.push(
-      heatmap({
+      imageGrid({
         name: `mnist-flowed-${pairName(r.pair)}-${r.variant}`,
         title: `MNIST flow ${tag(r)}: one chain per start digit at the last generation`,
         panels: r.examples.map((e, d) => ({ label: `from ${d}`, rows: 28, cols: 28, data: e })),
         columns: DIGITS,
         valueTitle: 'pixel',
         cellSize: 3,
-        diverging: false,
+        colours: 'greys',
       }),
     );
   return figures;
