@@ -11,6 +11,7 @@ export type StudyLoader = () => Promise<Study<unknown>>;
 const loaders = new Map<string, StudyLoader>([
   ['chung-kao', () => import('./chung-kao.ts').then((m) => m.chungKao)],
   ['rbm-flow', () => import('./rbm-flow.ts').then((m) => m.rbmFlowStudy)],
+  ['qiu', () => import('./qiu.ts').then((m) => m.qiuStudy)],
 ]);
 
 /** A study name: lowercase words joined by '-', e.g. `chung-kao`. */
