@@ -936,7 +936,7 @@ function ringMarkdown(state: QiuState): string {
         `${Math.abs(rec.mean - 0.14) < 0.02 ? ", and close to the source's figure (which has no error bar and, in its words, depends on the reconstructed samples)" : ", and far from the source's figure"}. ` +
         `The mean spins agree with zero, as they must: ours ${formatValueErr(models[0]!.meanSpinData.mean, models[0]!.meanSpinData.err)} (data) and ` +
         `${formatValueErr(overSeeds(models, (m) => m.meanSpinRecon).mean, overSeeds(models, (m) => m.meanSpinRecon).err)} (reconstructions); ` +
-        `the source's −0.025 and −0.0073 are within two standard errors (one is ≈ ${models[0]!.meanSpinData.err.toFixed(3)} for ${r.test} configurations) of zero too, so their z above only reflects the missing source error. ` +
+        `the source's −0.025 and −0.0073 are within two standard errors (one is ≈ ${models[0]!.meanSpinData.err.toFixed(3)} for ${r.test} configurations) of zero too, so they are noise of the source's own sample and are not compared. ` +
         `The hidden spins' correlation has χ²/dof = ${chi.mean.toFixed(2)} against the decimated ring (the control, exact decimation's kept spins, scores ${control.chi2dof.toFixed(2)}) ` +
         `and a fitted K = ${formatValueErr(fk.mean, fk.err)} against K′ = ${Kp.toFixed(4)}. ` +
         `${
