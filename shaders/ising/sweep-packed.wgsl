@@ -65,41 +65,59 @@ fn sweepPacked(
   let parity = (colour + y) & 1u;
   var result = c;
   let bits = philox4x32(vec4<u32>(w, r + params.firstReplica, counters.sweep, rngStream), params.key);
+  // Lanes whose random byte tied with their threshold's top byte: decided after the loop, so that the second
+  // Philox block stays out of the hot loop (1 word in ~20 has a tie).
+  var ties = 0u;
   for (var q = 0u; q < 4u; q++) {
     let word = bits[q];
     for (var i = 0u; i < 4u; i++) {
       let j = 4u * q + i;
       let b = 2u * j + parity;
-      let up = ((p0 >> b) & 1u) | (((p1 >> b) & 1u) << 1u) | (((p2 >> b) & 1u) << 2u);
       let s = (c >> b) & 1u;
-      var t: u32;
-      if (heatBath) {
-        t = tables[r].heatBathThreshold[up];
-      } else {
-        t = tables[r].metropolisThreshold[s * 5u + up];
-      }
+      let t = laneThreshold(r, s, upCount(p0, p1, p2, b));
       let top = (word >> (8u * i)) & 0xffu;
-      var below: bool;
       if (t == ALWAYS) {
-        below = true;
+        result ^= flipBit(true, s) << b;
       } else if (top != (t >> 24u)) {
-        below = top < (t >> 24u);
+        result ^= flipBit(top < (t >> 24u), s) << b;
       } else {
-        let low = philox4x32(
-          vec4<u32>(16u * w + j, r + params.firstReplica, counters.sweep, refineStream),
-          params.key,
-        ).x >> 8u;
-        below = low < (t & 0xffffffu);
-      }
-      // Metropolis: flip when below; heat-bath: the new spin is up when below.
-      var flip = below;
-      if (heatBath) {
-        flip = select(0u, 1u, below) != s;
-      }
-      if (flip) {
-        result ^= 1u << b;
+        ties |= 1u << j;
       }
     }
   }
+  while (ties != 0u) {
+    let j = firstTrailingBit(ties);
+    ties &= ties - 1u;
+    let b = 2u * j + parity;
+    let s = (c >> b) & 1u;
+    let t = laneThreshold(r, s, upCount(p0, p1, p2, b));
+    let low = philox4x32(
+      vec4<u32>(16u * w + j, r + params.firstReplica, counters.sweep, refineStream),
+      params.key,
+    ).x >> 8u;
+    result ^= flipBit(low < (t & 0xffffffu), s) << b;
+  }
   destination[row + wx] = result;
+}
+
+/// Number of up neighbours of lane b from the bit-sliced planes.
+fn upCount(p0: u32, p1: u32, p2: u32, b: u32) -> u32 {
+  return ((p0 >> b) & 1u) | (((p1 >> b) & 1u) << 1u) | (((p2 >> b) & 1u) << 2u);
+}
+
+/// The threshold of a spin s with `up` up neighbours in replica r's table.
+fn laneThreshold(r: u32, s: u32, up: u32) -> u32 {
+  if (heatBath) {
+    return tables[r].heatBathThreshold[up];
+  }
+  return tables[r].metropolisThreshold[s * 5u + up];
+}
+
+/// 1 when the spin flips, given whether its U was below the threshold: Metropolis flips when below;
+/// heat-bath sets the spin up when below, a flip when that differs from s.
+fn flipBit(below: bool, s: u32) -> u32 {
+  if (heatBath) {
+    return select(0u, 1u, below) ^ s;
+  }
+  return select(0u, 1u, below);
 }
