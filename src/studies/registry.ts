@@ -11,6 +11,7 @@ export type StudyLoader = () => Promise<Study<unknown>>;
 const loaders = new Map<string, StudyLoader>([
   ['chung-kao', () => import('./chung-kao.ts').then((m) => m.chungKao)],
   ['rbm-flow', () => import('./rbm-flow.ts').then((m) => m.rbmFlowStudy)],
+  ['mehta-schwab', () => import('./mehta-schwab.ts').then((m) => m.mehtaSchwabStudy)],
   ['qiu', () => import('./qiu.ts').then((m) => m.qiuStudy)],
 ]);
 
