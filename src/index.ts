@@ -210,7 +210,9 @@ export {
   loadTrainingData,
   parseIsingDataset,
   splitHoldout,
+  setMnistDigitLoader,
   TrainingDataError,
+  type MnistDigitLoader,
   type TrainingData,
   type TrainingSource,
 } from './rbm/data.ts';

@@ -469,6 +469,12 @@ export class BlockspinApp extends LitElement {
               <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
               <mcrg-panel .device=${this.gpu?.device}></mcrg-panel>
               <study-panel .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
+              <study-panel study="qiu" .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
+              <study-panel
+                study="mehta-schwab"
+                .device=${this.gpu?.device}
+                .adapter=${this.adapter}
+              ></study-panel>
               <flow-panel .device=${this.gpu?.device}></flow-panel>
               <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
       }

@@ -1,4 +1,4 @@
-import { css, html, nothing, type TemplateResult } from 'lit';
+import { css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { version } from '../../package.json';
@@ -37,8 +37,8 @@ import {
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `partial` or `error`). */
 export type StudyPanelStatus = 'waiting' | 'idle' | 'running' | 'stopping' | 'complete' | 'partial' | 'error';
 
-/** The study this panel runs (`blockspin reproduce chung-kao`). */
-const STUDY = 'chung-kao';
+/** The study a panel runs when its `study` attribute is not set. */
+const DEFAULT_STUDY = 'chung-kao';
 /** The presets offered in the page (`standard` and `paper` are hours on a CPU adapter: the CLI's job). */
 const PANEL_PRESETS: readonly Preset[] = ['test', 'quick'];
 const MAX_SEED = 2 ** 32 - 1;
@@ -46,11 +46,53 @@ const MAX_SEED = 2 ** 32 - 1;
 const LOG_LINES = 500;
 /** Screen pixels per filter weight in the live filter view. */
 const FILTER_PIXELS = 20;
-/** The training curves drawn live (StudyUpdate `curve` series) and their panel titles. */
+/** Panel titles of the training curves the studies send (StudyUpdate `curve`); other series keep their name. */
 const CURVE_SERIES: ReadonlyMap<string, string> = new Map([
   ['loss', 'free-energy loss'],
   ['reconstruction', 'reconstruction error'],
 ]);
+/** Live training curves drawn, at most (the first series seen; the report has them all). */
+const MAX_CURVE_SERIES = 4;
+
+/** What the panel says about a study: its heading, a subtitle and a note under the form (by preset). */
+interface StudyBlurb {
+  heading: string;
+  subtitle: string;
+  note(preset: string): TemplateResult;
+}
+
+/** The studies with their own words in the page; any other registered study gets its title. */
+const BLURBS: Readonly<Record<string, StudyBlurb>> = {
+  'chung-kao': {
+    heading: 'Chung & Kao in the page',
+    subtitle: "a learned RG projector against majority rule · the CLI's study code",
+    note: (preset) =>
+      html`Critical 2D Ising data (Swendsen–Wang at K<sub>c</sub>), CD-3 training of 8×8 stride-2 filters,
+        then MCRG with every learned filter and majority rule on the same samples, as
+        <code>blockspin reproduce chung-kao --preset ${preset}</code>. <code>test</code>: 16², under a minute
+        on a CPU adapter; <code>quick</code>: 32², minutes. Stop keeps what was done (a partial report).`,
+  },
+  qiu: {
+    heading: 'Qiu in the page',
+    subtitle: "an RBM that decimates a 1D ring, and MNIST reconstructions · the CLI's study code",
+    note: (preset) =>
+      html`Exact draws of a 64-spin ring at K = 1, an RBM 64 → 32 with L1: its weight profiles, the hidden
+        spins' correlations against the decimated ring at K′ = 0.6625 and the reconstruction error beside
+        exact decimation; then MNIST 0s and 1s through 784 → 144 (reconstructions, filters, samples of long
+        chains), as <code>blockspin reproduce qiu --preset ${preset}</code>. <code>test</code>: seconds;
+        <code>quick</code>: minutes on a CPU adapter. Stop keeps what was done.`,
+  },
+  'mehta-schwab': {
+    heading: 'Mehta & Schwab in the page',
+    subtitle: "a deep belief network's receptive fields against block spins · the CLI's study code",
+    note: (preset) =>
+      html`Near-critical 2D Ising data (Swendsen–Wang), a DBN trained layer by layer with L1, and each layer's
+        receptive fields (the products of the weights back to the lattice): their half-mass radius against
+        ideal block spins, permuted weights and site-shuffled data, and off-critical data, as
+        <code>blockspin reproduce mehta-schwab --preset ${preset}</code>. <code>test</code>: seconds;
+        <code>quick</code>: minutes on a CPU adapter. Stop keeps what was done.`,
+  },
+};
 /** Milliseconds between two renders of the live training curves, at least (each is a Vega render). */
 const CURVE_INTERVAL_MS = 1000;
 /** Rows N_c of the live MCRG table (Chung & Kao's Table 1). */
@@ -85,6 +127,7 @@ interface RenderedFigure {
 
 type FilterUpdate = Extract<StudyUpdate, { kind: 'filter' }>;
 type McrgUpdate = Extract<StudyUpdate, { kind: 'mcrg' }>;
+type FigureUpdate = Extract<StudyUpdate, { kind: 'figure' }>;
 
 /** The latest filter of a model (StudyUpdate `filter`), with its scale and the frames seen of it. */
 interface FilterFrame extends FilterUpdate {
@@ -164,9 +207,14 @@ function drawFilter(canvas: HTMLCanvasElement, frame: FilterFrame): void {
   context.putImageData(image, 0, 0);
 }
 
+/** The panel title of a curve series. */
+function curveTitle(series: string): string {
+  return CURVE_SERIES.get(series) ?? series;
+}
+
 /** The live training curves as one Vega-Lite figure: a panel per series, a line per model, by epoch. */
 function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
-  const titles = [...CURVE_SERIES.values()];
+  const titles = [...new Set(points.map((p) => curveTitle(p.series)))];
   return {
     name: 'training-live',
     title: 'Training, by epoch',
@@ -175,7 +223,7 @@ function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
       data: {
         values: points.map((p) => ({
           model: p.model,
-          series: CURVE_SERIES.get(p.series) ?? p.series,
+          series: curveTitle(p.series),
           epoch: p.epoch,
           value: p.value,
         })),
@@ -197,10 +245,11 @@ function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
 }
 
 /**
- * A lab panel that runs a reproduced study in the page — Chung & Kao's RBM-learned block-spin projector
- * against majority rule — with the same study code as `blockspin reproduce chung-kao`: critical data by
- * Swendsen–Wang, training of the filters (CD-k, Adam), then MCRG with every learned filter and majority rule
- * on the same samples. While it runs the panel shows the stage and its progress (`context.progress`) and the
+ * A lab panel that runs a reproduced study in the page with the same study code as `blockspin reproduce NAME`:
+ * the study named by its `study` attribute (default `chung-kao`: Chung & Kao's RBM-learned block-spin projector
+ * against majority rule — critical data by Swendsen–Wang, training of the filters, then MCRG with every learned
+ * filter and majority rule on the same samples; `qiu`: an RBM decimating a 1D ring, and MNIST; `mehta-schwab`:
+ * a DBN's receptive fields against block spins; any registered study runs). While it runs the panel shows the stage and its progress (`context.progress`) and the
  * study's log (`context.log`); when it ends, the results table (value ± one standard error, the source's value
  * and the distance z in combined errors), the report's figures (Vega-Lite specs rendered to SVG by
  * renderFigure) and "Download report", which offers every file of the report directory (reportFiles).
@@ -208,8 +257,10 @@ function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
  *
  * While it runs the panel also draws the study's live updates (`context.update`): the latest filter of the model
  * being trained as a k×k image (blue negative, white 0, red positive, scaled by max |W|; the last filter of each
- * earlier model stays beside it), the loss and reconstruction error by epoch of every model (a Vega-Lite chart
- * rendered by renderFigure, at most once a second), and the current MCRG stage's y_t table (rows N_c = 1 … 7, a
+ * earlier model stays beside it), the training curves by epoch of every model (the loss and reconstruction error,
+ * or whatever series the study sends, the first four; a Vega-Lite chart rendered by renderFigure, at most once a
+ * second), the figures the study sends while it runs (StudyUpdate `figure`, e.g. a layer's receptive fields;
+ * replaced by the report's figures at the end), and the current MCRG stage's y_t table (rows N_c = 1 … 7, a
  * column per rule and N_r = 1, 2), replaced as samples come in and marked final at the end of the stage.
  *
  * Stable hooks for tests: the host's `data-status` (`waiting` | `idle` | `running` | `stopping` | `complete` |
@@ -219,6 +270,7 @@ function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
  * `data-done`, `data-total`), the log (`study-log`), the live filter view (`study-filter-view`: `data-filter-frames`
  * = filter frames received), each model's filter (`study-filter`: `data-model`, `data-epoch`, `data-updates`,
  * `data-max`, `data-frames`; a <canvas> inside), the live curves (`study-curves`: `data-points`, an SVG inside),
+ * each live figure (`study-live-figure`: `data-name`),
  * the live MCRG table (`study-mcrg-live`: `data-stage`, `data-samples`, `data-final`; cells `study-mcrg-cell`:
  * `data-rule`, `data-step`, `data-nc`, `data-value`, `data-err`; `study-mcrg-problem`: `data-rule`, while a rule
  * cannot be analysed yet), each stage's wall time (`study-stage-time`), each result
@@ -227,6 +279,7 @@ function curvesFigure(points: readonly CurvePoint[]): FigureSpec {
  *
  * @example
  * <study-panel .device=${gpu.device} .adapter=${gpu.summary}></study-panel>
+ * <study-panel study="qiu" .device=${gpu.device} .adapter=${gpu.summary}></study-panel>
  */
 @customElement('study-panel')
 export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyRequest> {
@@ -410,6 +463,8 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
 
   /** The adapter, recorded in report.json as the CLI does. */
   @property({ attribute: false }) adapter: AdapterSummary | undefined;
+  /** The registered study this panel runs (`blockspin reproduce NAME`); another name forgets the last run. */
+  @property({ reflect: true }) study = DEFAULT_STUDY;
 
   @state() protected form: StudyForm = { preset: 'quick', seed: '1' };
   @state() private stages: StageProgress[] = [];
@@ -425,6 +480,11 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
   @state() private curves: RenderedCurves | undefined;
   /** The latest live analysis of the current MCRG stage. */
   @state() private mcrgLive: McrgUpdate | undefined;
+  /** Figures the study sent while running (StudyUpdate `figure`), rendered, in the order first seen. */
+  @state() private liveFigures: RenderedFigure[] = [];
+  /** The latest live figure of each name not yet rendered, and whether a render is under way (one at a time). */
+  private liveQueue = new Map<string, FigureUpdate['figure']>();
+  private liveBusy = false;
 
   private t0 = 0;
   /** Every live training-curve point of this run. */
@@ -491,6 +551,17 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     this.filterFrames = [];
     this.filterFrameCount = 0;
     this.mcrgLive = undefined;
+    this.liveFigures = [];
+    this.liveQueue.clear();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    // Another study: the last run (and any run in flight) belongs to the old one.
+    if (changed.has('study') && changed.get('study') !== undefined) {
+      this.release();
+      if (!this.lost) this.status = this.device ? 'idle' : 'waiting';
+    }
   }
 
   protected async start(request: StudyRequest): Promise<void> {
@@ -502,7 +573,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
     this.t0 = performance.now();
     const current = (): boolean => controller === this.controller;
     try {
-      const study = await loadStudy(STUDY);
+      const study = await loadStudy(this.study);
       const options = presetOptions(study, request.preset, request.seed);
       this.log(`${study.title}: preset ${request.preset}, seed ${request.seed}`);
       const startedAt = new Date().toISOString();
@@ -590,8 +661,9 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
         this.filterFrameCount++;
         return;
       }
-      case 'curve':
-        if (!CURVE_SERIES.has(update.series)) return;
+      case 'curve': {
+        const known = new Set(this.curvePoints.map((p) => p.series));
+        if (!known.has(update.series) && known.size >= MAX_CURVE_SERIES) return;
         this.curvePoints.push({
           model: update.model,
           series: update.series,
@@ -600,9 +672,40 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
         });
         this.scheduleCurves();
         return;
+      }
       case 'mcrg':
         this.mcrgLive = update;
         return;
+      case 'figure':
+        this.liveQueue.set(update.figure.name, update.figure);
+        void this.drawLiveFigures();
+        return;
+    }
+  }
+
+  /** Renders the queued live figures one at a time, each replacing the earlier one of its name. */
+  private async drawLiveFigures(): Promise<void> {
+    if (this.liveBusy) return;
+    this.liveBusy = true;
+    const generation = this.generation;
+    try {
+      for (const [name, spec] of this.liveQueue) {
+        this.liveQueue.delete(name);
+        let figure: RenderedFigure;
+        try {
+          figure = { name, title: spec.title, svg: await renderFigure(spec) };
+        } catch (err) {
+          figure = { name, title: spec.title, error: err instanceof Error ? err.message : String(err) };
+        }
+        if (generation !== this.generation) return; // a new run began
+        const seen = this.liveFigures.findIndex((f) => f.name === name);
+        this.liveFigures =
+          seen >= 0
+            ? this.liveFigures.map((f, i) => (i === seen ? figure : f))
+            : [...this.liveFigures, figure];
+      }
+    } finally {
+      this.liveBusy = false;
     }
   }
 
@@ -703,16 +806,46 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
       <section data-testid="study">
         <div class="title">
           <h2>
-            Chung &amp; Kao in the page
-            <small>a learned RG projector against majority rule · the CLI's study code</small>
+            ${this.blurb().heading}
+            <small>${this.blurb().subtitle}</small>
           </h2>
           <span class="state" data-status=${this.status} data-testid="study-status"
             >${this.statusText()}</span
           >
         </div>
         ${this.renderForm()} ${this.renderProblems('study-error')} ${this.renderProgress()}
-        ${this.renderLog()} ${this.renderTraining()} ${this.renderMcrgLive()} ${this.renderOutput()}
+        ${this.renderLog()} ${this.renderTraining()} ${this.renderMcrgLive()} ${this.renderLiveFigures()}
+        ${this.renderOutput()}
       </section>
+    `;
+  }
+
+  /** The panel's words for its study (a registered study without its own: the study name). */
+  private blurb(): StudyBlurb {
+    return (
+      BLURBS[this.study] ?? {
+        heading: `${this.study} in the page`,
+        subtitle: "the CLI's study code",
+        note: (preset) =>
+          html`As <code>blockspin reproduce ${this.study} --preset ${preset}</code>. Stop keeps what was done
+            (a partial report).`,
+      }
+    );
+  }
+
+  /** The figures the study sent while running, until the report's figures replace them. */
+  private renderLiveFigures(): TemplateResult | typeof nothing {
+    if (this.run || this.liveFigures.length === 0) return nothing;
+    return html`
+      <h3>So far</h3>
+      <div class="figures">
+        ${this.liveFigures.map(
+          (f) =>
+            html`<figure data-testid="study-live-figure" data-name=${f.name} aria-label=${f.title}>
+              ${f.svg !== undefined ? unsafeHTML(f.svg) : html`<p class="error">${f.title}: ${f.error}</p>`}
+            </figure>`,
+        )}
+      </div>
     `;
   }
 
@@ -763,13 +896,7 @@ export class StudyPanel extends FormCard<StudyPanelStatus, StudyForm, StudyReque
           },
         })}
       </form>
-      <p class="note">
-        Critical 2D Ising data (Swendsen–Wang at K<sub>c</sub>), CD-3 training of 8×8 stride-2 filters, then
-        MCRG with every learned filter and majority rule on the same samples, as
-        <code>blockspin reproduce chung-kao --preset ${f.preset || '…'}</code>. <code>test</code>: 16², under
-        a minute on a CPU adapter; <code>quick</code>: 32², minutes. Stop keeps what was done (a partial
-        report).
-      </p>
+      <p class="note">${this.blurb().note(f.preset || '…')}</p>
     `;
   }
 

