@@ -21,10 +21,12 @@ import { generateDataset } from '../ising/dataset.ts';
 import { propagateUp } from '../rbm/dbn.ts';
 import { RbmEngine } from '../rbm/engine.ts';
 import { StageClock } from './checkpoints.ts';
+import { imageGrid } from './figures.ts';
 import { mehtaSchwabOutput } from './mehta-schwab-report.ts';
 import { integerOption, positiveOption } from './options.ts';
 import {
   blockSpinRadius,
+  column,
   fieldRadii,
   meanAbsCosine,
   median,
@@ -34,7 +36,14 @@ import {
   uniformRadius,
   unscrambleRows,
 } from './receptive-fields.ts';
-import { StudyStopped, type Preset, type Study, type StudyContext, type StudyOutput } from './study.ts';
+import {
+  StudyStopped,
+  type FigureSpec,
+  type Preset,
+  type Study,
+  type StudyContext,
+  type StudyOutput,
+} from './study.ts';
 
 export interface MehtaSchwabOptions {
   /** Base seed: data, site shuffle, training seeds and weight permutations all derive from it. */
@@ -402,6 +411,7 @@ async function trainStack(
         context.progress(stage, e, epochs);
       }
       weights.push((await rbm.getParameters()).W);
+      if (context.update) context.update({ kind: 'figure', figure: liveFields(o, weights, label) });
       if (l < o.hidden.length - 1) {
         input = await propagateUp(rbm, input, n, 'means');
         real = true;
@@ -412,6 +422,31 @@ async function trainStack(
     width = nh;
   }
   return { weights, curves };
+}
+
+/**
+ * The receptive fields of the newest trained layer (products of `weights` back to the lattice), for the lab while
+ * the study runs: one figure per layer, replaced as each network trains.
+ */
+function liveFields(o: MehtaSchwabOptions, weights: readonly Float32Array[], label: string): FigureSpec {
+  const l = weights.length - 1;
+  const nh = o.hidden[l]!;
+  const P = receptiveFields(weights, [o.L * o.L, ...o.hidden.slice(0, l + 1)])[l]!;
+  const shown = Math.min(o.mosaic, nh);
+  return imageGrid({
+    name: `live-fields-layer${l + 1}`,
+    title: `Receptive fields of layer ${l + 1} (${label}; ${shown} of ${nh} units)`,
+    panels: Array.from({ length: shown }, (_, j) => ({
+      label: `unit ${j + 1}`,
+      rows: o.L,
+      cols: o.L,
+      data: column(P, o.L * o.L, nh, j),
+    })),
+    columns: Math.min(shown, 10),
+    cellSize: Math.max(2, Math.round(60 / o.L)),
+    valueTitle: 'weight product',
+    scale: 'panel',
+  });
 }
 
 /** The products of the layers' weights with every matrix's entries permuted (the null of no learning). */

@@ -50,7 +50,7 @@ async function waitForElements(
   );
 }
 
-const cases: { study: string; heading: string; headline: string[] }[] = [
+const cases: { study: string; heading: string; headline: string[]; liveFigures: boolean }[] = [
   {
     study: 'qiu',
     heading: 'Qiu in the page',
@@ -60,11 +60,14 @@ const cases: { study: string; heading: string; headline: string[] }[] = [
       'qiu.ring.decimationMass',
       'qiu.mnist.pixelError',
     ],
+    liveFigures: false,
   },
   {
     study: 'mehta-schwab',
     heading: 'Mehta & Schwab in the page',
     headline: ['mehta.rfRadius.layer1', 'mehta.rfRadius.layer2', 'mehta.rfRadius.layer3'],
+    // Each layer's receptive fields, drawn while the networks train.
+    liveFigures: true,
   },
 ];
 
@@ -74,7 +77,7 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
 
   it.each(cases)(
     '$study: runs the test preset in the page with live curves, shows the headline results with errors, every figure and the report',
-    async ({ study, heading, headline }) => {
+    async ({ study, heading, headline, liveFigures }) => {
       const tag = `study-panel[study="${study}"]`;
       const panel: Component = { tag, name: `${study} panel`, errorField: 'study-error' };
       const items = (id: string) => componentItems(page, tag, id);
@@ -98,6 +101,8 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
         const t0 = performance.now();
         await clickComponent(page, panel, 'study-run');
         await waitForComponent(page, panel, ['running'], log, 10_000);
+        if (liveFigures)
+          await waitForElements(page, tag, '[data-testid="study-live-figure"] svg image', 60_000);
         const status = await waitForComponent(
           page,
           panel,

@@ -140,11 +140,13 @@ describe('mehta-schwab study', () => {
     const device = gpu().device;
     const o = MEHTA_SCHWAB_PRESETS.test;
     const curves: string[] = [];
+    const live: string[] = [];
     const checkpoints = memoryCheckpoints();
     const ctx = context(device, {
       checkpoints,
       update: (u) => {
         if (u.kind === 'curve') curves.push(u.model);
+        if (u.kind === 'figure') live.push(u.figure.name);
       },
     });
     const out = await checked(device, () => mehtaSchwabStudy.run(o, ctx));
@@ -180,6 +182,10 @@ describe('mehta-schwab study', () => {
     // Live curves for every layer and seed of every data set.
     expect(new Set(curves)).toContain('layer 1 (seed 1)');
     expect(new Set(curves)).toContain('layer 3 (seed 2, K = 0.6)');
+    // Each trained layer's receptive fields, sent live (one figure per layer, replaced network after network).
+    expect(new Set(live)).toEqual(
+      new Set(['live-fields-layer1', 'live-fields-layer2', 'live-fields-layer3']),
+    );
     expect(checkpoints.names()).toContain('data');
     expect(checkpoints.names()).toContain('dbn-critical-seed2');
     expect(out.markdown).toContain('## Layer 3: 4 units (block 8×8)');
