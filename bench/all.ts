@@ -30,21 +30,13 @@ import {
   type IsingAlgorithm,
   type IsingKernel,
 } from '../src/index.ts';
+import { BENCH_ALL_SECTIONS } from '../src/cli/bench.ts';
 import { median, type TimingSource } from './harness.ts';
 import { benchRandom } from './random.ts';
 import { RBM_BENCH_MODELS, randomBinaryRows, throughput, type RbmBenchModel } from './rbm.ts';
 import { benchReduce } from './reduce.ts';
 
-export const BENCH_ALL_SECTIONS = [
-  'ising',
-  'cupy',
-  'sw',
-  'heatbath',
-  'rbm',
-  'torch',
-  'reduce',
-  'random',
-] as const;
+export { BENCH_ALL_SECTIONS };
 export type BenchAllSection = (typeof BENCH_ALL_SECTIONS)[number];
 export type BenchAllSize = 'smoke' | 'full';
 

@@ -54,6 +54,18 @@ export function provideBenchAll(module: typeof AllBench): void {
   providedBenchAll = module;
 }
 
+/** The sections of `bench all`, in the order they run (bench/all.ts). */
+export const BENCH_ALL_SECTIONS = [
+  'ising',
+  'cupy',
+  'sw',
+  'heatbath',
+  'rbm',
+  'torch',
+  'reduce',
+  'random',
+] as const;
+
 const parseCount = (name: string, max: number): ((value: string) => number) => integerArg(name, 1, max);
 const parseSizes = integerListArg('--sizes', 1, 2 ** 28);
 
@@ -443,16 +455,7 @@ export function registerBench(program: Command): void {
         v
           .split(',')
           .map((m) =>
-            choiceArg('--only', [
-              'ising',
-              'cupy',
-              'sw',
-              'heatbath',
-              'rbm',
-              'torch',
-              'reduce',
-              'random',
-            ] as const)(m.trim()),
+            choiceArg('--only', BENCH_ALL_SECTIONS)(m.trim()),
           ),
     )
     .option('--no-peers', 'skip the Python peers (cupy, torch)')

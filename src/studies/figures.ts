@@ -206,6 +206,36 @@ export interface HeatmapOptions {
 }
 
 /**
+ * Throws unless the figure has panels with distinct labels, each a rows×cols matrix of finite values (errors name
+ * the figure, the panel and the entry); returns the labels in order.
+ */
+function checkPanels(name: string, panels: readonly HeatmapPanel[]): string[] {
+  checkFigureName(name);
+  if (panels.length === 0) throw new Error(`figure '${name}': no panels to draw`);
+  const labels = panels.map((p) => p.label);
+  if (new Set(labels).size !== labels.length) {
+    throw new Error(`figure '${name}': panel labels must differ (they name the facets)`);
+  }
+  for (const p of panels) {
+    if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1) {
+      throw new Error(`figure '${name}' panel '${p.label}': ${p.rows}×${p.cols} is not a matrix size`);
+    }
+    if (p.data.length !== p.rows * p.cols) {
+      throw new Error(
+        `figure '${name}' panel '${p.label}': ${p.data.length} values; ${p.rows}×${p.cols} needs ${p.rows * p.cols}`,
+      );
+    }
+    for (let i = 0; i < p.data.length; i++) {
+      finiteOrThrow(
+        `figure '${name}' panel '${p.label}' entry (${Math.floor(i / p.cols)}, ${i % p.cols})`,
+        p.data[i]!,
+      );
+    }
+  }
+  return labels;
+}
+
+/**
  * Small matrices as heatmaps, one panel per matrix in a wrapped facet sharing one colour scale: e.g. the 8×8
  * filter of a convolutional RBM at each epoch. The cells are the `cells` mark (one rect per entry).
  *
@@ -213,29 +243,13 @@ export interface HeatmapOptions {
  * heatmap({ name: 'filters', title: 'Filter by epoch', panels: epochs.map((w, e) => ({ label: `epoch ${e}`, rows: 8, cols: 8, data: w })) });
  */
 export function heatmap(options: HeatmapOptions): FigureSpec {
-  checkFigureName(options.name);
-  if (options.panels.length === 0) throw new Error(`figure '${options.name}': no panels to draw`);
-  const labels = options.panels.map((p) => p.label);
-  if (new Set(labels).size !== labels.length) {
-    throw new Error(`figure '${options.name}': panel labels must differ (they name the facets)`);
-  }
+  const labels = checkPanels(options.name, options.panels);
   const values: JsonValue[] = [];
   let maxAbs = 0;
   for (const p of options.panels) {
-    if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1) {
-      throw new Error(
-        `figure '${options.name}' panel '${p.label}': ${p.rows}×${p.cols} is not a matrix size`,
-      );
-    }
-    if (p.data.length !== p.rows * p.cols) {
-      throw new Error(
-        `figure '${options.name}' panel '${p.label}': ${p.data.length} values; ${p.rows}×${p.cols} needs ${p.rows * p.cols}`,
-      );
-    }
     for (let r = 0; r < p.rows; r++) {
       for (let c = 0; c < p.cols; c++) {
         const v = p.data[r * p.cols + c]!;
-        finiteOrThrow(`figure '${options.name}' panel '${p.label}' entry (${r}, ${c})`, v);
         maxAbs = Math.max(maxAbs, Math.abs(v));
         values.push({ panel: p.label, row: r, col: c, value: v });
       }
@@ -319,12 +333,7 @@ function divergingRgb(t: number): [number, number, number] {
  * imageGrid({ name: 'filters', title: 'Filters', panels: W.map((w, j) => ({ label: `h${j}`, rows: 28, cols: 28, data: w })) });
  */
 export function imageGrid(options: ImageGridOptions): FigureSpec {
-  checkFigureName(options.name);
-  if (options.panels.length === 0) throw new Error(`figure '${options.name}': no panels to draw`);
-  const labels = options.panels.map((p) => p.label);
-  if (new Set(labels).size !== labels.length) {
-    throw new Error(`figure '${options.name}': panel labels must differ (they name the facets)`);
-  }
+  const labels = checkPanels(options.name, options.panels);
   const greys = options.colours === 'greys';
   const shared = (options.scale ?? 'shared') === 'shared';
   const range = (data: ArrayLike<number>) => {
@@ -336,24 +345,6 @@ export function imageGrid(options: ImageGridOptions): FigureSpec {
     }
     return { lo, hi, maxAbs: Math.max(Math.abs(lo), Math.abs(hi)) };
   };
-  for (const p of options.panels) {
-    if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1) {
-      throw new Error(
-        `figure '${options.name}' panel '${p.label}': ${p.rows}×${p.cols} is not a matrix size`,
-      );
-    }
-    if (p.data.length !== p.rows * p.cols) {
-      throw new Error(
-        `figure '${options.name}' panel '${p.label}': ${p.data.length} values; ${p.rows}×${p.cols} needs ${p.rows * p.cols}`,
-      );
-    }
-    for (let i = 0; i < p.data.length; i++) {
-      finiteOrThrow(
-        `figure '${options.name}' panel '${p.label}' entry (${Math.floor(i / p.cols)}, ${i % p.cols})`,
-        p.data[i]!,
-      );
-    }
-  }
   const ranges = options.panels.map((p) => range(p.data));
   const all = {
     lo: Math.min(...ranges.map((r) => r.lo)),

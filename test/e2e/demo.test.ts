@@ -39,6 +39,7 @@ import {
   startDemo,
   stopDemo,
   waitForComponent,
+  waitForComponentElements,
 } from './harness.ts';
 
 /** A reported value in the app's shadow DOM: its text and its raw `data-value`. */
@@ -138,27 +139,6 @@ function componentInput(page: Page, tag: string, id: string): Promise<string | u
         ?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-testid="${testid}"]`)?.value,
     tag,
     id,
-  );
-}
-
-/** Waits until a component's shadow root has at least `count` elements matching `selector`. */
-async function waitForComponentElements(
-  page: Page,
-  tag: string,
-  selector: string,
-  timeout: number,
-  count = 1,
-): Promise<void> {
-  await page.waitForFunction(
-    (t: string, sel: string, n: number) =>
-      (document
-        .querySelector('blockspin-app')
-        ?.shadowRoot?.querySelector(t)
-        ?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
-    { timeout, polling: 100 },
-    tag,
-    selector,
-    count,
   );
 }
 

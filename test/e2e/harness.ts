@@ -278,3 +278,24 @@ export async function openPausedView(timeout = READY_TIMEOUT): Promise<{ page: P
 export function rgbOf(hex: string): [number, number, number] {
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
 }
+
+/** Waits until a component's shadow root has at least `count` elements matching `selector`. */
+export async function waitForComponentElements(
+  page: Page,
+  tag: string,
+  selector: string,
+  timeout: number,
+  count = 1,
+): Promise<void> {
+  await page.waitForFunction(
+    (t: string, sel: string, n: number) =>
+      (document
+        .querySelector('blockspin-app')
+        ?.shadowRoot?.querySelector(t)
+        ?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
+    { timeout, polling: 100 },
+    tag,
+    selector,
+    count,
+  );
+}

@@ -9,7 +9,6 @@
  * test/e2e/harness.ts. Screenshots: test-results/study-qiu.png, test-results/study-mehta-schwab.png.
  */
 import { join } from 'node:path';
-import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clickComponent,
@@ -24,31 +23,11 @@ import {
   startDemo,
   stopDemo,
   waitForComponent,
+  waitForComponentElements,
 } from './harness.ts';
 
 /** A study at its `test` preset in the page on SwiftShader (under a minute in Node; the page is slower). */
 const STUDY_TIMEOUT = 240_000;
-
-/** Waits until the panel's shadow root has at least `count` elements matching `selector`. */
-async function waitForElements(
-  page: Page,
-  tag: string,
-  selector: string,
-  timeout: number,
-  count = 1,
-): Promise<void> {
-  await page.waitForFunction(
-    (t: string, sel: string, n: number) =>
-      (document
-        .querySelector('blockspin-app')
-        ?.shadowRoot?.querySelector(t)
-        ?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
-    { timeout, polling: 200 },
-    tag,
-    selector,
-    count,
-  );
-}
 
 const cases: { study: string; heading: string; headline: string[]; liveFigures: boolean }[] = [
   {
@@ -102,7 +81,7 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
         await clickComponent(page, panel, 'study-run');
         await waitForComponent(page, panel, ['running'], log, 10_000);
         if (liveFigures)
-          await waitForElements(page, tag, '[data-testid="study-live-figure"] svg image', 60_000);
+          await waitForComponentElements(page, tag, '[data-testid="study-live-figure"] svg image', 60_000);
         const status = await waitForComponent(
           page,
           panel,
@@ -140,7 +119,7 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
           tag,
         );
         expect(figureCount).toBeGreaterThan(2);
-        await waitForElements(page, tag, '[data-testid="study-figure"] svg', 120_000, figureCount);
+        await waitForComponentElements(page, tag, '[data-testid="study-figure"] svg', 120_000, figureCount);
         const figures = await page.evaluate(
           (t: string) =>
             [
@@ -159,7 +138,7 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
         });
 
         await clickComponent(page, panel, 'study-download');
-        await waitForElements(page, tag, '[data-testid="study-file"]', 60_000);
+        await waitForComponentElements(page, tag, '[data-testid="study-file"]', 60_000);
         const report = await page.evaluate(async (t: string) => {
           const link = document
             .querySelector('blockspin-app')
