@@ -155,7 +155,9 @@ describe('blockspin reproduce', () => {
   it('refuses an unknown study or preset and an existing directory before GPU work, naming them', async () => {
     const unknown = await cli(['reproduce', 'nope', '--preset', 'test'], noGpu);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/unknown study 'nope'; the studies are: chung-kao, fake, rbm-flow$/m);
+    expect(unknown.stderr).toMatch(
+      /unknown study 'nope'; the studies are: chung-kao, fake, mehta-schwab, qiu, rbm-flow$/m,
+    );
     const preset = await cli(['reproduce', 'fake', '--preset', 'huge'], noGpu);
     expect(preset.code).not.toBe(0);
     expect(preset.stderr).toMatch(/--preset 'huge' must be one of test, quick, standard, paper/);

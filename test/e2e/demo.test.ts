@@ -1083,11 +1083,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect(canvases).toHaveLength(1);
         expect(canvases[0]!.opaque).toBe(canvases[0]!.side ** 2);
         expect(canvases[0]!.coloured).toBeGreaterThan(0);
-        // 5 epochs + the start, loss and reconstruction: 12 points, rendered at most once a second.
+        // 5 epochs + the start, loss, cross-entropy and reconstruction: 18 points, rendered at most once a second.
         await waitForComponentElements(
           page,
           panel.tag,
-          '[data-testid="study-curves"][data-points="12"] svg',
+          '[data-testid="study-curves"][data-points="18"] svg',
           30_000,
         );
         const live = (await items('study-mcrg-live'))[0];
