@@ -4,7 +4,7 @@
  * continues the same run and refuses another. In memory for the browser and tests: `memoryCheckpoints`.
  */
 import { writeDirectoryAtomically, type DirectoryFile } from '../io/atomic-dir.ts';
-import type { StudyCheckpoints } from './study.ts';
+import { StudyStopped, type StageTime, type StudyCheckpoints } from './study.ts';
 
 /** The checkpoints' folder inside a report directory. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -166,4 +166,29 @@ export class StageClock {
   elapsed(): number {
     return this.prior + (performance.now() - this.start) / 1000;
   }
+}
+
+/**
+ * Runs a study's stages in order: each body gets its StageClock (a stage resumed from a checkpoint sets `prior`),
+ * its wall time is appended to `stages` even when it throws, and once `signal` is aborted the next stage does not
+ * start and the current one ends with StudyStopped.
+ *
+ * @example
+ * const stage = stageRunner(state.stages, context.signal);
+ * await stage('data', async (clock) => { … });
+ */
+export function stageRunner(
+  stages: StageTime[],
+  signal: AbortSignal | undefined,
+): (name: string, body: (clock: StageClock) => Promise<void>) => Promise<void> {
+  return async (name, body) => {
+    if (signal?.aborted) throw new StudyStopped('interrupted');
+    const clock = new StageClock();
+    try {
+      await body(clock);
+    } finally {
+      stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
+    }
+    if (signal?.aborted) throw new StudyStopped('interrupted');
+  };
 }

@@ -45,7 +45,7 @@ import {
   type McrgProgress,
   type McrgRunnerOptions,
 } from '../rg/run.ts';
-import { StageClock } from './checkpoints.ts';
+import { StageClock, stageRunner } from './checkpoints.ts';
 import { errorBarPlot, heatmap, type ErrorBarPoint } from './figures.ts';
 import {
   combinedZ,
@@ -1047,15 +1047,7 @@ async function run(options: ChungKaoOptions, context: StudyContext): Promise<Stu
     resumed: [],
     stopped: null,
   };
-  const stage = async (name: string, body: (clock: StageClock) => Promise<void>): Promise<void> => {
-    const clock = new StageClock();
-    try {
-      await body(clock);
-    } finally {
-      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
-    }
-    if (context.signal?.aborted) throw new Stopped('interrupted');
-  };
+  const stage = stageRunner(state.stages, context.signal);
   try {
     // 1. Data (or the given data, or nothing when projectors are given).
     const input: { rows: Float32Array | null; n: number } = { rows: null, n: 0 };

@@ -20,7 +20,7 @@
 import { generateDataset } from '../ising/dataset.ts';
 import { propagateUp } from '../rbm/dbn.ts';
 import { RbmEngine } from '../rbm/engine.ts';
-import { StageClock } from './checkpoints.ts';
+import { StageClock, stageRunner } from './checkpoints.ts';
 import { imageGrid } from './figures.ts';
 import { mehtaSchwabOutput } from './mehta-schwab-report.ts';
 import { integerOption, positiveOption } from './options.ts';
@@ -555,16 +555,7 @@ async function run(options: MehtaSchwabOptions, context: StudyContext): Promise<
     blockSizes,
     uniform: uniformRadius(o.L),
   };
-  const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
-    if (context.signal?.aborted) throw new StudyStopped('interrupted');
-    const clock = new StageClock();
-    try {
-      await body();
-    } finally {
-      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
-    }
-    if (context.signal?.aborted) throw new StudyStopped('interrupted');
-  };
+  const stage = stageRunner(state.stages, context.signal);
   try {
     await stage('data', () => couplingData(context, o, state));
     for (let vi = 0; vi < state.variants.length; vi++)

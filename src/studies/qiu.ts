@@ -22,7 +22,7 @@ import {
 import { philoxUniforms } from '../gpu/philox.ts';
 import { RbmEngine } from '../rbm/engine.ts';
 import type { JsonValue } from '../rg/result-files.ts';
-import { StageClock } from './checkpoints.ts';
+import { stageRunner } from './checkpoints.ts';
 import { errorBarPlot, imageGrid, linePlot, type ErrorBarPoint, type LinePoint } from './figures.ts';
 import { integerOption, positiveOption } from './options.ts';
 import {
@@ -537,15 +537,7 @@ async function run(options: QiuOptions, context: StudyContext): Promise<StudyOut
   checkQiuOptions(options);
   const o = structuredClone(options);
   const state: QiuState = { o, stages: [], notes: [], stopped: null, headline: [], scan: [], curves: [] };
-  const stage = async (name: string, body: () => Promise<void>): Promise<void> => {
-    if (context.signal?.aborted) throw new StudyStopped('interrupted');
-    const clock = new StageClock();
-    try {
-      await body();
-    } finally {
-      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
-    }
-  };
+  const stage = stageRunner(state.stages, context.signal);
   try {
     if (o.parts.includes('ring')) {
       await stage('ring: exact RBM check', () => exactRbmStage(context, state));

@@ -23,7 +23,7 @@ import { RbmEngine } from '../rbm/engine.ts';
 import { rbmFlow, type FlowStep } from '../rbm/flow.ts';
 import { RbmMonitor } from '../rbm/monitor.ts';
 import type { JsonValue } from '../rg/result-files.ts';
-import { StageClock } from './checkpoints.ts';
+import { StageClock, stageRunner } from './checkpoints.ts';
 import { formatValueErr } from './report.ts';
 import {
   checkTemperatureGrid,
@@ -1154,15 +1154,7 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     stopped: null,
   };
   const kits = new Map<FlowLatticeName, FlowLattice>();
-  const stage = async (name: string, body: (clock: StageClock) => Promise<void>): Promise<void> => {
-    const clock = new StageClock();
-    try {
-      await body(clock);
-    } finally {
-      state.stages.push({ stage: name, seconds: Number(clock.elapsed().toFixed(2)) });
-    }
-    if (context.signal?.aborted) throw new StudyStopped('interrupted');
-  };
+  const stage = stageRunner(state.stages, context.signal);
   const kitFor = async (which: FlowLatticeName): Promise<FlowLattice> => {
     const have = kits.get(which);
     if (have) return have;
