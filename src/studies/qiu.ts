@@ -20,6 +20,7 @@ import {
   sampleRing,
 } from '../exact/ising.ts';
 import { philoxUniforms } from '../gpu/philox.ts';
+import { MnistUnavailableError } from '../rbm/data.ts';
 import { RbmEngine } from '../rbm/engine.ts';
 import type { JsonValue } from '../rg/result-files.ts';
 import { stageRunner } from './checkpoints.ts';
@@ -545,7 +546,14 @@ async function run(options: QiuOptions, context: StudyContext): Promise<StudyOut
     }
     if (o.parts.includes('mnist'))
       await stage('mnist', async () => {
-        state.mnist = await mnistStage(context, o.mnist, o.seed, state.curves);
+        try {
+          state.mnist = await mnistStage(context, o.mnist, o.seed, state.curves);
+        } catch (err) {
+          // Without MNIST images (an installed package without the optional `mnist`) the ring part stands.
+          if (!(err instanceof MnistUnavailableError)) throw err;
+          state.notes.push(`MNIST part skipped: ${err.message}`);
+          context.log(`mnist: skipped (${err.message})`);
+        }
       });
   } catch (err) {
     if (err instanceof StudyStopped) state.stopped = err.message;

@@ -16,6 +16,7 @@ import {
 } from '../../src/exact/ising.ts';
 import { philoxUniforms } from '../../src/gpu/philox.ts';
 import { RbmEngine } from '../../src/rbm/engine.ts';
+import { setMnistDigitLoader } from '../../src/rbm/data.ts';
 import { renderFigure } from '../../src/studies/figures.ts';
 import {
   correlationChi2,
@@ -274,4 +275,20 @@ describe('the study on the GPU', () => {
     expect(out.results.some((r) => r.name === 'qiu.ring.reconstructionError')).toBe(false);
     expect(out.results.some((r) => r.name === 'qiu.ring.exactRbm.logLikelihood')).toBe(true);
   }, 30_000);
+  it('without MNIST images the ring part stands and the report says MNIST was skipped', async () => {
+    setMnistDigitLoader(async () => {
+      throw new Error('offline');
+    });
+    try {
+      const out = await qiuStudy.run(QIU_PRESETS.test, context());
+      expect(out.complete).toBe(true);
+      expect(out.results.some((r) => r.name === 'qiu.ring.reconstructionError')).toBe(true);
+      expect(out.results.some((r) => r.name.startsWith('qiu.mnist.'))).toBe(false);
+      expect(out.markdown).toContain(
+        'MNIST part skipped: the MNIST images of digit 0 failed to load: offline',
+      );
+    } finally {
+      setMnistDigitLoader(undefined);
+    }
+  }, 60_000);
 });
