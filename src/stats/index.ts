@@ -23,6 +23,22 @@ export interface Estimate {
   err: number;
 }
 
+/**
+ * Mean of values[from … to) and its standard error sd/√n for independent values (0 for one value; NaN for none).
+ * For correlated series use the autocorrelation or jackknife estimators instead.
+ */
+export function meanError(values: ArrayLike<number>, from = 0, to = values.length): Estimate {
+  const n = to - from;
+  if (n <= 0) return { mean: NaN, err: NaN };
+  let s = 0;
+  for (let i = from; i < to; i++) s += values[i]!;
+  const mean = s / n;
+  if (n < 2) return { mean, err: 0 };
+  let v = 0;
+  for (let i = from; i < to; i++) v += (values[i]! - mean) ** 2;
+  return { mean, err: Math.sqrt(v / (n - 1) / n) };
+}
+
 /** A jackknife estimate: mean = f(all means); bias is the jackknife bias estimate, reported, not subtracted. */
 export interface NonlinearEstimate extends Estimate {
   bias: number;

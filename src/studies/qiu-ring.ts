@@ -5,19 +5,10 @@
  * applied to data, and the exact RBM of the ring (one ±1 hidden unit per bond) with its log-likelihood.
  */
 import { ringCorrelation } from '../exact/ising.ts';
+import { meanError } from '../stats/index.ts';
 
 /** Mean and one standard error of a list (sd/√n; 0 for fewer than two values). */
-export function meanErr(values: ArrayLike<number>): { mean: number; err: number } {
-  const n = values.length;
-  if (n === 0) return { mean: NaN, err: NaN };
-  let s = 0;
-  for (let i = 0; i < n; i++) s += values[i]!;
-  const mean = s / n;
-  if (n < 2) return { mean, err: 0 };
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (values[i]! - mean) ** 2;
-  return { mean, err: Math.sqrt(v / (n - 1) / n) };
-}
+export const meanErr = meanError;
 
 /**
  * For each hidden unit j of a dense W [nv × nh] (row-major), the visible site of its largest |w_ij| and that

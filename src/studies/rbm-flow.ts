@@ -18,6 +18,7 @@
  * The report's names: `tstar.EXPERIMENT.THERMOMETER` (THERMOMETER mlp | energy | magnetization, sampled steps;
  * `.meanfield` for mean-field steps) and `mstar.EXPERIMENT`.
  */
+import { meanError } from '../stats/index.ts';
 import { MlpEngine } from '../nn/mlp.ts';
 import { RbmEngine } from '../rbm/engine.ts';
 import { rbmFlow, type FlowStep } from '../rbm/flow.ts';
@@ -415,13 +416,8 @@ export function toSpins(v: Float32Array, units: 'ising' | 'bernoulli'): Int8Arra
 }
 
 function meanErr(values: ArrayLike<number>, from = 0, to = values.length): Estimate {
-  const n = to - from;
-  let s = 0;
-  for (let i = from; i < to; i++) s += values[i]!;
-  const mean = s / n;
-  let v = 0;
-  for (let i = from; i < to; i++) v += (values[i]! - mean) ** 2;
-  return { value: mean, err: n > 1 ? Math.sqrt(v / (n - 1) / n) : 0 };
+  const e = meanError(values, from, to);
+  return { value: e.mean, err: e.err };
 }
 
 /** Rows of the chosen temperatures of one set, with their class labels. */

@@ -13,6 +13,7 @@
  *   consecutive distinct site distances (and M = 0 at d = 0): a continuous number that a single site gives as
  *   0, a 2×2 block as √2/4 ≈ 0.354 and a uniform field on 40×40 as ≈ √(800/π) ≈ 16.
  */
+import { meanError } from '../stats/index.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
 import { seedKey } from '../gpu/rng.ts';
 
@@ -246,8 +247,6 @@ export function median(values: ArrayLike<number>): number {
 
 /** Mean and standard error of the mean (0 for one value). */
 export function meanErr(values: readonly number[]): { value: number; err: number } {
-  const n = values.length;
-  const mean = values.reduce((a, x) => a + x, 0) / n;
-  const v = values.reduce((a, x) => a + (x - mean) ** 2, 0);
-  return { value: mean, err: n > 1 ? Math.sqrt(v / (n - 1) / n) : 0 };
+  const e = meanError(values);
+  return { value: e.mean, err: e.err };
 }
