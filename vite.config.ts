@@ -14,7 +14,9 @@ const runtimeDependencies = Object.keys(
     .dependencies ?? {},
 );
 const isExternal = (id: string): boolean =>
-  id.startsWith('node:') || runtimeDependencies.some((name) => id === name || id.startsWith(`${name}/`));
+  id.startsWith('node:') ||
+  // `?inline` imports (a dependency's CSS as a string, e.g. uPlot's for <blockspin-plot>'s shadow root) are bundled.
+  (!id.includes('?') && runtimeDependencies.some((name) => id === name || id.startsWith(`${name}/`)));
 
 /**
  * One config for the demo dev server (`vite`), the library build (`vite build --mode lib`),
@@ -37,7 +39,11 @@ export default defineConfig(({ mode }) => {
         target: 'es2022',
         sourcemap: true,
         lib: {
-          entry: { blockspin: resolve(root, 'src/index.ts'), cli: resolve(root, 'src/cli/main.ts') },
+          entry: {
+            blockspin: resolve(root, 'src/index.ts'),
+            cli: resolve(root, 'src/cli/main.ts'),
+            elements: resolve(root, 'src/elements/index.ts'),
+          },
           formats: ['es' as const],
         },
         rollupOptions: {
@@ -58,7 +64,11 @@ export default defineConfig(({ mode }) => {
       emptyOutDir: true,
       target: 'es2022',
       // src/gpu/node-gpu.ts (Dawn) is only imported when running under Node; keep node: builtins out of the bundle.
-      rollupOptions: { external: [/^node:/] },
+      rollupOptions: {
+        external: [/^node:/],
+        // The lab, and the embedding example: a plain page that uses blockspin/elements with its own device.
+        input: { main: resolve(root, 'demo/index.html'), embed: resolve(root, 'demo/embed.html') },
+      },
     },
     test: {
       root,

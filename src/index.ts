@@ -300,6 +300,9 @@ export {
   writeReport,
   formatValueErr,
   formatZ,
+  parseReportJson,
+  describeAdapter,
+  ReportFormatError,
   type ReportMeta,
   type ReportJson,
 } from './studies/report.ts';

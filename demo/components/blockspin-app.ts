@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { keyed } from 'lit/directives/keyed.js';
 import {
   GpuContext,
   WEBGPU_HELP,
@@ -11,9 +12,13 @@ import {
 } from '../../src/index.ts';
 import './dataset-panel.ts';
 import './flow-panel.ts';
-import './ising-view.ts';
+import './ising-room.ts';
 import './mcrg-panel.ts';
+import './rbm-room.ts';
+import '../../src/elements/report.ts';
 import './study-panel.ts';
+import { setUrlParams, urlParams } from './url-state.ts';
+import { version } from '../../package.json';
 
 /** Where the app is: reflected on the host as `data-status` (tests wait for `ready` or `error`). */
 export type AppStatus = 'starting' | 'running' | 'ready' | 'error';
@@ -33,6 +38,52 @@ export interface PiRun extends PiEstimate {
 const DEFAULT_SAMPLES = 2 ** 22;
 const SAMPLE_CHOICES = [2 ** 18, 2 ** 20, 2 ** 22, 2 ** 24, 2 ** 26];
 const HISTORY = 8;
+
+/** The lab's rooms, in navigation order: `?room=ID` opens one (the first is the default). */
+export const ROOMS = [
+  {
+    id: 'ising',
+    label: 'Ising',
+    title: 'Live 2D Ising model: lattice, traces, histograms and temperature scans',
+  },
+  {
+    id: 'rbm',
+    label: 'RBM training',
+    title: 'Train dense or convolutional RBMs on Ising configurations or digits',
+  },
+  { id: 'data', label: 'Data sets', title: 'Generate decorrelated Ising data sets and download them' },
+  {
+    id: 'mcrg',
+    label: 'MCRG',
+    title: 'Swendsen–Wang Monte Carlo renormalization group: exponents from block spins',
+  },
+  {
+    id: 'flows',
+    label: 'RBM flows',
+    title: 'Iterate a trained RBM and read each generation with three thermometers',
+  },
+  { id: 'studies', label: 'Studies', title: 'The papers reproduced: run a preset and read its report' },
+  { id: 'reports', label: 'Reports', title: "Open a study report's report.json (or its whole directory)" },
+  {
+    id: 'diagnostics',
+    label: 'Diagnostics',
+    title: 'Adapter details, limits, features and the Monte Carlo π smoke test',
+  },
+] as const;
+
+export type RoomId = (typeof ROOMS)[number]['id'];
+
+/** The studies the Studies room offers (`?room=studies&study=NAME`). */
+export const LAB_STUDIES = [
+  { id: 'chung-kao', label: 'Chung & Kao: learned block spins' },
+  { id: 'qiu', label: 'Qiu: RBMs on rings and digits' },
+  { id: 'mehta-schwab', label: 'Mehta & Schwab: deep belief networks and RG' },
+] as const;
+
+function roomFromUrl(): RoomId {
+  const raw = urlParams().get('room');
+  return ROOMS.find((r) => r.id === raw)?.id ?? 'ising';
+}
 
 /** Limits worth seeing at a glance, and how to print them. */
 const KEY_LIMITS: [name: string, unit: 'bytes' | 'count'][] = [
@@ -125,9 +176,9 @@ export class BlockspinApp extends LitElement {
       --bad: #b3261e;
       display: block;
       box-sizing: border-box;
-      max-width: 1040px;
+      max-width: 1320px;
       margin: 0 auto;
-      padding: 32px 24px 48px;
+      padding: 16px 24px 40px;
       color: var(--ink);
       font:
         15px/1.5 system-ui,
@@ -148,8 +199,105 @@ export class BlockspinApp extends LitElement {
     }
     h1 {
       margin: 0;
-      font-size: 1.75rem;
+      font-size: 1.4rem;
       letter-spacing: -0.01em;
+    }
+    h1 .lab {
+      font-weight: 400;
+      color: var(--accent);
+    }
+    .header-right {
+      display: flex;
+      align-items: center;
+      gap: 10px;
+    }
+    nav {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 2px;
+      border-bottom: 1px solid var(--line);
+      margin-bottom: 8px;
+    }
+    nav a {
+      padding: 8px 14px;
+      color: var(--muted);
+      text-decoration: none;
+      font-weight: 500;
+      border-bottom: 2px solid transparent;
+      margin-bottom: -1px;
+    }
+    nav a:hover {
+      color: var(--ink);
+    }
+    nav a.current {
+      color: var(--accent);
+      border-bottom-color: var(--accent);
+    }
+    nav a[data-room='diagnostics'] {
+      margin-left: auto;
+      font-size: 0.85rem;
+    }
+    .room-title {
+      margin: 0 0 16px;
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+    .subnav {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 6px;
+      margin-bottom: 14px;
+    }
+    .subnav button {
+      background: #fff;
+      color: var(--ink);
+      border-color: var(--line);
+      font-weight: 500;
+    }
+    .subnav button.current {
+      background: #eef3fd;
+      border-color: #b9cdf3;
+      color: var(--accent);
+    }
+    .adapter-chip {
+      position: relative;
+    }
+    .adapter-chip summary {
+      list-style: none;
+      display: inline-flex;
+      align-items: center;
+      gap: 6px;
+      cursor: pointer;
+      padding: 3px 10px;
+      border: 1px solid var(--line);
+      border-radius: 999px;
+      background: #fff;
+      font-size: 0.85rem;
+      max-width: 360px;
+    }
+    .adapter-chip summary::-webkit-details-marker {
+      display: none;
+    }
+    .chip-name {
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    .popover {
+      position: absolute;
+      right: 0;
+      top: calc(100% + 6px);
+      z-index: 10;
+      width: 380px;
+      background: #fff;
+      border: 1px solid var(--line);
+      border-radius: 10px;
+      padding: 14px 16px;
+      box-shadow: 0 8px 24px rgb(20 30 50 / 14%);
+      font-size: 0.85rem;
+    }
+    .popover dl {
+      margin-bottom: 10px;
     }
     h1 small {
       display: block;
@@ -191,7 +339,8 @@ export class BlockspinApp extends LitElement {
       background: #fbe9e7;
       color: var(--bad);
     }
-    ising-view,
+    ising-room,
+    rbm-room,
     dataset-panel,
     mcrg-panel,
     study-panel,
@@ -353,6 +502,10 @@ export class BlockspinApp extends LitElement {
   @state() private enabledFeatures = new Set<string>();
   @state() private samples = DEFAULT_SAMPLES;
   @state() private runs: PiRun[] = [];
+  /** The room shown (`?room=`). */
+  @state() private room: RoomId = roomFromUrl();
+  /** Bumped by a restart after a lost device: every room element is created afresh for the new device. */
+  @state() private generation = 0;
 
   private gpu: GpuContext | undefined;
   private started = false;
@@ -364,6 +517,7 @@ export class BlockspinApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    addEventListener('popstate', this.onPopState);
     if (!this.started) {
       this.started = true;
       void this.start();
@@ -372,6 +526,7 @@ export class BlockspinApp extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    removeEventListener('popstate', this.onPopState);
     // Free the device; the `lost` event that follows belongs to a context we no longer hold.
     const gpu = this.gpu;
     this.gpu = undefined;
@@ -404,7 +559,9 @@ export class BlockspinApp extends LitElement {
       this.adapter = gpu.summary;
       this.enabledFeatures = new Set(gpu.device.features);
       this.samples = queryNumber('samples') ?? DEFAULT_SAMPLES;
-      await this.run(queryNumber('seed'));
+      this.status = 'ready';
+      // The π smoke test runs where it is shown: in the Diagnostics room.
+      if (this.room === 'diagnostics') await this.run(queryNumber('seed'));
     } catch (err) {
       this.fail(err);
     }
@@ -437,7 +594,20 @@ export class BlockspinApp extends LitElement {
     this.status = 'error';
     this.errorKind = 'lost';
     const message = detail.message.trim().replace(/\.+$/, '');
-    this.errorMessage = `The GPU device was lost (reason: ${detail.reason})${message ? `: ${message}` : ''}. Reload the page to acquire a new one.`;
+    this.errorMessage = `The GPU device was lost (reason: ${detail.reason})${message ? `: ${message}` : ''}. Restart to acquire a new one; a room's saved work (RBM checkpoints) resumes.`;
+  }
+
+  /** After a lost device: forget it, acquire a fresh one and re-create the room on it. */
+  private async restart(): Promise<void> {
+    const old = this.gpu;
+    this.gpu = undefined;
+    old?.destroy();
+    this.errorKind = undefined;
+    this.errorMessage = '';
+    this.runs = [];
+    this.generation += 1;
+    this.started = true;
+    await this.start();
   }
 
   private fail(err: unknown): void {
@@ -453,37 +623,148 @@ export class BlockspinApp extends LitElement {
   }
 
   override render(): TemplateResult {
+    const room = ROOMS.find((r) => r.id === this.room) ?? ROOMS[0];
     return html`
       <header>
         <h1>
-          blockspin
-          <small>WebGPU compute engine · live 2D Ising model, adapter report and Monte Carlo π</small>
+          blockspin <span class="lab">lab</span>
+          <small>Ising Monte Carlo · restricted Boltzmann machines · renormalization group, on WebGPU</small>
         </h1>
-        <span class="pill" data-status=${this.status} data-testid="status">${this.statusText()}</span>
+        <div class="header-right">
+          ${this.renderAdapterChip()}
+          <span class="pill" data-status=${this.status} data-testid="status">${this.statusText()}</span>
+        </div>
       </header>
+      <nav aria-label="Rooms" data-testid="rooms">
+        ${ROOMS.map(
+          (r) =>
+            html`<a
+              href=${`?room=${r.id}`}
+              title=${r.title}
+              data-room=${r.id}
+              class=${r.id === this.room ? 'current' : ''}
+              aria-current=${r.id === this.room ? 'page' : 'false'}
+              @click=${(e: MouseEvent) => this.onNavigate(e, r.id)}
+              >${r.label}</a
+            >`,
+        )}
+      </nav>
+      <p class="room-title" data-testid="room-title">${room.title}</p>
       ${this.status === 'error' ? this.renderError() : nothing}
-      ${
-        this.errorKind === 'unavailable'
-          ? nothing
-          : html`<ising-view .device=${this.gpu?.device}></ising-view>
-              <dataset-panel .device=${this.gpu?.device} .adapter=${this.adapter}></dataset-panel>
-              <mcrg-panel .device=${this.gpu?.device}></mcrg-panel>
-              <study-panel .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
-              <study-panel study="qiu" .device=${this.gpu?.device} .adapter=${this.adapter}></study-panel>
-              <study-panel
-                study="mehta-schwab"
-                .device=${this.gpu?.device}
-                .adapter=${this.adapter}
-              ></study-panel>
-              <flow-panel .device=${this.gpu?.device}></flow-panel>
-              <div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>`
-      }
+      <main data-room=${this.room}>
+        ${this.errorKind === 'unavailable' ? nothing : keyed(this.generation, this.renderRoom())}
+      </main>
       <footer>
-        Every point is a pair of Philox4x32-10 words mapped to [0, 1)²; the GPU counts the points inside the
-        quarter circle and sums the counts exactly in the same submission. The count is bit-identical to the
-        CPU reference for the same seed, on any adapter.
+        blockspin ${version} · the same engines run headless from Node:
+        <code>npx blockspin reproduce chung-kao</code>, <code>npx blockspin rbm train</code>,
+        <code>npx blockspin mcrg</code>. Every setting of a room is in the address bar, so a link reopens it.
       </footer>
     `;
+  }
+
+  /** The current room's content; a restart after a lost device re-creates it (keyed by generation). */
+  private renderRoom(): TemplateResult {
+    const device = this.gpu?.device;
+    switch (this.room) {
+      case 'ising':
+        return html`<ising-room .device=${device} .adapter=${this.adapter}></ising-room>`;
+      case 'rbm':
+        return html`<rbm-room .device=${device} .adapter=${this.adapter}></rbm-room>`;
+      case 'data':
+        return html`<dataset-panel .device=${device} .adapter=${this.adapter}></dataset-panel>`;
+      case 'mcrg':
+        return html`<mcrg-panel .device=${device}></mcrg-panel>`;
+      case 'flows':
+        return html`<flow-panel .device=${device}></flow-panel>`;
+      case 'studies':
+        return this.renderStudies(device);
+      case 'reports':
+        return html`<blockspin-report></blockspin-report>`;
+      case 'diagnostics':
+        return html`<div class="grid">${this.renderPi()} ${this.renderAdapter()}</div>
+          <p class="note">
+            Every π point is a pair of Philox4x32-10 words mapped to [0, 1)²; the GPU counts the points inside
+            the quarter circle and sums the counts exactly in the same submission. The count is bit-identical
+            to the CPU reference for the same seed, on any adapter.
+          </p>`;
+    }
+  }
+
+  private renderStudies(device: GPUDevice | undefined): TemplateResult {
+    const raw = urlParams().get('study');
+    const study = LAB_STUDIES.find((s) => s.id === raw)?.id ?? LAB_STUDIES[0].id;
+    return html`
+      <div class="subnav" role="tablist" data-testid="study-choice">
+        ${LAB_STUDIES.map(
+          (s) =>
+            html`<button
+              role="tab"
+              class=${s.id === study ? 'current' : ''}
+              aria-selected=${s.id === study}
+              data-study=${s.id}
+              @click=${() => {
+                setUrlParams({ study: s.id }, true);
+                this.requestUpdate();
+              }}
+            >
+              ${s.label}
+            </button>`,
+        )}
+      </div>
+      ${keyed(study, html`<study-panel study=${study} .device=${device} .adapter=${this.adapter}></study-panel>`)}
+    `;
+  }
+
+  private onNavigate(event: MouseEvent, room: RoomId): void {
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return; // new tab: let it go
+    event.preventDefault();
+    if (room === this.room) return;
+    // A room's settings belong to that room: a new room starts from a clean query.
+    history.pushState(null, '', `${location.pathname}?room=${room}`);
+    this.enterRoom(room);
+  }
+
+  private readonly onPopState = (): void => {
+    this.enterRoom(roomFromUrl());
+    this.requestUpdate(); // the same room with other parameters (e.g. ?study=) renders again too
+  };
+
+  private enterRoom(room: RoomId): void {
+    this.room = room;
+    if (room === 'diagnostics' && this.gpu && this.runs.length === 0 && this.status === 'ready')
+      void this.run();
+  }
+
+  /** The adapter in a few words, with its details in a popover (the full report is the Diagnostics room). */
+  private renderAdapterChip(): TemplateResult {
+    const a = this.adapter;
+    if (!a) return html``;
+    const name = a.description || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'WebGPU adapter';
+    return html`<details class="adapter-chip" data-testid="adapter-chip">
+      <summary title="Adapter details">
+        <span class="tag ${a.software ? 'software' : ''}">${a.software ? 'CPU' : 'GPU'}</span>
+        <span class="chip-name">${name}</span>
+      </summary>
+      <div class="popover" data-testid="adapter-popover">
+        <dl>
+          <dt>Vendor</dt>
+          <dd>${a.vendor || '—'}</dd>
+          <dt>Architecture</dt>
+          <dd>${a.architecture || '—'}</dd>
+          <dt>Implementation</dt>
+          <dd>${a.software ? 'software (CPU): correct, but far slower than a GPU' : 'hardware GPU'}</dd>
+          <dt>Max storage binding</dt>
+          <dd>${formatBytes(a.limits.maxStorageBufferBindingSize ?? 0)}</dd>
+          <dt>Max buffer</dt>
+          <dd>${formatBytes(a.limits.maxBufferSize ?? 0)}</dd>
+          <dt>Workgroup memory</dt>
+          <dd>${formatBytes(a.limits.maxComputeWorkgroupStorageSize ?? 0)}</dd>
+        </dl>
+        <a href="?room=diagnostics" @click=${(e: MouseEvent) => this.onNavigate(e, 'diagnostics')}
+          >All limits, features and the π smoke test →</a
+        >
+      </div>
+    </details>`;
   }
 
   private statusText(): string {
@@ -519,6 +800,13 @@ export class BlockspinApp extends LitElement {
         <h2 data-testid="error-title">${title}</h2>
         <p data-testid="error-message">${sentence(this.errorMessage)}</p>
         ${help}
+        ${
+          this.errorKind === 'lost'
+            ? html`<button data-testid="restart" @click=${() => void this.restart()}>
+                Restart on a new device
+              </button>`
+            : nothing
+        }
       </section>
     `;
   }

@@ -22,7 +22,7 @@ import {
   statusText,
   type CardProblem,
   type DownloadLink,
-} from './panel-common.ts';
+} from '../../src/elements/common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `incomplete` or `error`). */
 export type DatasetPanelStatus = 'waiting' | 'idle' | 'generating' | 'complete' | 'incomplete' | 'error';

@@ -35,7 +35,7 @@ import {
   whenLost,
   type CardProblem,
   type JobProgress,
-} from './panel-common.ts';
+} from '../../src/elements/common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `ready`, `done`, `stopped`, `error`). */
 export type FlowPanelStatus =

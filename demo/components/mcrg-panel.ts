@@ -41,7 +41,7 @@ import {
   panelStyles,
   progressLine,
   statusText,
-} from './panel-common.ts';
+} from '../../src/elements/common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `stopped`, `complete` or `error`). */
 export type McrgPanelStatus = 'waiting' | 'idle' | 'running' | 'stopping' | 'stopped' | 'complete' | 'error';

@@ -32,7 +32,7 @@ import {
   statusText,
   type CardProblem,
   type DownloadLink,
-} from './panel-common.ts';
+} from '../../src/elements/common.ts';
 
 /** Where the panel is: reflected on the host as `data-status` (tests wait for `complete`, `partial` or `error`). */
 export type StudyPanelStatus = 'waiting' | 'idle' | 'running' | 'stopping' | 'complete' | 'partial' | 'error';

@@ -8,7 +8,6 @@ import { annealedImportanceSampling, baseRateBiases } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
 import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
 import {
-  CONV_LIMITS,
   learningRate,
   MAX_UPDATES,
   RbmDivergedError,
@@ -23,6 +22,7 @@ import {
 import { loadModel } from '../rbm/model-files.ts';
 import { MAX_EXACT_UNITS, RbmMonitor } from '../rbm/monitor.ts';
 import { gibbsSample } from '../rbm/sample.ts';
+import { convGeometry } from '../rbm/geometry.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
 import { adapterBrief } from './info.ts';
 import { interruptSignal, progressBar } from './progress.ts';
@@ -69,44 +69,6 @@ function convArg(value: string): Omit<ConvGeometry, 'Lv'> {
   if (filters < 1 || k < 1 || stride < 1)
     throw new InvalidArgumentError(`--conv ${value}: F, k and s must be ≥ 1`);
   return { filters, k, stride };
-}
-
-/**
- * The conv geometry of `--conv F:k:s` on data whose samples have `shape` (nv units), checked without a GPU:
- * square samples, k ≤ Lv (a larger filter wraps around the periodic lattice and sees sites twice), s
- * dividing Lv, s ≤ k (else some sites are seen by no hidden unit), and the engine's limits. Errors name the
- * value and the limit.
- */
-export function convGeometry(
-  conv: Omit<ConvGeometry, 'Lv'>,
-  data: { nv: number; shape: readonly number[] },
-): ConvGeometry {
-  const { filters: F, k, stride: s } = conv;
-  const spec = `--conv ${F}:${k}:${s}`;
-  const dims = data.shape.filter((d) => d !== 1);
-  const Lv = dims.length === 2 ? (dims[0] as number) : Math.round(Math.sqrt(data.nv));
-  if (dims.length > 2 || Lv * Lv !== data.nv || (dims.length === 2 && dims[0] !== dims[1]))
-    throw new Error(`--conv needs square samples; the data has nv = ${data.nv} (shape [${data.shape}])`);
-  const lattice = `the data's ${Lv}×${Lv} lattice`;
-  if (Lv > CONV_LIMITS.Lv)
-    throw new Error(`${spec}: ${lattice} exceeds the conv engine's limit Lv ≤ ${CONV_LIMITS.Lv}`);
-  if (F > CONV_LIMITS.filters)
-    throw new Error(`${spec}: F = ${F} filters exceeds the conv engine's limit of ${CONV_LIMITS.filters}`);
-  if (k > Lv)
-    throw new Error(
-      `${spec}: filter size k = ${k} exceeds ${lattice} (k ≤ Lv = ${Lv}; a larger filter wraps around and sees sites twice)`,
-    );
-  if (Lv % s !== 0) {
-    const divisors = Array.from({ length: Lv }, (_, i) => i + 1).filter((d) => Lv % d === 0 && d <= k);
-    throw new Error(
-      `${spec}: stride s = ${s} does not divide ${lattice} (Lv = ${Lv}); strides that do and are ≤ k: ${divisors.join(', ')}`,
-    );
-  }
-  if (s > k)
-    throw new Error(
-      `${spec}: stride s = ${s} exceeds the filter size k = ${k}, so some sites would be seen by no hidden unit (s ≤ k)`,
-    );
-  return { Lv, filters: F, k, stride: s };
 }
 
 /**

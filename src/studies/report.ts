@@ -242,7 +242,8 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-function describeAdapter(adapter: JsonValue): string {
+/** An adapter as report.json records it, in one line: `vendor / architecture (description), software (CPU)`. */
+export function describeAdapter(adapter: JsonValue): string {
   if (adapter === null || typeof adapter !== 'object' || Array.isArray(adapter)) {
     return adapter === null ? 'unknown' : JSON.stringify(adapter);
   }
@@ -251,6 +252,92 @@ function describeAdapter(adapter: JsonValue): string {
   const description = typeof a.description === 'string' && a.description !== '' ? ` (${a.description})` : '';
   const software = a.software === true ? ', software (CPU)' : a.software === false ? ', hardware' : '';
   return `${name || 'unnamed adapter'}${description}${software}`;
+}
+
+/** Thrown when a file is not a blockspin report.json this version can read: the message names the field. */
+export class ReportFormatError extends Error {
+  override name = 'ReportFormatError';
+}
+
+/**
+ * Parses and checks a report.json (as the CLI and the lab write it), for reading a report back: the format tag,
+ * a version this code knows, the fields every report has with their types, and the results through
+ * {@link checkResults}. Errors name the field and what was found.
+ *
+ * @example
+ * const report = parseReportJson(await file.text());
+ */
+export function parseReportJson(text: string): ReportJson {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ReportFormatError(
+      `report.json is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ReportFormatError('report.json must hold an object');
+  }
+  const r = raw as Record<string, unknown>;
+  if (r.format !== REPORT_FORMAT) {
+    throw new ReportFormatError(
+      `report.json format is ${JSON.stringify(r.format)}; expected '${REPORT_FORMAT}'`,
+    );
+  }
+  if (
+    typeof r.version !== 'number' ||
+    !Number.isInteger(r.version) ||
+    r.version < 1 ||
+    r.version > REPORT_VERSION
+  ) {
+    throw new ReportFormatError(
+      `report.json version ${JSON.stringify(r.version)} is not one this blockspin reads (1 … ${REPORT_VERSION})`,
+    );
+  }
+  const want = (field: string, type: 'string' | 'number' | 'boolean', nullable = false): void => {
+    const v = r[field];
+    if (nullable && (v === null || v === undefined)) return;
+    if (typeof v !== type) {
+      throw new ReportFormatError(
+        `report.json field '${field}' is ${v === undefined ? 'missing' : JSON.stringify(v)}; it must be a ${type}${nullable ? ' or null' : ''}`,
+      );
+    }
+  };
+  for (const f of ['study', 'title', 'source', 'preset', 'blockspin', 'startedAt', 'finishedAt'] as const)
+    want(f, 'string');
+  want('seed', 'number');
+  want('complete', 'boolean');
+  want('wallSeconds', 'number');
+  for (const f of ['stopped', 'commit', 'command'] as const) want(f, 'string', true);
+  if (r.settings === null || typeof r.settings !== 'object' || Array.isArray(r.settings)) {
+    throw new ReportFormatError("report.json field 'settings' must be an object");
+  }
+  for (const f of ['stages', 'results', 'figures', 'arrays', 'files'] as const) {
+    if (!Array.isArray(r[f])) throw new ReportFormatError(`report.json field '${f}' must be an array`);
+  }
+  (r.stages as unknown[]).forEach((s, i) => {
+    const st = s as Partial<StageTime> | null;
+    if (!st || typeof st.stage !== 'string' || typeof st.seconds !== 'number') {
+      throw new ReportFormatError(`report.json stages[${i}] must be { stage: string, seconds: number }`);
+    }
+  });
+  for (const f of ['figures', 'arrays', 'files'] as const) {
+    (r[f] as unknown[]).forEach((x, i) => {
+      if (typeof x !== 'string') throw new ReportFormatError(`report.json ${f}[${i}] must be a string`);
+    });
+  }
+  let results: ResultEntry[];
+  try {
+    results = checkResults(r.results as ResultEntry[]);
+  } catch (err) {
+    throw new ReportFormatError(`report.json results: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    ...(r as unknown as ReportJson),
+    stopped: (r.stopped as string | null | undefined) ?? null,
+    results,
+  };
 }
 
 /** report.md: a header (study, preset, adapter, status), the study's body, the results table, the figures. */

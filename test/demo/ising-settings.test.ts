@@ -9,7 +9,7 @@ import {
   chooseField,
   DEFAULT_SETTINGS,
   settingsFromQuery,
-} from '../../demo/components/ising-settings.ts';
+} from '../../src/elements/ising-settings.ts';
 import { resolveIsingConfig } from '../../src/ising/config.ts';
 
 describe('settingsFromQuery', () => {

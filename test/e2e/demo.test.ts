@@ -29,7 +29,7 @@ import {
   componentStatus,
   ISING_VIEW,
   openPage,
-  openPausedView,
+  openRoom,
   type PageLog,
   READY_TIMEOUT,
   results,
@@ -40,6 +40,7 @@ import {
   stopDemo,
   waitForComponent,
   waitForComponentElements,
+  expectNoPageErrors,
 } from './harness.ts';
 
 /** A reported value in the app's shadow DOM: its text and its raw `data-value`. */
@@ -102,14 +103,7 @@ async function errorDetails(page: Page): Promise<string> {
   return `${all['error-title']?.text ?? ''}: ${all['error-message']?.text ?? ''}`;
 }
 
-function expectNoPageErrors(log: PageLog): void {
-  expect(
-    log.pageErrors.map((e) => e.stack ?? e.message),
-    `uncaught page errors (console errors: ${JSON.stringify(log.consoleErrors)})`,
-  ).toEqual([]);
-}
-
-// ── the Ising view (<ising-view> inside the app's shadow root) ─────────────────────────────────────
+// ── the Ising view (<blockspin-lattice> in the Ising room) ─────────────────────────────────────
 
 /** How long the Ising view may take to build its first lattice (shader compilation on SwiftShader). */
 const VIEW_TIMEOUT = 120_000;
@@ -118,7 +112,7 @@ const VIEW_TIMEOUT = 120_000;
 async function componentFields(page: Page, tag: string): Promise<Record<string, Field>> {
   return page.evaluate((t: string) => {
     const out: Record<string, { text: string; value: string | null }> = {};
-    const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
+    const host = labElement(t);
     for (const el of host?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid]') ?? []) {
       out[el.dataset.testid as string] = {
         text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
@@ -156,11 +150,7 @@ async function expectInputProblem(
   await setComponentInput(page, component, input.id, input.value);
   await waitForComponent(page, component, ['error'], log, 10_000);
   expect(
-    await page.evaluate(
-      (tag: string) =>
-        document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(tag)?.dataset.error,
-      component.tag,
-    ),
+    await page.evaluate((tag: string) => labElement<HTMLElement>(tag)?.dataset.error, component.tag),
   ).toBe('input');
   expect(field(await componentFields(page, component.tag), component.errorField).text).toContain(message);
 }
@@ -172,7 +162,7 @@ async function expectCleanPage(page: Page, log: PageLog, consoleToo = false): Pr
   if (consoleToo) expect(log.consoleErrors, 'console errors').toEqual([]);
 }
 
-/** The view's `data-status`, or '(no ising-view)'. */
+/** The view's `data-status`, or '(no blockspin-lattice)'. */
 const viewStatus = (page: Page): Promise<string> => componentStatus(page, ISING_VIEW.tag);
 /** Every `[data-testid]` element of the view's shadow root, by test id. */
 const viewFields = (page: Page): Promise<Record<string, Field>> => componentFields(page, ISING_VIEW.tag);
@@ -195,7 +185,7 @@ async function waitForReadout(
   try {
     await page.waitForFunction(
       (testid: string, below: boolean, limit: number) => {
-        const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+        const view = labElement('blockspin-lattice');
         const raw = view?.shadowRoot?.querySelector<HTMLElement>(`[data-testid="${testid}"]`)?.dataset.value;
         if (raw === undefined || raw === '') return false;
         const x = Number(raw);
@@ -220,7 +210,7 @@ async function waitForReadout(
 async function setControl(page: Page, id: string, value: string, event: 'input' | 'change'): Promise<void> {
   await page.evaluate(
     (testid: string, v: string, type: string) => {
-      const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+      const view = labElement('blockspin-lattice');
       const el = view?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
         `[data-testid="${testid}"]`,
       );
@@ -236,7 +226,7 @@ async function setControl(page: Page, id: string, value: string, event: 'input' 
 
 async function clickControl(page: Page, id: string): Promise<void> {
   await page.evaluate((testid: string) => {
-    const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+    const view = labElement('blockspin-lattice');
     const el = view?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
     if (!el) throw new Error(`the Ising view has no [data-testid="${testid}"]`);
     el.click();
@@ -246,11 +236,7 @@ async function clickControl(page: Page, id: string): Promise<void> {
 /** An element inside the view's shadow root, for element screenshots. */
 async function viewElement(page: Page, selector: string): Promise<ElementHandle<Element>> {
   const handle = await page.evaluateHandle(
-    (sel: string) =>
-      document
-        .querySelector('blockspin-app')
-        ?.shadowRoot?.querySelector('ising-view')
-        ?.shadowRoot?.querySelector(sel),
+    (sel: string) => labElement('blockspin-lattice')?.shadowRoot?.querySelector(sel),
     selector,
   );
   const element = handle.asElement();
@@ -337,7 +323,7 @@ const clickPanel = (page: Page, id: string): Promise<void> => clickComponent(pag
 /** The panel's download links: the `download` name, the object URL and whether it is marked incomplete. */
 function panelLinks(page: Page): Promise<{ name: string; href: string; incomplete: boolean }[]> {
   return page.evaluate(() => {
-    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+    const panel = labElement('dataset-panel');
     return [
       ...(panel?.shadowRoot?.querySelectorAll<HTMLAnchorElement>('a[data-testid="dataset-file"]') ?? []),
     ].map((a) => ({
@@ -392,7 +378,7 @@ async function waitForMcrgValue(page: Page, id: string, threshold: number): Prom
   try {
     await page.waitForFunction(
       (testid: string, limit: number) => {
-        const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+        const panel = labElement('mcrg-panel');
         const raw = panel?.shadowRoot?.querySelector<HTMLElement>(`[data-testid="${testid}"]`)?.dataset.value;
         return raw !== undefined && raw !== '' && Number(raw) > limit;
       },
@@ -415,7 +401,7 @@ function mcrgTable(
   id: string,
 ): Promise<{ nc: string; cells: { text: string; value: number; err: number; z: string; band: string }[] }[]> {
   return page.evaluate((testid: string) => {
-    const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+    const panel = labElement('mcrg-panel');
     const rows = panel?.shadowRoot?.querySelectorAll(`[data-testid="${testid}"] tbody tr`) ?? [];
     return [...rows].map((tr) => ({
       nc: tr.querySelector('th')?.textContent?.trim() ?? '',
@@ -498,7 +484,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await waitForView(page, ['paused'], log);
         const paused = await viewFields(page);
         const geometry = await page.evaluate(async () => {
-          const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+          const view = labElement('blockspin-lattice');
           const canvas = view?.shadowRoot?.querySelector('canvas');
           if (!view?.engine || !view.renderer || !canvas) throw new Error('no engine, renderer or canvas');
           return {
@@ -606,12 +592,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
       let { page, log } = await openPage('/?L=abc&T=9&kernel=fast');
       try {
         await waitForView(page, ['error'], log);
-        expect(
-          await page.evaluate(
-            () =>
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
-          ),
-        ).toBe('params');
+        expect(await page.evaluate(() => labElement('blockspin-lattice')?.dataset.error)).toBe('params');
         const message = field(await viewFields(page), 'ising-error-message').text;
         expect(message).toContain('?L=abc: L must be an integer in 4 … 8192');
         expect(message).toContain('?T=9: T must be a number in 0.5 … 5');
@@ -631,12 +612,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
       ({ page, log } = await openPage('/?L=100'));
       try {
         await waitForView(page, ['error'], log);
-        expect(
-          await page.evaluate(
-            () =>
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
-          ),
-        ).toBe('params');
+        expect(await page.evaluate(() => labElement('blockspin-lattice')?.dataset.error)).toBe('params');
         expect(field(await viewFields(page), 'ising-error-message').text).toContain(
           "?L=100: kernel 'packed' needs L a multiple of 32; got L = 100",
         );
@@ -652,7 +628,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await clickControl(page, 'ising-reset');
         await page.waitForFunction(
           () => {
-            const view = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view');
+            const view = labElement('blockspin-lattice');
             const seed = view?.shadowRoot?.querySelector<HTMLElement>('[data-testid="ising-seed"]')?.dataset
               .value;
             return view?.dataset.status === 'paused' && seed !== undefined && seed !== '1';
@@ -677,7 +653,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'generates a data set in the page and offers it for download; names a bad L; Cancel offers the rest as incomplete',
     async () => {
-      const { page, log } = await openPage('/');
+      const { page, log } = await openPage('/?room=data');
       try {
         await waitForPanel(page, ['idle'], log);
         const defaults = await panelFields(page);
@@ -737,7 +713,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect(meta.adapter?.architecture).toBe('swiftshader');
 
         const rows = await page.evaluate(() => {
-          const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+          const panel = labElement('dataset-panel');
           return [...(panel?.shadowRoot?.querySelectorAll('[data-testid="dataset-row"]') ?? [])].map((tr) =>
             [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? ''),
           );
@@ -746,9 +722,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
           meta.temperatures.map((t) => [t.T.toFixed(4), '10', String(t.interval)]),
         );
         expect(field(await panelFields(page), 'dataset-banner').text).toMatch(/^Complete: 20 configurations/);
-        const panel = await page.evaluateHandle(
-          () => document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel') ?? null,
-        );
+        const panel = await page.evaluateHandle(() => labElement('dataset-panel') ?? null);
         await (panel.asElement() as ElementHandle<Element>).screenshot({
           path: join(results, 'dataset-panel.png'),
         });
@@ -759,7 +733,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         await clickPanel(page, 'dataset-generate');
         await page.waitForFunction(
           () => {
-            const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('dataset-panel');
+            const panel = labElement('dataset-panel');
             const p = panel?.shadowRoot?.querySelector<HTMLElement>('[data-testid="dataset-progress"]');
             return p?.dataset.phase === 'sample' && Number(p.dataset.done) > 0;
           },
@@ -798,7 +772,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'MCRG panel: names a bad level count; a small run draws replica 0 and its blocked levels from the GPU, fills the y_t and y_h tables with the exact values marked; Stop keeps it, Start continues',
     async () => {
-      const { page, log } = await openPausedView(VIEW_TIMEOUT);
+      const { page, log } = await openRoom('room=mcrg');
       try {
         await waitForMcrg(page, ['idle'], log);
         let all = await mcrgFields(page);
@@ -837,7 +811,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         // The tables need ≥ 10 jackknife bins; they appear and fill in while the run goes on.
         await page.waitForFunction(
           () => {
-            const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+            const panel = labElement('mcrg-panel');
             return (
               panel?.shadowRoot?.querySelector('[data-testid="mcrg-yt"] td[data-value]') !== null ||
               panel?.dataset.status === 'error'
@@ -898,7 +872,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
 
         // The canvases show replica 0 and its blocked levels, site by site, straight from the level buffers.
         const levels = await page.evaluate(async () => {
-          const panel = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel');
+          const panel = labElement('mcrg-panel');
           const runner = panel?.runner;
           if (!panel || !runner) throw new Error('no MCRG runner');
           const out = [];
@@ -969,15 +943,11 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
 
         // Start again continues the same run: the count grows from where it stopped.
         expect(field(await mcrgFields(page), 'mcrg-start').text).toBe('Continue');
-        const runnerBefore = await page.evaluateHandle(
-          () => document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel')?.runner,
-        );
+        const runnerBefore = await page.evaluateHandle(() => labElement('mcrg-panel')?.runner);
         await clickMcrg(page, 'mcrg-start');
         await waitForMcrgValue(page, 'mcrg-samples', stopped);
         const same = await page.evaluate(
-          (before) =>
-            document.querySelector('blockspin-app')?.shadowRoot?.querySelector('mcrg-panel')?.runner ===
-            before,
+          (before) => labElement('mcrg-panel')?.runner === before,
           runnerBefore,
         );
         expect(same).toBe(true);
@@ -998,7 +968,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'study panel: runs Chung & Kao at the test preset (data, training, MCRG) with the live filter, curves and MCRG table, shows results with errors, figures and the report files; Stop gives a partial output',
     async () => {
-      const { page, log } = await openPausedView(VIEW_TIMEOUT);
+      const { page, log } = await openRoom('room=studies&study=chung-kao');
       const panel = { tag: 'study-panel', name: 'study panel', errorField: 'study-error' };
       const control = (id: string, value?: string): Promise<void> =>
         value === undefined ? clickComponent(page, panel, id) : setComponentInput(page, panel, id, value);
@@ -1123,11 +1093,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         }
 
         // The figures, rendered to SVG in the page: the filters, the training curves, y_t against N_c.
-        const figureCount = await page.evaluate(
-          () =>
-            document.querySelector('blockspin-app')?.shadowRoot?.querySelector('study-panel')?.output?.figures
-              .length ?? 0,
-        );
+        const figureCount = await page.evaluate(() => labElement('study-panel')?.output?.figures.length ?? 0);
         expect(figureCount).toBeGreaterThan(0);
         await waitForComponentElements(
           page,
@@ -1162,7 +1128,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
           expect.arrayContaining(['report.json', 'report.md', 'figures/yt-vs-nc-n1.svg']),
         );
         const report = await page.evaluate(async () => {
-          const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector('study-panel');
+          const host = labElement('study-panel');
           const link = host?.shadowRoot?.querySelector<HTMLAnchorElement>(
             '[data-testid="study-file"][data-name="report.json"]',
           );
@@ -1207,7 +1173,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'shows the adapter and a π estimate within 5 standard errors, equal to the CPU oracle; runs again',
     async () => {
-      const { page, log } = await openPage('/');
+      const { page, log } = await openPage('/?room=diagnostics');
       try {
         const status = await waitForStatus(page, ['ready', 'error'], log);
         if (status !== 'ready') throw new Error(`the demo reported an error: ${await errorDetails(page)}`);
@@ -1273,13 +1239,13 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   );
 
   it(
-    'shows device loss in the page',
+    'shows device loss in the page, and Restart runs the room again on a new device',
     async () => {
-      const { page, log } = await openPage('/?samples=65536&seed=3');
+      const { page, log } = await openPage('/?L=64');
       try {
         const status = await waitForStatus(page, ['ready', 'error'], log);
         if (status !== 'ready') throw new Error(`the demo reported an error: ${await errorDetails(page)}`);
-        expect(numberOf(await fields(page), 'pi-inside')).toBe(countInsideReference(65536, 3));
+        await waitForView(page, ['running'], log);
         await page.evaluate(() => document.querySelector('blockspin-app')?.context?.destroy());
         await waitForStatus(page, ['error'], log);
         expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error)).toBe(
@@ -1288,14 +1254,16 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         expect(await errorDetails(page)).toMatch(/lost.*reason: destroyed/s);
         // The Ising view stops and says so.
         await waitForView(page, ['error'], log);
-        expect(
-          await page.evaluate(
-            () =>
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector('ising-view')?.dataset.error,
-          ),
-        ).toBe('lost');
+        expect(await page.evaluate(() => labElement('blockspin-lattice')?.dataset.error)).toBe('lost');
         expect(field(await viewFields(page), 'ising-error-message').text).toContain('lost');
         await page.screenshot({ path: join(results, 'demo-lost.png'), fullPage: true });
+        // Restart acquires a new device and the room starts afresh on it.
+        await page.evaluate(() => labElement<HTMLButtonElement>('[data-testid="restart"]')?.click());
+        await waitForStatus(page, ['ready'], log);
+        await waitForView(page, ['running'], log);
+        expect(
+          await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error),
+        ).toBeUndefined();
         expectNoPageErrors(log);
       } finally {
         await page.close();
@@ -1307,7 +1275,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
   it(
     'shows a bad sample count in the page, and runs again once it is fixed',
     async () => {
-      const { page, log } = await openPage('/?samples=0&seed=1');
+      const { page, log } = await openPage('/?room=diagnostics&samples=0&seed=1');
       try {
         await waitForStatus(page, ['error'], log);
         expect(await page.evaluate(() => document.querySelector('blockspin-app')?.dataset.error)).toBe(
@@ -1351,7 +1319,7 @@ describe('demo (built, served by vite preview, in headless Chromium on SwiftShad
         const details = await errorDetails(page);
         expect(details).toContain('WebGPU is not available here');
         expect(details).toContain('WebGPU is needed');
-        expect(await viewStatus(page)).toBe('(no ising-view)');
+        expect(await viewStatus(page)).toBe('(no blockspin-lattice)');
         await page.screenshot({ path: join(results, 'demo-no-webgpu.png'), fullPage: true });
         expectNoPageErrors(log);
       } finally {

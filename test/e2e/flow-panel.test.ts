@@ -18,7 +18,7 @@ import {
   type Component,
   componentElement,
   componentItems,
-  openPausedView,
+  openRoom,
   READY_TIMEOUT,
   results,
   rgbOf,
@@ -40,7 +40,7 @@ describe('flow panel (built demo, vite preview, headless Chromium on SwiftShader
   afterAll(stopDemo);
 
   it('prepares the test preset, flows 4 generations from T = 2.25 with the lattice, live plot and readings; names a bad generation count and refuses a model whose nv is not L²', async () => {
-    const { page, log } = await openPausedView();
+    const { page, log } = await openRoom('room=flows');
     const control = (id: string, value?: string): Promise<void> =>
       value === undefined ? clickComponent(page, PANEL, id) : setComponentInput(page, PANEL, id, value);
     const items = (id: string) => componentItems(page, PANEL.tag, id);
@@ -165,13 +165,7 @@ describe('flow panel (built demo, vite preview, headless Chromium on SwiftShader
       const refused = await items('flow-error-message');
       expect(refused[0]?.text).toContain('nv = 64');
       expect(refused[0]?.text).toContain('L² = 100');
-      expect(
-        await page.evaluate(
-          () =>
-            document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>('flow-panel')
-              ?.dataset.error,
-        ),
-      ).toBe('model');
+      expect(await page.evaluate(() => labElement<HTMLElement>('flow-panel')?.dataset.error)).toBe('model');
       // The trained model is kept.
       expect((await items('flow-model'))[0]).toMatchObject({ nv: '100', nh: '25' });
       // A W of the wrong length is refused too.

@@ -1,9 +1,10 @@
 /**
- * The end-to-end harness shared by test/e2e/*.test.ts: builds the demo (`vite build --mode demo`), serves
- * dist/demo with `vite preview` on 127.0.0.1 and launches headless Chromium with WebGPU on SwiftShader (no GPU
- * needed); then opens pages and drives the app's components (`<ising-view>`, the panels) inside the app's shadow
- * root by their `data-testid`s. Not a test file itself (vitest includes only `*.test.ts`). Each test file runs
- * in its own process (`pool: 'forks'`), so the server and browser below are per file.
+ * The end-to-end harness shared by test/e2e/*.test.ts: builds the demo (`vite build --mode demo`, into a
+ * temporary folder per test file), serves it with `vite preview` on 127.0.0.1 and launches headless Chromium with
+ * WebGPU on SwiftShader (no GPU needed); then opens pages and drives the lab's rooms and elements
+ * (`<blockspin-lattice>`, the panels) through the shadow roots by their `data-testid`s (`labElement`). Not a test
+ * file itself (vitest includes only `*.test.ts`). Each test file runs in its own process (`pool: 'forks'`), so
+ * the server and browser below are per file.
  *
  * @example
  * beforeAll(startDemo, START_TIMEOUT);
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { build, preview, type PreviewServer } from 'vite';
+import { expect } from 'vitest';
 
 /** The repository root. */
 const root = resolve(import.meta.dirname, '../..');
@@ -67,9 +69,9 @@ export interface Component {
   errorField: string;
 }
 
-/** The live Ising view. */
+/** The live Ising lattice (in the Ising room, `?room=ising`, the default). */
 export const ISING_VIEW: Component = {
-  tag: 'ising-view',
+  tag: 'blockspin-lattice',
   name: 'Ising view',
   errorField: 'ising-error-message',
 };
@@ -77,6 +79,7 @@ export const ISING_VIEW: Component = {
 let server: PreviewServer | undefined;
 let browser: Browser | undefined;
 let userDataDir: string | undefined;
+let outDir: string | undefined;
 let baseUrl = '';
 
 /**
@@ -91,11 +94,15 @@ export async function startDemo(): Promise<void> {
     );
   }
   mkdirSync(results, { recursive: true });
-  await build({ configFile, mode: 'demo', logLevel: 'warn' });
+  // Each test file (its own process) builds into its own folder: files running at once must not empty or
+  // rewrite the folder another one is serving.
+  outDir = mkdtempSync(join(tmpdir(), 'blockspin-demo-'));
+  await build({ configFile, mode: 'demo', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   server = await preview({
     configFile,
     mode: 'demo',
     logLevel: 'warn',
+    build: { outDir },
     preview: { host: '127.0.0.1', port: 0 },
   });
   const address = server.httpServer.address() as AddressInfo | null;
@@ -111,11 +118,20 @@ export async function startDemo(): Promise<void> {
   });
 }
 
+/** Fails the test with the page's uncaught errors (and its console errors, for context) if there were any. */
+export function expectNoPageErrors(log: PageLog): void {
+  expect(
+    log.pageErrors.map((e) => e.stack ?? e.message),
+    `uncaught page errors (console errors: ${JSON.stringify(log.consoleErrors)})`,
+  ).toEqual([]);
+}
+
 /** Closes what {@link startDemo} opened (for `afterAll`); never throws. */
 export async function stopDemo(): Promise<void> {
   await browser?.close().catch(() => {});
   await server?.close().catch(() => {});
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
 }
 
 /**
@@ -134,19 +150,49 @@ export async function openPage(
   page.on('console', (msg) => {
     if (msg.type() === 'error') log.consoleErrors.push(msg.text());
   });
+  await page.evaluateOnNewDocument(defineLabElement);
   await setup?.(page);
   await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
   return { page, log };
 }
 
+declare global {
+  /**
+   * In the page (defined by {@link openPage}): the first element matching `selector` anywhere inside the lab
+   * (`<blockspin-app>`'s shadow root and every shadow root below it: rooms hold elements in their own shadow
+   * roots), or in the document when there is no app (the embedding example).
+   */
+  function labElement<K extends keyof HTMLElementTagNameMap>(selector: K): HTMLElementTagNameMap[K] | null;
+  function labElement<E extends Element = HTMLElement>(selector: string): E | null;
+}
+
+/**
+ * Defines `labElement` in a page (runs in the browser, before the page's scripts). Plain JavaScript in a string:
+ * a TypeScript function would carry its transpiler's helpers (e.g. esbuild's `__name` under tsx) into the page.
+ */
+const defineLabElement = `
+  (() => {
+    const walk = (root, selector) => {
+      const hit = root.querySelector(selector);
+      if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) {
+          const found = walk(el.shadowRoot, selector);
+          if (found) return found;
+        }
+      }
+      return null;
+    };
+    globalThis.labElement = (selector) => {
+      const app = document.querySelector('blockspin-app');
+      return walk(app?.shadowRoot ?? document, selector);
+    };
+  })();
+`;
+
 /** The `data-status` of a component inside the app's shadow root, or `(no <tag>)`. */
 export function componentStatus(page: Page, tag: string): Promise<string> {
-  return page.evaluate(
-    (t: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset.status ??
-      `(no ${t})`,
-    tag,
-  );
+  return page.evaluate((t: string) => labElement<HTMLElement>(t)?.dataset.status ?? `(no ${t})`, tag);
 }
 
 /** Every element with test id `id` in a component, as its data-* attributes and its text. */
@@ -157,7 +203,7 @@ export function componentItems(
 ): Promise<(Record<string, string> & { text: string })[]> {
   return page.evaluate(
     (t: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t);
+      const host = labElement(t);
       return [...(host?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`) ?? [])].map(
         (el) => ({ ...el.dataset, text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() }),
       );
@@ -180,11 +226,7 @@ export async function waitForComponent(
 ): Promise<string> {
   try {
     await page.waitForFunction(
-      (t: string, wanted: string[]) =>
-        wanted.includes(
-          document.querySelector('blockspin-app')?.shadowRoot?.querySelector<HTMLElement>(t)?.dataset
-            .status ?? '',
-        ),
+      (t: string, wanted: string[]) => wanted.includes(labElement<HTMLElement>(t)?.dataset.status ?? ''),
       { timeout, polling: 100 },
       component.tag,
       statuses,
@@ -210,7 +252,7 @@ export async function setComponentInput(
 ): Promise<void> {
   await page.evaluate(
     (tag: string, name: string, testid: string, v: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
+      const host = labElement(tag);
       const el = host?.shadowRoot?.querySelector<HTMLInputElement | HTMLSelectElement>(
         `[data-testid="${testid}"]`,
       );
@@ -229,7 +271,7 @@ export async function setComponentInput(
 export async function clickComponent(page: Page, component: Component, id: string): Promise<void> {
   await page.evaluate(
     (tag: string, name: string, testid: string) => {
-      const host = document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag);
+      const host = labElement(tag);
       const el = host?.shadowRoot?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
       if (!el) throw new Error(`the ${name} has no [data-testid="${testid}"]`);
       if (el.disabled) throw new Error(`[data-testid="${testid}"] is disabled`);
@@ -248,8 +290,7 @@ export async function componentElement(
   selector: string,
 ): Promise<ElementHandle<Element>> {
   const handle = await page.evaluateHandle(
-    (tag: string, sel: string) =>
-      document.querySelector('blockspin-app')?.shadowRoot?.querySelector(tag)?.shadowRoot?.querySelector(sel),
+    (tag: string, sel: string) => labElement(tag)?.shadowRoot?.querySelector(sel),
     component.tag,
     selector,
   );
@@ -259,14 +300,20 @@ export async function componentElement(
 }
 
 /**
- * Opens the page with a small Ising view and π run (64², 65536 samples) and pauses the view once it runs
- * (within `timeout`), so that a panel's job gets the (software) GPU to itself. The page is closed if that fails.
+ * Opens a room of the lab (`search` is the query without `?`, e.g. `room=mcrg` or `room=studies&study=qiu`) and
+ * waits until the app has its device (within `timeout`); only that room runs, so its job has the (software) GPU
+ * to itself. The page is closed if that fails.
  */
-export async function openPausedView(timeout = READY_TIMEOUT): Promise<{ page: Page; log: PageLog }> {
-  const opened = await openPage('/?L=64&samples=65536');
+export async function openRoom(
+  search: string,
+  timeout = READY_TIMEOUT,
+): Promise<{ page: Page; log: PageLog }> {
+  const opened = await openPage(`/?${search}`);
   try {
-    await waitForComponent(opened.page, ISING_VIEW, ['running'], opened.log, timeout);
-    await clickComponent(opened.page, ISING_VIEW, 'ising-pause');
+    await opened.page.waitForFunction(
+      () => ['ready', 'error'].includes(document.querySelector('blockspin-app')?.dataset.status ?? ''),
+      { timeout, polling: 100 },
+    );
   } catch (err) {
     await opened.page.close();
     throw err;
@@ -289,10 +336,7 @@ export async function waitForComponentElements(
 ): Promise<void> {
   await page.waitForFunction(
     (t: string, sel: string, n: number) =>
-      (document
-        .querySelector('blockspin-app')
-        ?.shadowRoot?.querySelector(t)
-        ?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
+      (labElement(t)?.shadowRoot?.querySelectorAll(sel).length ?? 0) >= n,
     { timeout, polling: 100 },
     tag,
     selector,

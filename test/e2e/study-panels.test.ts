@@ -15,7 +15,7 @@ import {
   type Component,
   componentElement,
   componentItems,
-  openPausedView,
+  openRoom,
   READY_TIMEOUT,
   results,
   setComponentInput,
@@ -60,7 +60,7 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
       const tag = `study-panel[study="${study}"]`;
       const panel: Component = { tag, name: `${study} panel`, errorField: 'study-error' };
       const items = (id: string) => componentItems(page, tag, id);
-      const { page, log } = await openPausedView();
+      const { page, log } = await openRoom(`room=studies&study=${study}`);
       try {
         await waitForComponent(page, panel, ['idle'], log, READY_TIMEOUT);
         const title = await page.evaluate(
@@ -112,10 +112,8 @@ describe('study panels: Qiu and Mehta & Schwab (built demo, vite preview, headle
 
         const figureCount = await page.evaluate(
           (t: string) =>
-            (
-              document.querySelector('blockspin-app')?.shadowRoot?.querySelector(t) as
-                (Element & { output?: { figures: unknown[] } }) | null | undefined
-            )?.output?.figures.length ?? 0,
+            (labElement(t) as (Element & { output?: { figures: unknown[] } }) | null | undefined)?.output
+              ?.figures.length ?? 0,
           tag,
         );
         expect(figureCount).toBeGreaterThan(2);

@@ -14,6 +14,8 @@ import {
   formatValueErr,
   formatZ,
   gitCommit,
+  parseReportJson,
+  ReportFormatError,
   reportFiles,
   reportJson,
   reportMarkdown,
@@ -258,5 +260,39 @@ describe('gitCommit', () => {
     expect(await gitCommit(join(dir, 'nowhere'))).toBeNull();
     // This checkout: the commit git would name.
     expect(await gitCommit()).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe('parseReportJson', () => {
+  it('reads back what reportJson wrote, and the committed reports', async () => {
+    const json = reportJson(fakeOutput(3, 2, 2), meta);
+    expect(parseReportJson(JSON.stringify(json))).toEqual(json);
+    for (const study of ['chung-kao', 'qiu', 'mehta-schwab', 'rbm-flow']) {
+      const text = await readFile(
+        join(import.meta.dirname, `../../docs/reports/${study}/report.json`),
+        'utf8',
+      );
+      const report = parseReportJson(text);
+      expect(report.study).toBe(study);
+      expect(report.results.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('names the field that is wrong', () => {
+    const good = reportJson(fakeOutput(3, 2, 2), meta) as unknown as Record<string, unknown>;
+    const bad = (patch: Record<string, unknown>): string => JSON.stringify({ ...good, ...patch });
+    expect(() => parseReportJson('{')).toThrow(/not JSON/);
+    expect(() => parseReportJson('[]')).toThrow(/must hold an object/);
+    expect(() => parseReportJson(bad({ format: 'other' }))).toThrow(
+      /format is "other"; expected 'blockspin-report'/,
+    );
+    expect(() => parseReportJson(bad({ version: 99 }))).toThrow(/version 99 is not one this blockspin reads/);
+    expect(() => parseReportJson(bad({ study: 3 }))).toThrow(/field 'study' is 3; it must be a string/);
+    expect(() => parseReportJson(bad({ complete: undefined }))).toThrow(/field 'complete' is missing/);
+    expect(() => parseReportJson(bad({ stages: [{ stage: 1 }] }))).toThrow(/stages\[0\]/);
+    expect(() => parseReportJson(bad({ figures: [3] }))).toThrow(/figures\[0\] must be a string/);
+    const results = [{ name: 'a b', value: 1, err: 0, unit: '', method: 'm' }];
+    expect(() => parseReportJson(bad({ results }))).toThrow(ReportFormatError);
+    expect(() => parseReportJson(bad({ results }))).toThrow(/results: result 0 'a b'/);
   });
 });

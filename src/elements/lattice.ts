@@ -6,27 +6,39 @@ import {
   SPIN_PALETTE,
   type IsingAlgorithm,
   type IsingKernel,
-} from '../../src/index.ts';
+  resolveIsingConfig,
+} from '../index.ts';
 import {
   ALGORITHMS,
   chooseAlgorithm,
   chooseField,
   DEFAULT_SETTINGS,
   H_RANGE,
+  L_RANGE,
   SWEEPS_RANGE,
   T_RANGE,
   settingsFromQuery,
   type IsingViewSettings,
 } from './ising-settings.ts';
-import { fitCanvas, panelStyles, reflectStatus, statusText, whenLost } from './panel-common.ts';
+import { fitCanvas, panelStyles, reflectStatus, statusText, whenLost } from './common.ts';
+import { elementDevice } from './device.ts';
 
 export { DEFAULT_SETTINGS, settingsFromQuery, type IsingViewSettings } from './ising-settings.ts';
 
-/** Where the view is: reflected on the host as `data-status` (tests wait for `running`, `paused` or `error`). */
-export type IsingViewStatus = 'waiting' | 'starting' | 'running' | 'paused' | 'error';
+/** Where the lattice is: reflected on the host as `data-status` (tests wait for `running`, `paused` or `error`). */
+export type LatticeStatus = 'waiting' | 'starting' | 'running' | 'paused' | 'error';
 
-/** Why the view stopped: reflected on the host as `data-error` while `data-status` is `error`. */
-export type IsingViewErrorKind = 'params' | 'lost' | 'failed';
+/**
+ * Why the lattice stopped: reflected on the host as `data-error` while `data-status` is `error` (`params`: a
+ * bad URL or attribute value; `lost`: the device was lost; `unavailable`: no device given and none could be
+ * acquired; `failed`: anything else).
+ */
+export type LatticeErrorKind = 'params' | 'lost' | 'unavailable' | 'failed';
+
+/** @deprecated The element's old name; use {@link LatticeStatus}. */
+export type IsingViewStatus = LatticeStatus;
+/** @deprecated The element's old name; use {@link LatticeErrorKind}. */
+export type IsingViewErrorKind = LatticeErrorKind;
 
 /** The latest readout, taken from `IsingEngine.observables()` about every READOUT_MS. */
 export interface IsingReadout {
@@ -40,10 +52,31 @@ export interface IsingReadout {
   flipsPerNs: number | null;
 }
 
+/** The detail of a `blockspin-readout` event: one reading of replica 0 and the settings it was taken at. */
+export interface LatticeReadout extends IsingReadout {
+  /** Always 0: the lattice runs one replica. */
+  replica: number;
+  algorithm: IsingAlgorithm;
+  kernel: IsingKernel;
+  T: number;
+  h: number;
+  L: number;
+  seed: number;
+}
+
+/** A setting of the lattice that can change (sweepsPerFrame changes the pace, not the physics). */
+export type LatticeSettingKey = keyof IsingViewSettings;
+
+/** The detail of a `blockspin-settings` event: the settings now, and which ones changed. */
+export interface LatticeSettingsChange {
+  settings: IsingViewSettings;
+  changed: LatticeSettingKey[];
+}
+
 /** Onsager's critical temperature of the square lattice (J = 1, k_B = 1): 2 / ln(1 + √2). */
 export const T_CRITICAL = 2 / Math.log(1 + Math.SQRT2);
 
-const L_CHOICES = [64, 128, 256, 512, 1024, 2048];
+const L_CHOICES = [32, 64, 128, 256, 512, 1024, 2048];
 const READOUT_MS = 250;
 /** Letterbox colour: the panel's white, so the lattice reads as a square on the card. */
 const PANEL = '#ffffff';
@@ -77,28 +110,126 @@ function nextFrame(): Promise<number> {
   return new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
+/** The URL parameter of each setting the lattice keeps in the address bar (with `url-state`). */
+const URL_KEYS = {
+  L: 'L',
+  T: 'T',
+  kernel: 'kernel',
+  h: 'h',
+  algorithm: 'algorithm',
+  seed: 'seed',
+} as const satisfies Partial<Record<LatticeSettingKey, string>>;
+
+/** How long the address bar waits after the last change (a dragged slider fires many). */
+const URL_WRITE_MS = 200;
+
 /**
- * A live 2D Ising simulation: an IsingEngine advanced `sweepsPerFrame` sweeps per animation frame and
- * drawn by an IsingRenderer straight from the GPU spin buffer (no read-back per frame), with controls
- * for temperature, field, algorithm, sweeps per frame, lattice size and kernel, and readouts of energy
- * and magnetisation per spin, sweeps, sweeps/s and spin updates/ns, refreshed about every 250 ms.
+ * `?h=`, `?algorithm=` and `?seed=` (settingsFromQuery reads `L`, `T` and `kernel`): the values found and a
+ * problem for each bad one, naming the parameter and the allowed values.
+ */
+function extraSettingsFromQuery(search: string): {
+  settings: Partial<IsingViewSettings>;
+  problems: string[];
+} {
+  const query = new URLSearchParams(search);
+  const settings: Partial<IsingViewSettings> = {};
+  const problems: string[] = [];
+  const h = query.get('h');
+  if (h !== null) {
+    const x = Number(h);
+    if (h.trim() === '' || !Number.isFinite(x) || x < H_RANGE[0] || x > H_RANGE[1]) {
+      problems.push(`?h=${h}: h must be a number in ${H_RANGE[0]} … ${H_RANGE[1]}`);
+    } else settings.h = x;
+  }
+  const algorithm = query.get('algorithm');
+  if (algorithm !== null) {
+    const known = ALGORITHMS.find((a) => a.value === algorithm);
+    if (!known) {
+      problems.push(
+        `?algorithm=${algorithm}: algorithm must be ${ALGORITHMS.map((a) => `'${a.value}'`).join(', ')}`,
+      );
+    } else settings.algorithm = known.value;
+  }
+  const seed = query.get('seed');
+  if (seed !== null) {
+    const n = Number(seed);
+    if (seed.trim() === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+      problems.push(`?seed=${seed}: seed must be an integer in 0 … ${0xffffffff}`);
+    } else settings.seed = n;
+  }
+  return { settings, problems };
+}
+
+/** Problems of settings given as properties or attributes (`size`, `temperature`, …), named by attribute. */
+function attributeProblems(s: IsingViewSettings): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(s.L) || s.L < L_RANGE[0] || s.L > L_RANGE[1]) {
+    problems.push(`size=${s.L}: L must be an integer in ${L_RANGE[0]} … ${L_RANGE[1]}`);
+  }
+  if (!Number.isFinite(s.T) || s.T < T_RANGE[0] || s.T > T_RANGE[1]) {
+    problems.push(`temperature=${s.T}: T must be a number in ${T_RANGE[0]} … ${T_RANGE[1]}`);
+  }
+  if (!Number.isFinite(s.h) || s.h < H_RANGE[0] || s.h > H_RANGE[1]) {
+    problems.push(`field=${s.h}: h must be a number in ${H_RANGE[0]} … ${H_RANGE[1]}`);
+  }
+  if (s.kernel !== 'packed' && s.kernel !== 'simple') {
+    problems.push(`kernel=${String(s.kernel)}: kernel must be 'packed' or 'simple'`);
+  }
+  if (!ALGORITHMS.some((a) => a.value === s.algorithm)) {
+    problems.push(
+      `algorithm=${String(s.algorithm)}: algorithm must be ${ALGORITHMS.map((a) => `'${a.value}'`).join(', ')}`,
+    );
+  }
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) {
+    problems.push(`seed=${s.seed}: seed must be an integer in 0 … ${0xffffffff}`);
+  }
+  if (s.algorithm === 'sw' && s.h !== 0) {
+    problems.push(`algorithm=sw needs field 0; got field=${s.h}`);
+  }
+  return problems;
+}
+
+/**
+ * `<blockspin-lattice>`: a live 2D Ising simulation. An IsingEngine is advanced `sweepsPerFrame` sweeps per
+ * animation frame and drawn by an IsingRenderer straight from the GPU spin buffer (no read-back per frame),
+ * with controls for temperature, field, algorithm, sweeps per frame, lattice size and kernel, and readouts of
+ * energy and magnetisation per spin, sweeps, sweeps/s and spin updates/ns, refreshed about every 250 ms.
  *
- * Temperature, field and algorithm apply from the next sweep (the state is kept); lattice size and
- * kernel rebuild the engine with the same seed; Reset rebuilds it with a new seed. The next frame is
- * only requested once the previous frame's sweeps have finished on the GPU, so a slow adapter lowers
- * the frame rate instead of queueing work. URL parameters `?L=&T=&kernel=` set the first lattice.
+ * Temperature, field and algorithm apply from the next sweep (the state is kept); lattice size and kernel
+ * rebuild the engine with the same seed; Reset rebuilds it with a new seed. The next frame is only requested
+ * once the previous frame's sweeps have finished on the GPU, so a slow adapter lowers the frame rate instead
+ * of queueing work.
+ *
+ * Device: the `device` property when given (owned by the caller; another device rebuilds the simulation),
+ * else the page's shared device (src/elements/device.ts), acquired when the element is first connected.
+ *
+ * Initial settings, each a property and an attribute: `size` (L), `temperature` (T), `field` (h), `kernel`
+ * (`packed` | `simple`), `algorithm` (`metropolis` | `heatbath` | `sw`), `seed`, `sweeps-per-frame`; what is
+ * set wins over the defaults (DEFAULT_SETTINGS). Setting one later applies it like the matching control.
+ * With the boolean `url-state` attribute the address bar wins over both: `?L=&T=&kernel=&h=&algorithm=&seed=`
+ * set the first lattice (a bad value is shown as a `params` error), and every change the user makes is
+ * written back with history.replaceState (settings equal to the element's own start values are removed).
+ * Without `url-state` the element never reads or writes the URL (for embedding).
  *
  * Stable hooks for tests: the host's `data-status` (`waiting` | `starting` | `running` | `paused` |
- * `error`) and `data-error` (`params` | `lost` | `failed`); `data-testid` on controls and readouts,
- * with the raw number in `data-value`.
+ * `error`) and `data-error` (`params` | `lost` | `unavailable` | `failed`); `data-testid` on controls and
+ * readouts, with the raw number in `data-value`.
  *
+ * @fires blockspin-readout - `CustomEvent<LatticeReadout>` after each read of the observables (about every
+ *   250 ms while running, once on pause and after each rebuild): sweeps, energy and magnetisation per spin
+ *   of replica 0, the rates, and the algorithm, kernel, T, h, L and seed they were taken at. Bubbles, composed.
+ * @fires blockspin-settings - `CustomEvent<LatticeSettingsChange>` when a setting changes (a control, a
+ *   property, Reset), with the settings now and the keys that changed. Bubbles, composed.
  * @csspart canvas - the WebGPU canvas the lattice is drawn into.
  *
  * @example
- * <ising-view .device=${gpu.device}></ising-view>
+ * <blockspin-lattice size="128" temperature="2.0" kernel="simple"></blockspin-lattice>
+ * <blockspin-lattice url-state .device=${gpu.device}
+ *   @blockspin-readout=${(e: CustomEvent<LatticeReadout>) => trace.addPoint(e.detail.sweeps, [e.detail.energy])}
+ * ></blockspin-lattice>
  */
-@customElement('ising-view')
-export class IsingView extends LitElement {
+@customElement('blockspin-lattice')
+export class BlockspinLattice extends LitElement {
   static override styles = [
     panelStyles,
     css`
@@ -108,7 +239,7 @@ export class IsingView extends LitElement {
       .layout {
         display: grid;
         /* 512 CSS pixels: whole pixels per site for every lattice from 64 to 512 at a device pixel ratio of 1. */
-        grid-template-columns: minmax(0, 512px) minmax(280px, 1fr);
+        grid-template-columns: minmax(0, 512px) minmax(340px, 1fr);
         gap: 24px;
         align-items: start;
       }
@@ -238,17 +369,33 @@ export class IsingView extends LitElement {
     `,
   ];
 
-  /** The device to simulate on (owned by the caller). Setting another device rebuilds the simulation. */
+  /** The device to simulate on (owned by the caller). Another device rebuilds the simulation; none: the page's. */
   @property({ attribute: false }) device: GPUDevice | undefined;
+  /** Lattice side L (initial; attribute `size`). */
+  @property({ type: Number }) size: number | undefined;
+  /** Temperature T (J = k_B = 1). */
+  @property({ type: Number }) temperature: number | undefined;
+  /** Field h. */
+  @property({ type: Number }) field: number | undefined;
+  @property() kernel: IsingKernel | undefined;
+  @property() algorithm: IsingAlgorithm | undefined;
+  /** Seed of the random numbers (a 32-bit integer). */
+  @property({ type: Number }) seed: number | undefined;
+  /** Sweeps per animation frame (1 … 32). */
+  @property({ type: Number, attribute: 'sweeps-per-frame' }) sweepsPerFrame: number | undefined;
+  /** Read the first settings from the URL and write the user's changes back (the lab; not for embedding). */
+  @property({ type: Boolean, attribute: 'url-state' }) urlState = false;
 
-  @state() private status: IsingViewStatus = 'waiting';
-  @state() private errorKind: IsingViewErrorKind | undefined;
+  @state() private status: LatticeStatus = 'waiting';
+  @state() private errorKind: LatticeErrorKind | undefined;
   @state() private errorMessage = '';
   @state() private settings: IsingViewSettings = { ...DEFAULT_SETTINGS };
   @state() private paused = false;
   @state() private readout: IsingReadout | undefined;
   /** L and kernel of the engine being shown (the settings may name a lattice that failed to build). */
   @state() private shown: { L: number; kernel: IsingKernel; seed: number } | undefined;
+  /** The page's shared device, when no `device` was given. */
+  @state() private acquired: GPUDevice | undefined;
 
   @query('canvas') private canvas!: HTMLCanvasElement;
 
@@ -261,7 +408,13 @@ export class IsingView extends LitElement {
   private looping = false;
   /** Readout window: wall time and sweep count at its start, and `run()` time and updates inside it. */
   private window = { start: 0, sweeps: 0, runMs: 0, updates: 0 };
-  private queryProblems: string[] = [];
+  private startProblems: string[] = [];
+  /** The settings the element started from before the URL (attributes over defaults): not written to the URL. */
+  private base: IsingViewSettings = { ...DEFAULT_SETTINGS };
+  /** The device the simulation runs on now (attach() was called for it). */
+  private attached: GPUDevice | undefined;
+  private acquiring = false;
+  private urlTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** The engine being shown (undefined while none is built). */
   get engine(): IsingEngine | undefined {
@@ -273,23 +426,33 @@ export class IsingView extends LitElement {
     return this.currentRenderer;
   }
 
+  /** The settings in effect (a copy). */
+  get currentSettings(): IsingViewSettings {
+    return { ...this.settings };
+  }
+
+  /** The device in use: the given one, else the page's shared one once acquired. */
+  private get gpu(): GPUDevice | undefined {
+    return this.device ?? this.acquired;
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
-    const { settings, problems } = settingsFromQuery(location.search);
-    if (!this.hasUpdated) {
-      this.settings = settings;
-      this.queryProblems = problems;
-    } else {
+    if (this.hasUpdated) {
       // Back in a document: watch the canvas again and start a fresh simulation.
       this.observeSize();
-      if (this.device) void this.rebuild();
+      if (this.gpu) void this.rebuild();
     }
+    // Without a device from the host, use the page's shared one (after this task: a host setting `.device`
+    // in the same render must not cause an acquisition).
+    queueMicrotask(() => this.acquireIfNeeded());
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.resizeObserver?.disconnect();
     this.resizeObserver = undefined;
+    this.flushUrl();
     this.background(() => this.teardown());
   }
 
@@ -298,12 +461,106 @@ export class IsingView extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!this.hasUpdated) this.initSettings();
+    else this.applyProperties(changed);
     // Here rather than in updated(): the state attach() sets is then part of this update, not a second one.
-    if (changed.has('device')) this.attach();
+    if (this.gpu !== this.attached) this.attach();
   }
 
   protected override updated(): void {
     reflectStatus(this, this.status, this.errorKind);
+  }
+
+  private acquireIfNeeded(): void {
+    if (this.device || this.acquired || this.acquiring || !this.isConnected) return;
+    this.acquiring = true;
+    elementDevice(undefined).then(
+      (device) => {
+        this.acquiring = false;
+        // A loss of this device is shown like that of a given one (whenLost in attach()).
+        this.acquired = device;
+      },
+      (err: unknown) => {
+        this.acquiring = false;
+        if (this.device) return;
+        this.status = 'error';
+        this.errorKind = 'unavailable';
+        this.errorMessage = err instanceof Error ? err.message : String(err);
+      },
+    );
+  }
+
+  /** The first settings: the defaults, then the properties and attributes set, then (with url-state) the URL. */
+  private initSettings(): void {
+    const given: Partial<IsingViewSettings> = {};
+    if (this.size !== undefined) given.L = this.size;
+    if (this.temperature !== undefined) given.T = this.temperature;
+    if (this.field !== undefined) given.h = this.field;
+    if (this.kernel !== undefined) given.kernel = this.kernel;
+    if (this.algorithm !== undefined) given.algorithm = this.algorithm;
+    if (this.seed !== undefined) given.seed = this.seed;
+    if (this.sweepsPerFrame !== undefined) given.sweepsPerFrame = this.sweepsPerFrame;
+    const base: IsingViewSettings = { ...DEFAULT_SETTINGS, ...given };
+    const problems = attributeProblems(base);
+    if (problems.length > 0) {
+      // Bad attributes: start from the defaults for those (the message names them).
+      for (const key of Object.keys(given) as LatticeSettingKey[]) {
+        if (attributeProblems({ ...DEFAULT_SETTINGS, [key]: given[key] }).length > 0) {
+          (base as unknown as Record<string, unknown>)[key] = DEFAULT_SETTINGS[key];
+        }
+      }
+    }
+    // Each value may be fine alone and not together: Swendsen–Wang runs at h = 0 only.
+    if (base.algorithm === 'sw' && base.h !== 0) base.algorithm = 'metropolis';
+    base.sweepsPerFrame = Math.round(clamp(base.sweepsPerFrame, SWEEPS_RANGE));
+    this.base = { ...base };
+    let settings = base;
+    if (this.urlState) {
+      const query = new URLSearchParams(location.search);
+      // settingsFromQuery checks ?L= against the default kernel: name the element's own kernel when it differs.
+      if (query.has('L') && !query.has('kernel') && base.kernel !== DEFAULT_SETTINGS.kernel)
+        query.set('kernel', base.kernel);
+      const fromQuery = settingsFromQuery(`?${query.toString()}`);
+      const extra = extraSettingsFromQuery(location.search);
+      problems.push(...fromQuery.problems, ...extra.problems);
+      settings = { ...settings, ...extra.settings };
+      if (query.has('L')) settings.L = fromQuery.settings.L;
+      if (query.has('T')) settings.T = fromQuery.settings.T;
+      if (query.has('kernel')) settings.kernel = fromQuery.settings.kernel;
+      if (settings.algorithm === 'sw' && settings.h !== 0) {
+        problems.push(`?algorithm=sw needs h = 0; got h = ${settings.h}`);
+        settings.algorithm = 'metropolis';
+      }
+    }
+    if (problems.length === 0) {
+      try {
+        resolveIsingConfig({ L: settings.L, T: settings.T, kernel: settings.kernel, seed: settings.seed });
+      } catch (err) {
+        const hint =
+          settings.kernel === 'packed' && settings.L % 2 === 0 ? " (kernel 'simple' takes any even L)" : '';
+        problems.push(`size=${settings.L}, kernel=${settings.kernel}: ${(err as Error).message}${hint}`);
+      }
+    }
+    this.settings = settings;
+    this.startProblems = problems;
+  }
+
+  /** Properties set after the start apply like the matching control (only values that differ). */
+  private applyProperties(changed: PropertyValues<this>): void {
+    const s = this.settings;
+    if (changed.has('temperature') && this.temperature !== undefined && this.temperature !== s.T)
+      this.setTemperature(this.temperature);
+    if (changed.has('field') && this.field !== undefined && this.field !== s.h) this.setField(this.field);
+    if (changed.has('algorithm') && this.algorithm !== undefined && this.algorithm !== s.algorithm)
+      this.setAlgorithm(this.algorithm);
+    if (changed.has('sweepsPerFrame') && this.sweepsPerFrame !== undefined)
+      this.setSweepsPerFrame(this.sweepsPerFrame);
+    const lattice: Partial<Pick<IsingViewSettings, 'L' | 'kernel' | 'seed'>> = {};
+    if (changed.has('size') && this.size !== undefined && this.size !== s.L) lattice.L = this.size;
+    if (changed.has('kernel') && this.kernel !== undefined && this.kernel !== s.kernel)
+      lattice.kernel = this.kernel;
+    if (changed.has('seed') && this.seed !== undefined && this.seed !== s.seed) lattice.seed = this.seed;
+    if (Object.keys(lattice).length > 0) this.setLattice(lattice);
   }
 
   private observeSize(): void {
@@ -318,31 +575,75 @@ export class IsingView extends LitElement {
 
   /** Starts over on the current device: listens for its loss and builds the first engine. */
   private attach(): void {
-    const device = this.device;
+    const device = this.gpu;
+    this.attached = device;
     this.background(() => this.teardown());
     if (!device) {
-      this.status = 'waiting';
+      if (this.errorKind !== 'unavailable') this.status = 'waiting';
       return;
+    }
+    if (this.errorKind === 'unavailable' || this.errorKind === 'lost') {
+      this.errorKind = undefined;
+      this.errorMessage = '';
     }
     whenLost(
       device,
-      () => this.device,
+      () => this.gpu,
       (reason) => {
         this.status = 'error';
         this.errorKind = 'lost';
         this.errorMessage = `The GPU device was lost (reason: ${reason}); the simulation stopped.`;
       },
     );
-    if (this.queryProblems.length > 0) {
+    if (this.startProblems.length > 0) {
       this.status = 'error';
       this.errorKind = 'params';
       this.errorMessage =
-        `${this.queryProblems.join('; ')}. ` +
+        `${this.startProblems.join('; ')}. ` +
         'Pick a lattice below or press Reset to start with the settings shown.';
-      this.queryProblems = [];
+      this.startProblems = [];
       return;
     }
     void this.rebuild();
+  }
+
+  // ── events and the address bar ────────────────────────────────────────────────────────────────────
+
+  /** Tells the host which settings changed, and (with url-state) schedules the address bar's update. */
+  private settingsChanged(before: IsingViewSettings): void {
+    const changed = (Object.keys(this.settings) as LatticeSettingKey[]).filter(
+      (k) => this.settings[k] !== before[k],
+    );
+    if (changed.length === 0) return;
+    this.dispatchEvent(
+      new CustomEvent<LatticeSettingsChange>('blockspin-settings', {
+        detail: { settings: { ...this.settings }, changed },
+        bubbles: true,
+        composed: true,
+      }),
+    );
+    if (this.urlState) {
+      clearTimeout(this.urlTimer);
+      this.urlTimer = setTimeout(() => this.flushUrl(), URL_WRITE_MS);
+    }
+  }
+
+  /** Writes the settings into the address bar now (replaceState; start values are removed). */
+  private flushUrl(): void {
+    if (this.urlTimer === undefined) return;
+    clearTimeout(this.urlTimer);
+    this.urlTimer = undefined;
+    if (!this.urlState) return;
+    const params = new URLSearchParams(location.search);
+    for (const [key, name] of Object.entries(URL_KEYS) as [keyof typeof URL_KEYS, string][]) {
+      const value = this.settings[key];
+      if (value === this.base[key]) params.delete(name);
+      else params.set(name, String(key === 'T' ? Number(Number(value).toFixed(4)) : value));
+    }
+    const search = params.toString();
+    const url = `${location.pathname}${search ? `?${search}` : ''}${location.hash}`;
+    if (url !== `${location.pathname}${location.search}${location.hash}`)
+      history.replaceState(history.state, '', url);
   }
 
   private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -365,7 +666,7 @@ export class IsingView extends LitElement {
 
   /** Builds a new engine (and renderer) from the settings, draws it, then runs the animation loop. */
   private async rebuild(): Promise<void> {
-    if (!this.device || this.errorKind === 'lost') return;
+    if (!this.gpu || this.errorKind === 'lost') return;
     this.status = 'starting';
     this.errorKind = undefined;
     this.errorMessage = '';
@@ -380,7 +681,7 @@ export class IsingView extends LitElement {
 
   private async build(): Promise<void> {
     await this.updateComplete; // the canvas exists from the first render on
-    const device = this.device;
+    const device = this.gpu;
     if (!device) return;
     this.teardown();
     const s = this.settings;
@@ -404,7 +705,7 @@ export class IsingView extends LitElement {
     try {
       renderer = new IsingRenderer(device, this.context, engine, {
         palette: { background: PANEL },
-        label: `ising-view ${s.L}×${s.L}`,
+        label: `blockspin-lattice ${s.L}×${s.L}`,
       });
     } catch (err) {
       engine.destroy();
@@ -494,6 +795,23 @@ export class IsingView extends LitElement {
       ...rates,
     };
     this.startWindow();
+    const s = this.settings;
+    this.dispatchEvent(
+      new CustomEvent<LatticeReadout>('blockspin-readout', {
+        detail: {
+          ...this.readout,
+          replica: 0,
+          algorithm: s.algorithm,
+          kernel: engine.config.kernel,
+          T: s.T,
+          h: s.h,
+          L: engine.config.Lx,
+          seed: this.shown?.seed ?? s.seed,
+        },
+        bubbles: true,
+        composed: true,
+      }),
+    );
   }
 
   private fail(err: unknown): void {
@@ -508,21 +826,26 @@ export class IsingView extends LitElement {
 
   private setTemperature(T: number): void {
     if (!Number.isFinite(T)) return;
+    const before = this.settings;
     const value = clamp(T, T_RANGE);
     this.settings = { ...this.settings, T: value };
     this.currentEngine?.setTemperature(value);
+    this.settingsChanged(before);
   }
 
   private setField(h: number): void {
     if (!Number.isFinite(h)) return;
+    const before = this.settings;
     const next = chooseField(this.settings, clamp(h, H_RANGE));
     // Leave Swendsen–Wang (zero field only) before the field changes.
     if (next.algorithm !== this.settings.algorithm) this.currentEngine?.setAlgorithm(next.algorithm);
     this.settings = next;
     this.currentEngine?.setField(next.h);
+    this.settingsChanged(before);
   }
 
   private setAlgorithm(algorithm: IsingAlgorithm): void {
+    const before = this.settings;
     const next = chooseAlgorithm(this.settings, algorithm);
     try {
       // Swendsen–Wang needs h = 0 before it starts.
@@ -533,22 +856,26 @@ export class IsingView extends LitElement {
     } catch (err) {
       this.fail(err);
     }
+    this.settingsChanged(before);
   }
 
   private setSweepsPerFrame(n: number): void {
     if (!Number.isFinite(n)) return;
+    const before = this.settings;
     this.settings = { ...this.settings, sweepsPerFrame: Math.round(clamp(n, SWEEPS_RANGE)) };
+    this.settingsChanged(before);
   }
 
-  /** L or kernel: a new engine with the same seed. */
-  private setLattice(change: Partial<Pick<IsingViewSettings, 'L' | 'kernel'>>): void {
+  /** L, kernel or seed: a new engine (with the same seed unless one is given). */
+  private setLattice(change: Partial<Pick<IsingViewSettings, 'L' | 'kernel' | 'seed'>>): void {
+    const before = this.settings;
     this.settings = { ...this.settings, ...change };
+    this.settingsChanged(before);
     void this.rebuild();
   }
 
   private reset(): void {
-    this.settings = { ...this.settings, seed: newSeed() };
-    void this.rebuild();
+    this.setLattice({ seed: newSeed() });
   }
 
   private togglePause(): void {
@@ -564,7 +891,7 @@ export class IsingView extends LitElement {
   override render(): TemplateResult {
     const s = this.settings;
     const lost = this.errorKind === 'lost';
-    const noDevice = !this.device || lost;
+    const noDevice = !this.gpu || lost;
     const lattice = this.shown ?? { L: s.L, kernel: s.kernel, seed: s.seed };
     return html`
       <section data-testid="ising">
@@ -773,8 +1100,15 @@ export class IsingView extends LitElement {
   }
 }
 
+/** @deprecated The element's old class name (the tag is now `blockspin-lattice`). */
+export type IsingView = BlockspinLattice;
+
 declare global {
   interface HTMLElementTagNameMap {
-    'ising-view': IsingView;
+    'blockspin-lattice': BlockspinLattice;
+  }
+  interface HTMLElementEventMap {
+    'blockspin-readout': CustomEvent<LatticeReadout>;
+    'blockspin-settings': CustomEvent<LatticeSettingsChange>;
   }
 }

@@ -2,7 +2,7 @@
  * The Ising view's settings and the URL parameters that set them (`?L=&T=&kernel=`), apart from the Lit
  * component so that the parsing can be tested without a browser.
  */
-import { resolveIsingConfig, type IsingAlgorithm, type IsingKernel } from '../../src/index.ts';
+import { resolveIsingConfig, type IsingAlgorithm, type IsingKernel } from '../index.ts';
 
 /** Everything that defines the simulation shown. */
 export interface IsingViewSettings {
