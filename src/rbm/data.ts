@@ -174,18 +174,43 @@ function isNpy(bytes: Uint8Array): boolean {
 /** Largest decompressed training file: the NPY and IDX readers' 2 GiB of data plus room for a header. */
 const MAX_GUNZIPPED = 2 ** 31 + 2 ** 20;
 
+/**
+ * Gunzips gzip data (by its magic bytes; other data pass through) with the web-standard DecompressionStream, so
+ * the same code runs in Node and in the page (the lab's file input). Bounded by {@link MAX_GUNZIPPED}, so that a
+ * small file cannot expand into all of memory before the readers check it.
+ */
 async function maybeGunzip(bytes: Uint8Array, source: string): Promise<Uint8Array> {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  const zlib = await import('node:zlib');
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'))
+    .getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
   try {
-    // Bounded, so that a small file cannot expand into all of memory before the readers check it.
-    return new Uint8Array(zlib.gunzipSync(bytes, { maxOutputLength: MAX_GUNZIPPED }));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_GUNZIPPED) {
+        await reader.cancel();
+        throw new TrainingDataError(`${source}: gzip data expand beyond ${MAX_GUNZIPPED} bytes`);
+      }
+      chunks.push(value);
+    }
   } catch (cause) {
-    throw new TrainingDataError(
-      `${source}: gzip data cannot be decompressed within ${MAX_GUNZIPPED} bytes (${(cause as Error).message})`,
-      { cause },
-    );
+    if (cause instanceof TrainingDataError) throw cause;
+    throw new TrainingDataError(`${source}: gzip data cannot be decompressed (${(cause as Error).message})`, {
+      cause,
+    });
   }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
 }
 
 function fromNpyBytes(bytes: Uint8Array, options: LoadOptions, source: string): TrainingData {

@@ -170,6 +170,13 @@ describe('IDX sources and paths', () => {
     await expect(loadTrainingData(join(dir, 'absent.npy'), { units: 'ising' })).rejects.toThrow(
       /absent\.npy cannot be read/,
     );
+    // Gzipped bytes (as the lab's file input hands them over) and a truncated gzip stream.
+    const gz = gzipSync(encodeNpy({ dtype: 'int8', shape: [3, 4, 4], data: spins }));
+    const c = await loadTrainingData({ npy: gz, name: 'spins.npy.gz' }, { units: 'bernoulli' });
+    expect(Array.from(c.data)).toEqual(Array.from(a.data));
+    await expect(
+      loadTrainingData({ npy: gz.subarray(0, gz.length - 12), name: 'cut.npy.gz' }, { units: 'ising' }),
+    ).rejects.toThrow(/cut\.npy\.gz: gzip data cannot be decompressed/);
   });
 });
 
