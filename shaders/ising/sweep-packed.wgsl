@@ -1,34 +1,91 @@
-// `packed` multi-spin-coded checkerboard update (2D, lx a multiple of 32): one invocation per 32-spin
-// word, reading `source` and writing `destination` (ping-pong: no word is read while another invocation
-// writes it). Needs: wide-math, philox, dispatch, lattice.
+// `packed` multi-spin-coded checkerboard update (2D, lx a multiple of 32) on a colour-separated working
+// copy of the lattice, so that all 32 lanes of a word update in each half-sweep. Needs: wide-math,
+// philox, dispatch, lattice.
 //
-// Neighbour words are aligned with the word by shifts (left/right, with the carry bit from the adjacent
-// word) and the number of up neighbours of all 32 spins is counted at once by bit-sliced adders into
-// three bit planes. The 16 spins of the active colour then decide independently (Metropolis or
-// heat-bath) against the integer thresholds of their replica's table: "yes" when a uniform 32-bit U is
-// below the threshold t (P = t / 2^32, exact to 2^−32 of the float64 probability).
+// Colour-separated layout (`colours`, only inside a run of packed sweeps; `spins` keeps the row-major
+// layout of lattice.wgsl for everything else): row y of colour c (sites with (x + y) % 2 == c) holds its
+// n = lx / 2 sites x = 2j + p, p = (c + y) % 2, j = 0 … n − 1, as bits j % 32 of rowWords = ⌈lx / 64⌉
+// words. Replica r's colour-c words start at r · 2·ly·rowWords + c · ly·rowWords, row after row. When
+// lx ≡ 32 (mod 64) each row's last word holds 16 sites; its 16 high bits are padding and stay 0.
 //
-// Random numbers: one Philox block per word per half-sweep, counter (wordInReplica, firstReplica + r,
-// sweep, rngStream); active lane j (in active-lane order, 0 … 15) takes byte j % 4 of word j / 4 as the
-// top 8 bits of its U. Only when that byte equals the threshold's top byte (probability 2^−8) does the
-// lane need U's low 24 bits: the top 24 bits of word 0 of its own block, counter (16 · wordInReplica + j,
-// firstReplica + r, sweep, refineStream). The threshold 0xffffffff means p = 1 and needs no bits.
+// Neighbours of colour-c site j of row y, all of the other colour: (x, y ± 1) is site j of rows y ± 1
+// (same word index, same lane); (x − 1, y) and (x + 1, y) are sites j − p and j + 1 − p of row y: the
+// word at the same index and that word shifted by one lane (cyclic over the row's n sites).
+//
+// packColours and unpackColours convert between the two layouts (one invocation per output word); the
+// engine runs them once before and once after a stretch of consecutive packed sweeps.
 
 @group(0) @binding(0) var<uniform> params: IsingParams;
-@group(0) @binding(1) var<storage, read> source: array<u32>;
-@group(0) @binding(2) var<storage, read_write> destination: array<u32>;
+@group(0) @binding(1) var<storage, read_write> spins: array<u32>;
+@group(0) @binding(2) var<storage, read_write> colours: array<u32>;
 @group(0) @binding(3) var<storage, read> tables: array<ReplicaTable>;
 @group(0) @binding(4) var<storage, read> counters: IsingCounters;
 
 override colour: u32 = 0u;
 override heatBath: bool = false;
+// Every replica has h = 0 (Metropolis then needs 5 threshold classes instead of 10).
+override zeroField: bool = false;
 override rngStream: u32 = 0u;
 override refineStream: u32 = 0u;
 
 const ALWAYS: u32 = 0xffffffffu;
 
+/// Colour-separated words per row and colour.
+fn rowWords() -> u32 {
+  return (params.lx + 63u) / 64u;
+}
+
+/// Bits 0, 2, 4, … of x gathered into bits 0 … 15.
+fn evenBits(v: u32) -> u32 {
+  var x = v & 0x55555555u;
+  x = (x | (x >> 1u)) & 0x33333333u;
+  x = (x | (x >> 2u)) & 0x0f0f0f0fu;
+  x = (x | (x >> 4u)) & 0x00ff00ffu;
+  return (x | (x >> 8u)) & 0x0000ffffu;
+}
+
+/// Bits 0 … 15 of x spread to bits 0, 2, 4, … (the inverse of evenBits).
+fn spreadBits(v: u32) -> u32 {
+  var x = v & 0x0000ffffu;
+  x = (x | (x << 8u)) & 0x00ff00ffu;
+  x = (x | (x << 4u)) & 0x0f0f0f0fu;
+  x = (x | (x << 2u)) & 0x33333333u;
+  return (x | (x << 1u)) & 0x55555555u;
+}
+
+/// Row-major `spins` → colour-separated `colours`: one invocation per colour word (r, c, y, m), from the
+/// row-major words 2m and 2m + 1 of row y (x = 64m … 64m + 63).
 @compute @workgroup_size(workgroupSize)
-fn sweepPacked(
+fn packColours(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let rw = rowWords();
+  let perColour = params.ly * rw;
+  let k = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (k >= params.replicas * 2u * perColour) {
+    return;
+  }
+  let r = k / (2u * perColour);
+  let i = k % (2u * perColour);
+  let c = i / perColour;
+  let y = (i % perColour) / rw;
+  let m = (i % perColour) % rw;
+  let p = (c + y) & 1u;
+  let rowMajorWords = params.lx / 32u;
+  let row = r * params.words + y * rowMajorWords;
+  var packed = evenBits(spins[row + 2u * m] >> p);
+  if (2u * m + 1u < rowMajorWords) {
+    packed |= evenBits(spins[row + 2u * m + 1u] >> p) << 16u;
+  }
+  colours[k] = packed;
+}
+
+/// Colour-separated `colours` → row-major `spins`: one invocation per row-major word (r, y, w), whose
+/// x = 32w … 32w + 31 are the sites 16w … 16w + 15 of both colours, in half (w % 2) of colour word w / 2.
+@compute @workgroup_size(workgroupSize)
+fn unpackColours(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
   @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
@@ -37,87 +94,223 @@ fn sweepPacked(
   if (k >= params.replicas * params.words) {
     return;
   }
+  let rw = rowWords();
+  let perColour = params.ly * rw;
+  let rowMajorWords = params.lx / 32u;
   let r = k / params.words;
-  let w = k % params.words;
-  let rowWords = params.lx / 32u;
-  let y = w / rowWords;
-  let wx = w % rowWords;
-  let base = r * params.words;
-  let row = base + y * rowWords;
-  let c = source[row + wx];
-  let leftWord = source[row + (wx + rowWords - 1u) % rowWords];
-  let rightWord = source[row + (wx + 1u) % rowWords];
-  let upWord = source[base + ((y + params.ly - 1u) % params.ly) * rowWords + wx];
-  let downWord = source[base + ((y + 1u) % params.ly) * rowWords + wx];
-  // Lane b holds x = 32·wx + b: its left neighbour is bit b − 1, its right neighbour bit b + 1.
-  let left = (c << 1u) | (leftWord >> 31u);
-  let right = (c >> 1u) | (rightWord << 31u);
-  // Bit-sliced sum left + right + up + down into planes (p2 p1 p0).
-  let s1 = left ^ right;
-  let c1 = left & right;
+  let y = (k % params.words) / rowMajorWords;
+  let w = (k % params.words) % rowMajorWords;
+  let at = r * 2u * perColour + y * rw + w / 2u;
+  let shift = 16u * (w & 1u);
+  let black = (colours[at] >> shift) & 0xffffu;
+  let white = (colours[at + perColour] >> shift) & 0xffffu;
+  // Colour c sits at x parity (c + y) % 2.
+  spins[k] = (spreadBits(black) << (y & 1u)) | (spreadBits(white) << ((y + 1u) & 1u));
+}
+
+/// A word's class masks and its replica's thresholds: lane b is in class i when bit b of m_i is set, and
+/// decides "yes" with probability t_i / 2^32 (Metropolis: class i = s · 5 + up, or with h = 0 the number a
+/// of neighbours aligned with the spin, t_a = metropolisThreshold[5 + a]; heat-bath: i = up; unused
+/// classes have m_i = 0).
+struct Classes {
+  m0: u32, m1: u32, m2: u32, m3: u32, m4: u32, m5: u32, m6: u32, m7: u32, m8: u32, m9: u32,
+  t0: u32, t1: u32, t2: u32, t3: u32, t4: u32, t5: u32, t6: u32, t7: u32, t8: u32, t9: u32,
+}
+
+/// All-ones when bit `b` of t is set.
+fn bitMask(t: u32, b: u32) -> u32 {
+  return 0u - ((t >> b) & 1u);
+}
+
+/// Bit plane `b` of the lanes' thresholds: bit b of each lane's t (for the rare refinement).
+fn thresholdPlane(k: Classes, b: u32) -> u32 {
+  return (k.m0 & bitMask(k.t0, b)) | (k.m1 & bitMask(k.t1, b)) | (k.m2 & bitMask(k.t2, b)) |
+    (k.m3 & bitMask(k.t3, b)) | (k.m4 & bitMask(k.t4, b)) | (k.m5 & bitMask(k.t5, b)) |
+    (k.m6 & bitMask(k.t6, b)) | (k.m7 & bitMask(k.t7, b)) | (k.m8 & bitMask(k.t8, b)) |
+    (k.m9 & bitMask(k.t9, b));
+}
+
+/// Bit planes of the lanes' threshold top bytes: plane k holds bit 31 − k of each lane's t.
+struct TopPlanes {
+  k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, k6: u32, k7: u32,
+}
+
+/// Adds the lanes `m` of a class with threshold t to the top-byte planes.
+fn addClass(p: TopPlanes, m: u32, t: u32) -> TopPlanes {
+  return TopPlanes(
+    p.k0 | (m & bitMask(t, 31u)), p.k1 | (m & bitMask(t, 30u)), p.k2 | (m & bitMask(t, 29u)),
+    p.k3 | (m & bitMask(t, 28u)), p.k4 | (m & bitMask(t, 27u)), p.k5 | (m & bitMask(t, 26u)),
+    p.k6 | (m & bitMask(t, 25u)), p.k7 | (m & bitMask(t, 24u)),
+  );
+}
+
+/// Whether a class's lanes need their threshold bits: not for t = 0 (no bits set) nor for ALWAYS (those
+/// lanes are decided apart, by alwaysLanes). Usually the same for all invocations (one replica's table), so
+/// the branches skip whole classes: with h = 0 and J > 0, Metropolis needs 2 of its 5.
+fn needsBits(t: u32) -> bool {
+  return t != 0u && t != ALWAYS;
+}
+
+/// The top-byte planes of a word's thresholds; lanes with t = ALWAYS are left out (all 0).
+fn topPlanes(k: Classes) -> TopPlanes {
+  var p = TopPlanes(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+  if (needsBits(k.t0)) { p = addClass(p, k.m0, k.t0); }
+  if (needsBits(k.t1)) { p = addClass(p, k.m1, k.t1); }
+  if (needsBits(k.t2)) { p = addClass(p, k.m2, k.t2); }
+  if (needsBits(k.t3)) { p = addClass(p, k.m3, k.t3); }
+  if (needsBits(k.t4)) { p = addClass(p, k.m4, k.t4); }
+  if (!heatBath && !zeroField) {
+    if (needsBits(k.t5)) { p = addClass(p, k.m5, k.t5); }
+    if (needsBits(k.t6)) { p = addClass(p, k.m6, k.t6); }
+    if (needsBits(k.t7)) { p = addClass(p, k.m7, k.t7); }
+    if (needsBits(k.t8)) { p = addClass(p, k.m8, k.t8); }
+    if (needsBits(k.t9)) { p = addClass(p, k.m9, k.t9); }
+  }
+  return p;
+}
+
+/// Lanes whose threshold is ALWAYS (p = 1).
+fn alwaysLanes(k: Classes) -> u32 {
+  return select(0u, k.m0, k.t0 == ALWAYS) | select(0u, k.m1, k.t1 == ALWAYS) |
+    select(0u, k.m2, k.t2 == ALWAYS) | select(0u, k.m3, k.t3 == ALWAYS) |
+    select(0u, k.m4, k.t4 == ALWAYS) | select(0u, k.m5, k.t5 == ALWAYS) |
+    select(0u, k.m6, k.t6 == ALWAYS) | select(0u, k.m7, k.t7 == ALWAYS) |
+    select(0u, k.m8, k.t8 == ALWAYS) | select(0u, k.m9, k.t9 == ALWAYS);
+}
+
+/// A bit-sliced comparison U < t, most significant bit first, for all 32 lanes at once.
+struct Comparison {
+  // Lanes already decided U < t.
+  below: u32,
+  // Lanes whose U and t agree on every bit so far.
+  tied: u32,
+}
+
+/// The next bit: plane `u` of the lanes' U against plane `t` of their thresholds.
+fn compareBit(cmp: Comparison, u: u32, t: u32) -> Comparison {
+  return Comparison(cmp.below | (cmp.tied & t & ~u), cmp.tied & ~(t ^ u));
+}
+
+/// One colour-`colour` word (r, y, m) per invocation, updated in place: its neighbours are all of the
+/// other colour, which this half-sweep does not write.
+///
+/// Counting: the four neighbour words are aligned lane by lane with the word, and the number of up
+/// neighbours of each lane is summed by bit-sliced adders into three bit planes (p2 p1 p0). Each lane's
+/// class (own spin s, up-neighbour count) selects its replica's integer threshold t; "yes" when a uniform
+/// 32-bit U < t, so P = t / 2^32 (exact to 2^−32 of the float64 probability; t = ALWAYS means p = 1).
+///
+/// Random numbers, bit-sliced: lane b's U has bit 31 − k equal to bit b of plane k. Planes 0 … 7 (U's top
+/// byte) are the 8 words of two Philox blocks, counters (2·wc + i, firstReplica + r, sweep, rngStream),
+/// i = 0, 1, with wc = y · rowWords + m. The comparison runs over the thresholds' bit planes, MSB first;
+/// a lane still tied after 8 bits (probability 2^−8) takes further planes 8 + 4q … 11 + 4q from Philox
+/// block (8·wc + q, firstReplica + r, sweep, refineStream), q = 0 … 5, drawn only while some lane of the
+/// word is still tied. Lanes equal on all 32 bits have U = t: not below.
+@compute @workgroup_size(workgroupSize)
+fn sweepPacked(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let rw = rowWords();
+  let perColour = params.ly * rw;
+  let k = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (k >= params.replicas * perColour) {
+    return;
+  }
+  // Two divisions; the cyclic neighbours by selects (SIMD units have no integer division).
+  let r = k / perColour;
+  let wc = k - r * perColour;
+  let y = wc / rw;
+  let m = wc - y * rw;
+  let base = r * 2u * perColour;
+  let own = base + colour * perColour;
+  let other = base + (1u - colour) * perColour;
+  let s = colours[own + wc];
+  let same = colours[other + wc];
+  let upWord = colours[other + select(wc - rw, wc + perColour - rw, y == 0u)];
+  let downWord = colours[other + select(wc + rw, m, y + 1u == params.ly)];
+  // Sites per row and colour in the row's last word (16 or 32), and the valid lanes of this word.
+  let lastLanes = params.lx / 2u - 32u * (rw - 1u);
+  let last = m + 1u == rw;
+  let topLane = select(31u, lastLanes - 1u, last);
+  let valid = select(0xffffffffu, 0x0000ffffu, last && lastLanes == 16u);
+  // Row parity 0: x − 1 is site j − 1 (lane b − 1; lane 0 from the previous word's top lane, cyclic).
+  // Parity 1: x + 1 is site j + 1 (lane b + 1; the top lane from the next word's lane 0, cyclic; padding
+  // bits are 0, so the shift brings no stray bit into the top lane).
+  let leftward = ((colour + y) & 1u) == 0u;
+  let previous = select(wc - 1u, wc + rw - 1u, m == 0u);
+  let next = select(wc + 1u, wc + 1u - rw, last);
+  let adjacent = colours[other + select(next, previous, leftward)];
+  let left = (same << 1u) | ((adjacent >> select(31u, lastLanes - 1u, m == 0u)) & 1u);
+  let right = (same >> 1u) | ((adjacent & 1u) << topLane);
+  let side = select(right, left, leftward);
+  // Bit-sliced sum same + side + up + down into planes (p2 p1 p0).
+  let s1 = same ^ side;
+  let c1 = same & side;
   let s2 = upWord ^ downWord;
   let c2 = upWord & downWord;
   let p0 = s1 ^ s2;
   let carry = s1 & s2;
   let p1 = c1 ^ c2 ^ carry;
   let p2 = (c1 & c2) | (c1 & carry) | (c2 & carry);
-  // Active lanes: (b + y) % 2 == colour, i.e. lanes of parity (colour + y) % 2.
-  let parity = (colour + y) & 1u;
-  var result = c;
-  let bits = philox4x32(vec4<u32>(w, r + params.firstReplica, counters.sweep, rngStream), params.key);
-  // Lanes whose random byte tied with their threshold's top byte: decided after the loop, so that the second
-  // Philox block stays out of the hot loop (1 word in ~20 has a tie).
-  var ties = 0u;
-  for (var q = 0u; q < 4u; q++) {
-    let word = bits[q];
-    for (var i = 0u; i < 4u; i++) {
-      let j = 4u * q + i;
-      let b = 2u * j + parity;
-      let s = (c >> b) & 1u;
-      let t = laneThreshold(r, s, upCount(p0, p1, p2, b));
-      let top = (word >> (8u * i)) & 0xffu;
-      if (t == ALWAYS) {
-        result ^= flipBit(true, s) << b;
-      } else if (top != (t >> 24u)) {
-        result ^= flipBit(top < (t >> 24u), s) << b;
-      } else {
-        ties |= 1u << j;
-      }
-    }
-  }
-  while (ties != 0u) {
-    let j = firstTrailingBit(ties);
-    ties &= ties - 1u;
-    let b = 2u * j + parity;
-    let s = (c >> b) & 1u;
-    let t = laneThreshold(r, s, upCount(p0, p1, p2, b));
-    let low = philox4x32(
-      vec4<u32>(16u * w + j, r + params.firstReplica, counters.sweep, refineStream),
-      params.key,
-    ).x >> 8u;
-    result ^= flipBit(low < (t & 0xffffffu), s) << b;
-  }
-  destination[row + wx] = result;
-}
-
-/// Number of up neighbours of lane b from the bit-sliced planes.
-fn upCount(p0: u32, p1: u32, p2: u32, b: u32) -> u32 {
-  return ((p0 >> b) & 1u) | (((p1 >> b) & 1u) << 1u) | (((p2 >> b) & 1u) << 2u);
-}
-
-/// The threshold of a spin s with `up` up neighbours in replica r's table.
-fn laneThreshold(r: u32, s: u32, up: u32) -> u32 {
+  // Lanes with 0 … 4 up neighbours (at most 4, so p2 excludes p1 and p0).
+  let e0 = ~(p0 | p1 | p2);
+  let e1 = p0 & ~p1;
+  let e2 = p1 & ~p0;
+  let e3 = p0 & p1;
+  let e4 = p2;
+  var cls: Classes;
   if (heatBath) {
-    return tables[r].heatBathThreshold[up];
+    let t = tables[r].heatBathThreshold;
+    cls = Classes(e0, e1, e2, e3, e4, 0u, 0u, 0u, 0u, 0u, t[0], t[1], t[2], t[3], t[4], 0u, 0u, 0u, 0u, 0u);
+  } else if (zeroField) {
+    // h = 0: the threshold depends only on the number of neighbours aligned with the spin (t[s · 5 + up]
+    // = t[(1 − s) · 5 + 4 − up], the same float64 value), so 5 classes give every lane its own t.
+    let t = tables[r].metropolisThreshold;
+    let down = ~s;
+    cls = Classes(
+      (s & e0) | (down & e4), (s & e1) | (down & e3), (s & e2) | (down & e2), (s & e3) | (down & e1),
+      (s & e4) | (down & e0), 0u, 0u, 0u, 0u, 0u, t[5], t[6], t[7], t[8], t[9], 0u, 0u, 0u, 0u, 0u,
+    );
+  } else {
+    let t = tables[r].metropolisThreshold;
+    let down = ~s;
+    cls = Classes(
+      down & e0, down & e1, down & e2, down & e3, down & e4, s & e0, s & e1, s & e2, s & e3, s & e4,
+      t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9],
+    );
   }
-  return tables[r].metropolisThreshold[s * 5u + up];
-}
-
-/// 1 when the spin flips, given whether its U was below the threshold: Metropolis flips when below;
-/// heat-bath sets the spin up when below, a flip when that differs from s.
-fn flipBit(below: bool, s: u32) -> u32 {
+  let replica = r + params.firstReplica;
+  let a = philox4x32(vec4<u32>(2u * wc, replica, counters.sweep, rngStream), params.key);
+  let b = philox4x32(vec4<u32>(2u * wc + 1u, replica, counters.sweep, rngStream), params.key);
+  let t = topPlanes(cls);
+  var cmp = Comparison(0u, 0xffffffffu);
+  cmp = compareBit(cmp, a.x, t.k0);
+  cmp = compareBit(cmp, a.y, t.k1);
+  cmp = compareBit(cmp, a.z, t.k2);
+  cmp = compareBit(cmp, a.w, t.k3);
+  cmp = compareBit(cmp, b.x, t.k4);
+  cmp = compareBit(cmp, b.y, t.k5);
+  cmp = compareBit(cmp, b.z, t.k6);
+  cmp = compareBit(cmp, b.w, t.k7);
+  // Lanes with t = ALWAYS compared against 0 above: they are decided here (and never refined).
+  let always = alwaysLanes(cls);
+  // Ties are rare (1 word in ~8 has one): their blocks stay out of the main path.
+  cmp.tied &= valid & ~always;
+  for (var q = 0u; q < 6u && cmp.tied != 0u; q++) {
+    let more = philox4x32(vec4<u32>(8u * wc + q, replica, counters.sweep, refineStream), params.key);
+    let top = 23u - 4u * q;
+    cmp = compareBit(cmp, more.x, thresholdPlane(cls, top));
+    cmp = compareBit(cmp, more.y, thresholdPlane(cls, top - 1u));
+    cmp = compareBit(cmp, more.z, thresholdPlane(cls, top - 2u));
+    cmp = compareBit(cmp, more.w, thresholdPlane(cls, top - 3u));
+  }
+  let below = (cmp.below | always) & valid;
   if (heatBath) {
-    return select(0u, 1u, below) ^ s;
+    // Heat-bath: the new spin is up when below.
+    colours[own + wc] = below;
+  } else {
+    // Metropolis: a flip when below.
+    colours[own + wc] = s ^ below;
   }
-  return select(0u, 1u, below);
 }

@@ -98,6 +98,14 @@ function bytes(n: number): string {
   return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/**
+ * Words of one replica in the `packed` kernel's colour-separated layout (shaders/ising/sweep-packed.wgsl): per
+ * colour and row ⌈Lx / 64⌉ words of 32 sites (16 in a row's last word when Lx ≡ 32 mod 64).
+ */
+export function colourWords(c: { Lx: number; Ly: number }): number {
+  return 2 * c.Ly * Math.ceil(c.Lx / 64);
+}
+
 /** Bytes of the Swendsen–Wang label buffer: one u32 per site of every replica. */
 export function swLabelBytes(replicas: number, sites: number): number {
   return replicas * sites * 4;
@@ -169,10 +177,10 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   if (kernel === 'packed') {
     if (dims !== 2) throw new RangeError("kernel 'packed' is 2D only; use kernel 'simple' for the 1D ring");
     if (Lx % 32 !== 0) throw new RangeError(`kernel 'packed' needs L a multiple of 32; got L = ${Lx}`);
-    // Its tie-breaking draws count 16 per word in one 32-bit counter word.
-    if ((Lx * Ly) / 32 > 2 ** 28) {
+    // Its tie-breaking draws count 8 Philox blocks per colour word in one 32-bit counter word.
+    if (Ly * Math.ceil(Lx / 64) > 2 ** 29) {
       throw new RangeError(
-        `kernel 'packed' takes at most 2^33 sites per replica (2^28 words: the random-number counter); got ${Lx} × ${Ly}`,
+        `kernel 'packed' takes at most 2^29 words per colour and replica (the random-number counter); got ${Lx} × ${Ly}`,
       );
     }
   }
@@ -229,6 +237,8 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
       }
     };
     check(`${replicas} × ${Lx}×${Ly} spins (1 bit each)`, spinBytes);
+    if (kernel === 'packed')
+      check(`${replicas} × ${Lx}×${Ly} colour-separated spins`, replicas * colourWords({ Lx, Ly }) * 4);
     check(`${replicas} × ${Lx}×${Ly} observable partials (2 × i32 per 32 spins)`, partialBytes);
     check(`${replicas} × ${distances} × ${Ly} correlation partials`, replicas * distances * Ly * 4);
     check(`series of ${seriesCapacity} measurements × ${replicas} replicas`, seriesCapacity * recordBytes);

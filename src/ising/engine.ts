@@ -25,6 +25,7 @@ import type { GpuTimer } from '../gpu/timing.ts';
 import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import {
+  colourWords,
   resolveIsingConfig,
   swLabelBytes,
   type IsingAlgorithm,
@@ -55,7 +56,10 @@ export interface RunOptions {
   onProgress?: (sweepsDone: number, sweepsTotal: number) => void;
   /** Sweeps per submission (default: about 2^22 spin updates per submission, at least 1, at most 256). */
   sweepsPerSubmit?: number;
-  /** Times every pass with GPU timestamps (benchmarks); needs capacity ≥ 3 × sweepsPerSubmit + 16. */
+  /**
+   * Times every pass with GPU timestamps (benchmarks); needs capacity ≥ 3 × sweepsPerSubmit + 16 (3 passes
+   * per sweep; `packed` adds its 2 layout conversions per submission and per measurement).
+   */
   timer?: GpuTimer;
 }
 
@@ -129,7 +133,10 @@ export class IsingEngine {
   readonly config: IsingConfig;
   /** The spin state (bit-packed; see shaders/ising/lattice.wgsl). */
   readonly spins: GPUBuffer;
-  private readonly spare: GPUBuffer | null;
+  /** The packed kernel's colour-separated working copy of the spins (shaders/ising/sweep-packed.wgsl). */
+  private readonly colours: GPUBuffer | null;
+  /** The packed kernel's layout conversions around a stretch of sweeps (null for `simple`). */
+  private packedLayout: { toColours: Dispatch; toRows: Dispatch } | null = null;
   private readonly tables: GPUBuffer;
   private readonly counters: GPUBuffer;
   private readonly params: GPUBuffer;
@@ -172,8 +179,10 @@ export class IsingEngine {
     const label = `ising ${c.Lx}×${c.Ly}×${c.replicas}`;
     const spinBytes = c.replicas * c.words * 4;
     this.spins = createStorageBuffer(device, `${label} spins`, spinBytes);
-    this.spare =
-      c.kernel === 'packed' ? createStorageBuffer(device, `${label} spins (ping-pong)`, spinBytes) : null;
+    this.colours =
+      c.kernel === 'packed'
+        ? createStorageBuffer(device, `${label} spins (colour-separated)`, c.replicas * colourWords(c) * 4)
+        : null;
     this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * replicaTableLayout.size);
     this.swThresholds = createStorageBuffer(device, `${label} sw thresholds`, c.replicas * 4);
     this.counters = createStorageBuffer(device, `${label} counters`, countersLayout.size);
@@ -337,17 +346,39 @@ export class IsingEngine {
     this.checkAlive();
     checkCount('sweeps', sweeps);
     checkSweepCounter(this.sweepCount, sweeps);
-    const one = this.buildSweepItems(this.algorithm);
     const items: Encodable[] = [];
-    for (let i = 0; i < sweeps; i++) items.push(...one);
+    for (let i = 0; i < sweeps; i++) this.appendSweep(items);
     this.sweepCount += sweeps;
     return items;
   }
 
   /**
+   * Appends one sweep of the current algorithm to `items`. Consecutive packed sweeps share one layout
+   * conversion each way: when `items` ends with a packed sweep, its conversion back to rows and this
+   * sweep's conversion to colours are both dropped (the colour-separated copy already holds the state).
+   */
+  private appendSweep(items: Encodable[]): void {
+    const one = this.buildSweepItems(this.algorithm);
+    const layout = this.packedLayout;
+    const n = items.length;
+    if (
+      layout &&
+      one[0] === layout.toColours &&
+      n >= 2 &&
+      items[n - 2] === layout.toRows &&
+      items[n - 1] === this.advanceSweep
+    ) {
+      items.splice(n - 2, 1);
+      items.push(...one.slice(1));
+    } else {
+      items.push(...one);
+    }
+  }
+
+  /**
    * Swendsen–Wang (shaders/ising/sw.wgsl): labels reset, bonds + lock-free unions, one flip draw per
-   * cluster root, cluster flips, for all replicas in four dispatches. Works on `spins` in place with either kernel (the packed kernel's sweep
-   * also ends with the state in `spins`).
+   * cluster root, cluster flips, for all replicas in four dispatches. Works on `spins` in place with either
+   * kernel (a packed sweep ends with the state back in `spins`).
    */
   private buildSwendsenWang(): Encodable[] {
     const c = this.config;
@@ -415,33 +446,50 @@ export class IsingEngine {
         );
       }
     } else {
+      // Row-major → colour-separated, the two half-sweeps in place, and back (appendSweep drops the
+      // conversions between consecutive sweeps).
       const program = Program.get(this.device, isingSources.sweepPacked);
-      const spare = this.spare as GPUBuffer;
+      const group = program.bindGroup(
+        0,
+        {
+          params: this.params,
+          spins: this.spins,
+          colours: this.colours as GPUBuffer,
+          tables: this.tables,
+          counters: this.counters,
+        },
+        `${label} sweepPacked`,
+      );
+      const dispatch = (entry: string, workItems: number, name = entry, constants = {}): Dispatch =>
+        new Dispatch(this.device, {
+          label: `${label} ${name}`,
+          pipeline: program.pipeline(entry, { ...common, ...constants }),
+          bindGroups: [group],
+          workgroups: Math.ceil(workItems / WORKGROUP),
+        });
+      this.packedLayout ??= {
+        toColours: dispatch('packColours', c.replicas * colourWords(c)),
+        toRows: dispatch('unpackColours', c.replicas * c.words),
+      };
+      items.push(this.packedLayout.toColours);
       for (const colour of [0, 1]) {
-        const [source, destination] = colour === 0 ? [this.spins, spare] : [spare, this.spins];
+        const streams = packedStreams(colour, heatBath);
         items.push(
-          new Dispatch(this.device, {
-            label: `${label} sweepPacked ${algorithm} colour ${colour}`,
-            pipeline: program.pipeline('sweepPacked', {
-              ...common,
+          dispatch(
+            'sweepPacked',
+            (c.replicas * colourWords(c)) / 2,
+            `sweepPacked ${algorithm} colour ${colour}`,
+            {
               colour,
               heatBath,
-              rngStream: packedStreams(colour, heatBath).main,
-              refineStream: packedStreams(colour, heatBath).refine,
-            }),
-            bindGroups: [
-              program.bindGroup(0, {
-                params: this.params,
-                source,
-                destination,
-                tables: this.tables,
-                counters: this.counters,
-              }),
-            ],
-            workgroups: Math.ceil((c.replicas * c.words) / WORKGROUP),
-          }),
+              zeroField: c.h.every((h) => h === 0),
+              rngStream: streams.main,
+              refineStream: streams.refine,
+            },
+          ),
         );
       }
+      items.push(this.packedLayout.toRows);
     }
     return items;
   }
@@ -499,6 +547,12 @@ export class IsingEngine {
     this.checkAlive();
     const c = this.config;
     const next = resolveIsingConfig({ ...this.optionsFor(), h }, this.device.limits);
+    const zeroField = (values: number[]): boolean => values.every((x) => x === 0);
+    // The packed kernel is specialised for h = 0: rebuild its sweeps when that changes.
+    if (c.kernel === 'packed' && zeroField(c.h) !== zeroField(next.h)) {
+      delete this.sweepItems.metropolis;
+      delete this.sweepItems.heatbath;
+    }
     c.h.splice(0, c.h.length, ...next.h);
     this.uploadTables();
   }
@@ -562,7 +616,7 @@ export class IsingEngine {
       const items: Encodable[] = [];
       let n = 0;
       while (n < perSubmit && done + n < sweeps) {
-        items.push(...this.buildSweepItems(this.algorithm));
+        this.appendSweep(items);
         this.sweepCount++;
         n++;
         const local = done + n;
@@ -849,7 +903,7 @@ export class IsingEngine {
     this.destroyed = true;
     for (const b of [
       this.spins,
-      this.spare,
+      this.colours,
       this.tables,
       this.swThresholds,
       this.labels,

@@ -139,38 +139,51 @@ export class IsingReference {
     }
   }
 
-  /** Spins of `packed` half-sweeps that drew the 24 extra bits (a tie with the threshold's top byte). */
+  /** Spins of `packed` half-sweeps that drew bits beyond the top byte (a tie with the threshold's top byte). */
   refinements = 0;
 
+  /**
+   * A `packed` half-sweep (shaders/ising/sweep-packed.wgsl), on the row-major state: colour word (y, m) holds
+   * the colour's sites j = 32m + b of row y (x = 2j + (colour + y) % 2, j < Lx/2); lane b's uniform U has
+   * bit 31 − k equal to bit b of plane k: planes 0 … 7 are the words of Philox blocks (2·wc, 2·wc + 1) of the
+   * main stream, planes 8 + 4q … 11 + 4q those of block 8·wc + q of the refine stream (wc = y·rowWords + m).
+   */
   private halfSweepPacked(colour: number, heatBath: boolean): void {
     const c = this.config;
     const streams = packedStreams(colour, heatBath);
-    const rowWords = c.Lx / 32;
+    const rowWords = Math.ceil(c.Lx / 64);
+    const perRow = c.Lx / 2;
     for (let r = 0; r < c.replicas; r++) {
       const table = this.tables[r] as ReplicaTableValues;
       const replica = c.firstReplica + r;
-      for (let w = 0; w < c.words; w++) {
-        const y = Math.floor(w / rowWords);
-        const x0 = 32 * (w % rowWords);
+      for (let y = 0; y < c.Ly; y++) {
         const parity = (colour + y) & 1;
-        const block = philox4x32([w, replica, this.sweep, streams.main], this.key);
-        for (let j = 0; j < 16; j++) {
-          const x = x0 + 2 * j + parity;
-          const site = y * c.Lx + x;
-          const up = this.upNeighbours(r, x, y);
-          const s = this.bit(r, site);
-          const t = heatBath ? table.heatBathThreshold[up]! : table.metropolisThreshold[s * 5 + up]!;
-          const top = ((block[j >> 2] as number) >>> (8 * (j & 3))) & 0xff;
-          const below = thresholdDecision(t, top, () => {
-            this.refinements++;
-            return (
-              (philox4x32(
-                [(16 * w + j) >>> 0, replica, this.sweep, streams.refine],
-                this.key,
-              )[0] as number) >>> 8
-            );
-          });
-          if (heatBath ? (below ? 1 : 0) !== s : below) this.flip(r, site);
+        for (let m = 0; m < rowWords; m++) {
+          const wc = y * rowWords + m;
+          const planes = [
+            ...philox4x32([2 * wc, replica, this.sweep, streams.main], this.key),
+            ...philox4x32([2 * wc + 1, replica, this.sweep, streams.main], this.key),
+          ];
+          let refine: number[] | null = null;
+          for (let b = 0; b < 32 && 32 * m + b < perRow; b++) {
+            const x = 2 * (32 * m + b) + parity;
+            const site = y * c.Lx + x;
+            const up = this.upNeighbours(r, x, y);
+            const s = this.bit(r, site);
+            const t = heatBath ? table.heatBathThreshold[up]! : table.metropolisThreshold[s * 5 + up]!;
+            let top = 0;
+            for (let k = 0; k < 8; k++) top |= (((planes[k] as number) >>> b) & 1) << (7 - k);
+            const below = thresholdDecision(t, top, () => {
+              this.refinements++;
+              refine ??= Array.from({ length: 6 }, (_, q) =>
+                philox4x32([8 * wc + q, replica, this.sweep, streams.refine], this.key),
+              ).flat();
+              let low = 0;
+              for (let k = 0; k < 24; k++) low |= (((refine[k] as number) >>> b) & 1) << (23 - k);
+              return low;
+            });
+            if (heatBath ? (below ? 1 : 0) !== s : below) this.flip(r, site);
+          }
         }
       }
     }

@@ -1,6 +1,6 @@
 /**
  * The `packed` kernel's per-spin decisions: 8 random bits per spin against the top byte of an integer threshold,
- * 24 more only on a tie. Exactness of the threshold arithmetic on the CPU, and, on the GPU, the frequency of
+ * 24 more only on a tie (on the GPU bit-sliced: 32 spins of one colour compared at once, bit plane by bit plane). Exactness of the threshold arithmetic on the CPU, and, on the GPU, the frequency of
  * flips in each (own spin, up neighbours) class over many draws against the exact Metropolis and heat-bath
  * probabilities (χ²): after one sweep from a random start, the colour-0 spins flipped exactly by their
  * half-sweep's decisions, whose classes the starting configuration fixes (colour 1 does not touch them).
@@ -61,6 +61,8 @@ describe('packed decisions per class (GPU, χ²)', () => {
 
   it.each([
     ['metropolis', 3.0, 0.3],
+    // h = 0: the kernel's 5-class (aligned-neighbour) path.
+    ['metropolis', 2.269, 0],
     ['heatbath', 2.269, -0.2],
   ] as const)(
     '%s at T = %s, h = %s: flip frequencies of the 10 classes match the exact probabilities',

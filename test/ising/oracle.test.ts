@@ -25,6 +25,25 @@ const cases: [string, IsingOptions][] = [
     'packed heat-bath 64×6',
     { L: 64, Ly: 6, replicas: 2, T: 2.269, kernel: 'packed', algorithm: 'heatbath', seed: 17 },
   ],
+  // L ≡ 32 (mod 64): each colour row's last word of the colour-separated layout holds 16 sites.
+  [
+    'packed heat-bath 96×6 (half-full colour words)',
+    {
+      L: 96,
+      Ly: 6,
+      replicas: 2,
+      T: [1.8, 2.6],
+      h: [0.2, 0],
+      kernel: 'packed',
+      algorithm: 'heatbath',
+      seed: 22,
+    },
+  ],
+  // h = 0 everywhere: the Metropolis kernel's 5-class (aligned-neighbour) path, ferro- and antiferromagnetic.
+  [
+    'packed metropolis 64×16, h = 0, J = ±1',
+    { L: 64, Ly: 16, replicas: 2, T: [2.269, 1.5], J: [1, -1], kernel: 'packed', seed: 24 },
+  ],
   // Large enough that spins tie with their threshold's top byte and draw the extra 24 bits.
   [
     'packed metropolis 128×32 with ties',
@@ -75,6 +94,52 @@ describe('Ising kernels vs CPU oracle', () => {
           expect(got).toEqual(expected);
           expect(got[0]).toBe(1);
         }
+      } finally {
+        engine.destroy();
+      }
+    });
+  });
+});
+
+describe('packed sweeps in one submission', () => {
+  const gpu = useGpu();
+
+  it('consecutive sweeps, measurements between them, algorithm and field changes match the oracle', async () => {
+    const device = gpu().device;
+    const options: IsingOptions = { L: 96, Ly: 8, replicas: 2, T: [2.269, 3], kernel: 'packed', seed: 23 };
+    await checked(device, async () => {
+      const engine = new IsingEngine(device, options);
+      let oracle = new IsingReference(options);
+      try {
+        const c = engine.config;
+        // 7 sweeps in submissions of 4, a measurement after sweeps 3 and 6: the colour-separated copy goes
+        // back to rows before each measurement and at the end of each submission.
+        await engine.run({ sweeps: 7, measureEvery: 3, sweepsPerSubmit: 4 });
+        const expected: number[] = [];
+        for (let t = 1; t <= 7; t++) {
+          oracle.step();
+          if (t % 3 === 0) {
+            for (let r = 0; r < c.replicas; r++) expected.push(oracle.observables(r).bonds);
+            for (let r = 0; r < c.replicas; r++) expected.push(oracle.observables(r).magnetization);
+          }
+        }
+        expect(Array.from((await engine.rawSeries()).data)).toEqual(expected);
+        expect((await engine.snapshot()).spins).toEqual(oracle.words);
+        engine.setAlgorithm('heatbath');
+        await engine.run({ sweeps: 3 });
+        for (let t = 0; t < 3; t++) oracle.step(true);
+        expect((await engine.snapshot()).spins).toEqual(oracle.words);
+        // A field leaves the h = 0 specialisation: the sweeps are rebuilt.
+        engine.setAlgorithm('metropolis');
+        engine.setField([0.4, -0.2]);
+        const next = new IsingReference({ ...options, h: [0.4, -0.2] });
+        next.words.set(oracle.words);
+        next.sweep = oracle.sweep;
+        oracle = next;
+        await engine.run({ sweeps: 3 });
+        for (let t = 0; t < 3; t++) oracle.step();
+        expect((await engine.snapshot()).spins).toEqual(oracle.words);
+        expect(engine.sweeps).toBe(13);
       } finally {
         engine.destroy();
       }

@@ -403,7 +403,9 @@ describe('kernels and algorithms agree (and match Kaufman)', () => {
         results.forEach((res, i) => {
           const name = `${list[i]?.kernel}/${list[i]?.algorithm}`;
           expect(res.energy.err, name).toBeLessThan(critical ? 0.01 : 0.003);
-          expect(res.absMagnetization.err, name).toBeLessThan(critical ? 0.04 : 0.004);
+          // At T_c the error of ⟨|m|⟩ is mostly the spread of the replicas' means, itself uncertain by ~25 % with
+          // 8 replicas: 6 seeds each of simple and packed Metropolis on 64×32 gave 0.015 … 0.041 alike.
+          expect(res.absMagnetization.err, name).toBeLessThan(critical ? 0.05 : 0.004);
           expectCompatible(res.energy, { mean: exact, err: 0 }, 4, `${name} ⟨e⟩ vs Kaufman`);
         });
         // Every pair: packed vs simple, Metropolis vs heat-bath.
