@@ -189,7 +189,17 @@ describe('the lab shell (built, served by vite preview, in headless Chromium on 
   it(
     'the embedding example runs <blockspin-lattice> in a plain page on its own device',
     async () => {
-      const { page, log } = await openPage('/embed.html');
+      // The longest main-thread task while the element acquires its device, compiles its pipelines and runs
+      // (logged, not asserted: speed is for benchmarks).
+      const { page, log } = await openPage('/embed.html', (p) =>
+        p.evaluateOnNewDocument(() => {
+          const w = window as unknown as { longestTaskMs: number };
+          w.longestTaskMs = 0;
+          new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) w.longestTaskMs = Math.max(w.longestTaskMs, e.duration);
+          }).observe({ type: 'longtask', buffered: true });
+        }),
+      );
       try {
         await page.waitForFunction(
           () =>
@@ -207,6 +217,12 @@ describe('the lab shell (built, served by vite preview, in headless Chromium on 
         );
         expect(lattice).toBe('128');
         await page.screenshot({ path: join(results, 'lab-embed.png'), fullPage: true });
+        const longest = await page.evaluate(
+          () => (window as unknown as { longestTaskMs: number }).longestTaskMs,
+        );
+        console.info(
+          `embedded lattice: longest main-thread task ${longest.toFixed(0)} ms (start, compile, run)`,
+        );
         expectNoPageErrors(log);
       } finally {
         await page.close();
