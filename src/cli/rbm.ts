@@ -6,7 +6,7 @@ import { checkOutputFile, writeFileAtomically } from '../io/atomic-file.ts';
 import { decodeNpy, encodeNpy } from '../io/npy.ts';
 import { annealedImportanceSampling, baseRateBiases } from '../rbm/ais.ts';
 import { engineParameters, fingerprint, loadCheckpoint, saveCheckpoint } from '../rbm/checkpoint.ts';
-import { loadTrainingData, splitHoldout, type TrainingData, type TrainingSource } from '../rbm/data.ts';
+import { loadTrainingData, splitHoldout, type TrainingSource } from '../rbm/data.ts';
 import {
   learningRate,
   MAX_UPDATES,
@@ -20,7 +20,7 @@ import {
   type VisibleBiasInit,
 } from '../rbm/engine.ts';
 import { loadModel } from '../rbm/model-files.ts';
-import { MAX_EXACT_UNITS, RbmMonitor } from '../rbm/monitor.ts';
+import { epochMetrics, MAX_EXACT_UNITS, RbmMonitor, type EpochMetrics } from '../rbm/monitor.ts';
 import { gibbsSample } from '../rbm/sample.ts';
 import { convGeometry } from '../rbm/geometry.ts';
 import { choiceArg, integerArg, numberArg } from './args.ts';
@@ -125,56 +125,6 @@ function scheduleArg(value: string): LearningRateSchedule {
     return { kind: 'exponential', gamma };
   }
   throw new InvalidArgumentError(`--schedule ${value} must be constant, sqrt:FINAL:EPOCHS or exp:GAMMA`);
-}
-
-function firstRows(d: TrainingData, n: number): { rows: Float32Array; n: number } {
-  const m = Math.min(n, d.n);
-  return { rows: d.data.subarray(0, m * d.nv), n: m };
-}
-
-interface EpochMetrics {
-  epoch: number;
-  updates: number;
-  lr: number;
-  seconds: number;
-  reconstructionError: { train: number; holdout: number | null };
-  freeEnergy: { train: number; holdout: number | null; gap: number | null };
-  pseudoLogLikelihood: { train: number; holdout: number | null };
-  logLikelihood: { train: number; holdout: number | null } | null;
-}
-
-async function epochMetrics(
-  rbm: RbmEngine,
-  train: TrainingData,
-  holdout: TrainingData | null,
-  epoch: number,
-  lr: number,
-  seconds: number,
-): Promise<EpochMetrics> {
-  const monitor = new RbmMonitor(rbm);
-  const t = firstRows(train, MONITOR_ROWS);
-  const h = holdout ? firstRows(holdout, MONITOR_ROWS) : null;
-  const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
-  const logZ = exact ? await monitor.logPartition() : null;
-  const fTrain = await monitor.meanFreeEnergy(t.rows, t.n);
-  const fHold = h ? await monitor.meanFreeEnergy(h.rows, h.n) : null;
-  return {
-    epoch,
-    updates: rbm.updateCount,
-    lr,
-    seconds,
-    reconstructionError: {
-      train: await monitor.reconstructionError(t.rows, t.n, epoch),
-      holdout: h ? await monitor.reconstructionError(h.rows, h.n, epoch) : null,
-    },
-    freeEnergy: { train: fTrain, holdout: fHold, gap: fHold === null ? null : fHold - fTrain },
-    pseudoLogLikelihood: {
-      train: await monitor.pseudoLogLikelihood(t.rows, t.n, epoch),
-      holdout: h ? await monitor.pseudoLogLikelihood(h.rows, h.n, epoch) : null,
-    },
-    logLikelihood:
-      logZ === null ? null : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
-  };
 }
 
 interface TrainCli {
@@ -330,6 +280,10 @@ async function runTrain(o: TrainCli): Promise<void> {
         rbm.epochCount,
         lr,
         (performance.now() - t0) / 1000,
+        {
+          rows: MONITOR_ROWS,
+          freeEnergy: true,
+        },
       );
       history.push(metrics);
       if (o.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);

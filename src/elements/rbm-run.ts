@@ -8,14 +8,7 @@
 import { workDone } from '../gpu/lost.ts';
 import { generateDataset } from '../ising/dataset.ts';
 import { decodeNpy, encodeNpy } from '../io/npy.ts';
-import {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  checkpointFiles,
-  referenceModel,
-  type CheckpointData,
-  type CheckpointMeta,
-} from '../rbm/checkpoint.ts';
+import { stateCheckpointFiles, type CheckpointData } from '../rbm/checkpoint.ts';
 import { loadTrainingData, type TrainingData } from '../rbm/data.ts';
 import {
   RbmEngine,
@@ -24,9 +17,7 @@ import {
   type RbmUnits,
   type TrainingOptions,
 } from '../rbm/engine.ts';
-import { MAX_EXACT_UNITS, RbmMonitor } from '../rbm/monitor.ts';
 import type { DataRequest, IsingDataRequest } from './rbm-options.ts';
-import { freeEnergyMonitored, monitorRows } from './rbm-options.ts';
 
 /** Where data generation is (the Ising generator's phases; `load` for files and MNIST). */
 export type DataPhase = 'thermalise' | 'tau' | 'sample' | 'load';
@@ -188,76 +179,6 @@ export async function probeUpdateSeconds(
   return timeUpdates(device, options, training, { rows, n }, limits);
 }
 
-/** One epoch's metrics, as `blockspin rbm train --json` prints them (null where not monitored). */
-export interface EpochMetrics {
-  epoch: number;
-  updates: number;
-  lr: number;
-  seconds: number;
-  reconstructionError: { train: number; holdout: number | null };
-  freeEnergy: { train: number; holdout: number | null; gap: number | null } | null;
-  pseudoLogLikelihood: { train: number; holdout: number | null } | null;
-  logLikelihood: { train: number; holdout: number | null } | null;
-}
-
-function firstRows(d: TrainingData, n: number): { rows: Float32Array; n: number } {
-  const m = Math.min(n, d.n);
-  return { rows: d.data.subarray(0, m * d.nv), n: m };
-}
-
-/**
- * The monitors after an epoch (src/rbm/monitor.ts) on the first rows of the training and held-out sets:
- * reconstruction error always; free energies (and their gap), pseudo-log-likelihood and — when the smaller
- * layer can be enumerated — the exact log-likelihood while the dense copy of the weights is small enough.
- */
-export async function epochMetrics(
-  rbm: RbmEngine,
-  train: TrainingData,
-  holdout: TrainingData | null,
-  epoch: number,
-  lr: number,
-  seconds: number,
-): Promise<EpochMetrics> {
-  const monitor = new RbmMonitor(rbm);
-  const rows = monitorRows(rbm.nv, train.n);
-  const t = firstRows(train, rows);
-  const h = holdout ? firstRows(holdout, rows) : null;
-  const reconstructionError = {
-    train: await monitor.reconstructionError(t.rows, t.n, epoch),
-    holdout: h ? await monitor.reconstructionError(h.rows, h.n, epoch) : null,
-  };
-  if (!freeEnergyMonitored(rbm.nv, rbm.nh)) {
-    return {
-      epoch,
-      updates: rbm.updateCount,
-      lr,
-      seconds,
-      reconstructionError,
-      freeEnergy: null,
-      pseudoLogLikelihood: null,
-      logLikelihood: null,
-    };
-  }
-  const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
-  const logZ = exact ? await monitor.logPartition() : null;
-  const fTrain = await monitor.meanFreeEnergy(t.rows, t.n);
-  const fHold = h ? await monitor.meanFreeEnergy(h.rows, h.n) : null;
-  return {
-    epoch,
-    updates: rbm.updateCount,
-    lr,
-    seconds,
-    reconstructionError,
-    freeEnergy: { train: fTrain, holdout: fHold, gap: fHold === null ? null : fHold - fTrain },
-    pseudoLogLikelihood: {
-      train: await monitor.pseudoLogLikelihood(t.rows, t.n, epoch),
-      holdout: h ? await monitor.pseudoLogLikelihood(h.rows, h.n, epoch) : null,
-    },
-    logLikelihood:
-      logZ === null ? null : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
-  };
-}
-
 /** What a checkpoint records beside the engine's state (as CheckpointInfo of src/rbm/checkpoint.ts). */
 export interface RunRecord {
   seed: number;
@@ -277,46 +198,7 @@ export function runCheckpointFiles(
   state: RbmTrainingState,
   record: RunRecord,
 ): { name: string; bytes: Uint8Array }[] {
-  const training = rbm.trainingOptions;
-  if (!training) throw new Error('a checkpoint needs a configured training run');
-  const meta: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    engine: {
-      units: rbm.units,
-      nv: rbm.nv,
-      nh: rbm.nh,
-      conv: rbm.conv
-        ? { Lv: rbm.conv.Lv, filters: rbm.conv.filters, k: rbm.conv.k, stride: rbm.conv.stride }
-        : null,
-      visibleBias: rbm.visibleBias,
-      hiddenBias: rbm.hiddenBias,
-      visibleBiasInit: rbm.visibleBiasInit,
-      seed: String(record.seed),
-    },
-    training: { ...training },
-    updates: state.updates,
-    epochs: state.epochs,
-    data: record.data,
-    adapter: record.adapter,
-    created: new Date().toISOString(),
-  };
-  return checkpointFiles(
-    meta,
-    {
-      rbm: referenceModel(rbm, state.parameters),
-      biases: { visible: rbm.visibleBias, hidden: rbm.hiddenBias },
-      training: {
-        ...training,
-        ...record.settings,
-        visibleShape: record.data.shape,
-        updates: state.updates,
-        epochs: state.epochs,
-      },
-      history: record.history,
-    },
-    state,
-  );
+  return stateCheckpointFiles(rbm, state, record);
 }
 
 /** The names of the model's own files among a checkpoint's (what `rbm eval` and `rbm sample` need). */

@@ -13,7 +13,7 @@ import { splitHoldout, type TrainingData } from '../rbm/data.ts';
 import { learningRate, RbmDivergedError, RbmEngine, type ConvGeometry } from '../rbm/engine.ts';
 import { parseModelFiles, type LoadedRbmModel } from '../rbm/model-files.ts';
 import { gibbsSample } from '../rbm/sample.ts';
-import { MAX_EXACT_UNITS } from '../rbm/monitor.ts';
+import { epochMetrics, MAX_EXACT_UNITS, type EpochMetrics } from '../rbm/monitor.ts';
 import {
   downloadLinks,
   formatBytes,
@@ -56,7 +56,6 @@ import {
   type TrainRequest,
 } from './rbm-options.ts';
 import {
-  epochMetrics,
   fileTrainingData,
   MODEL_FILE_NAMES,
   probeUpdateSeconds,
@@ -66,7 +65,6 @@ import {
   trainingDataFromNpy,
   trainingDataNpy,
   type DataPhase,
-  type EpochMetrics,
 } from './rbm-run.ts';
 import { openFileStore, RbmCheckpointStore, type StoredRun } from './rbm-store.ts';
 
@@ -957,6 +955,10 @@ export class BlockspinRbmTrainer extends LitElement {
           rbm.epochCount,
           lr,
           (performance.now() - t0) / 1000,
+          {
+            rows: monitorRows(rbm.nv, train.n),
+            freeEnergy: freeEnergyMonitored(rbm.nv, rbm.nh),
+          },
         );
         history.push(metrics);
         const state = await rbm.trainingState();

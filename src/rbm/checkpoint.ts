@@ -178,9 +178,22 @@ export async function saveCheckpoint(dir: string, rbm: RbmEngine, info: Checkpoi
  * and parseCheckpointFiles reads back (for callers that keep checkpoints elsewhere, e.g. a study's).
  */
 export async function engineCheckpointFiles(rbm: RbmEngine, info: CheckpointInfo): Promise<DirectoryFile[]> {
+  if (!rbm.trainingOptions) throw new Error('saveCheckpoint needs a configured training run');
+  return stateCheckpointFiles(rbm, await rbm.trainingState(), info);
+}
+
+/**
+ * The files of a checkpoint of `rbm` (after configureTraining) from a training state already read
+ * (`rbm.trainingState()`): the same files as {@link engineCheckpointFiles}, for callers that use the state for
+ * more than the checkpoint (e.g. the lab's trainer, which keeps the files for its downloads too).
+ */
+export function stateCheckpointFiles(
+  rbm: RbmEngine,
+  state: RbmTrainingState,
+  info: CheckpointInfo,
+): DirectoryFile[] {
   const training = rbm.trainingOptions;
-  if (!training) throw new Error('saveCheckpoint needs a configured training run');
-  const state = await rbm.trainingState();
+  if (!training) throw new Error('a checkpoint needs a configured training run');
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,

@@ -6,6 +6,7 @@ import { createBuffer, createStorageBuffer, createUniformBuffer, readBuffer } fr
 import { Dispatch, Program, submitStep } from '../gpu/kernel.ts';
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
 import { philox4x32 } from '../gpu/philox.ts';
+import type { TrainingData } from './data.ts';
 import type { RbmEngine } from './engine.ts';
 import { rbmSources } from './shaders.ts';
 
@@ -198,4 +199,83 @@ export class RbmMonitor {
     }
     return s / n;
   }
+}
+
+/** One epoch's metrics, as `blockspin rbm train --json` prints them (null where not monitored). */
+export interface EpochMetrics {
+  epoch: number;
+  updates: number;
+  lr: number;
+  seconds: number;
+  reconstructionError: { train: number; holdout: number | null };
+  freeEnergy: { train: number; holdout: number | null; gap: number | null } | null;
+  pseudoLogLikelihood: { train: number; holdout: number | null } | null;
+  logLikelihood: { train: number; holdout: number | null } | null;
+}
+
+function firstRows(d: TrainingData, n: number): { rows: Float32Array; n: number } {
+  const m = Math.min(n, d.n);
+  return { rows: d.data.subarray(0, m * d.nv), n: m };
+}
+
+/** How much an epoch's monitor scores. */
+export interface EpochMonitorOptions {
+  /** Rows of each of the training and held-out sets (their first ones). */
+  rows: number;
+  /** Whether the free energies, their gap and the pseudo-log-likelihood are computed (they need a dense copy of a conv RBM's weights). */
+  freeEnergy: boolean;
+}
+
+/**
+ * The monitors after an epoch (src/rbm/monitor.ts) on the first rows of the training and held-out sets:
+ * reconstruction error always; free energies (and their gap), pseudo-log-likelihood and — when the smaller
+ * layer can be enumerated — the exact log-likelihood while the dense copy of the weights is small enough.
+ */
+export async function epochMetrics(
+  rbm: RbmEngine,
+  train: TrainingData,
+  holdout: TrainingData | null,
+  epoch: number,
+  lr: number,
+  seconds: number,
+  options: EpochMonitorOptions,
+): Promise<EpochMetrics> {
+  const monitor = new RbmMonitor(rbm);
+  const rows = options.rows;
+  const t = firstRows(train, rows);
+  const h = holdout ? firstRows(holdout, rows) : null;
+  const reconstructionError = {
+    train: await monitor.reconstructionError(t.rows, t.n, epoch),
+    holdout: h ? await monitor.reconstructionError(h.rows, h.n, epoch) : null,
+  };
+  if (!options.freeEnergy) {
+    return {
+      epoch,
+      updates: rbm.updateCount,
+      lr,
+      seconds,
+      reconstructionError,
+      freeEnergy: null,
+      pseudoLogLikelihood: null,
+      logLikelihood: null,
+    };
+  }
+  const exact = Math.min(rbm.nv, rbm.nh) <= MAX_EXACT_UNITS;
+  const logZ = exact ? await monitor.logPartition() : null;
+  const fTrain = await monitor.meanFreeEnergy(t.rows, t.n);
+  const fHold = h ? await monitor.meanFreeEnergy(h.rows, h.n) : null;
+  return {
+    epoch,
+    updates: rbm.updateCount,
+    lr,
+    seconds,
+    reconstructionError,
+    freeEnergy: { train: fTrain, holdout: fHold, gap: fHold === null ? null : fHold - fTrain },
+    pseudoLogLikelihood: {
+      train: await monitor.pseudoLogLikelihood(t.rows, t.n, epoch),
+      holdout: h ? await monitor.pseudoLogLikelihood(h.rows, h.n, epoch) : null,
+    },
+    logLikelihood:
+      logZ === null ? null : { train: -fTrain - logZ, holdout: fHold === null ? null : -fHold - logZ },
+  };
 }

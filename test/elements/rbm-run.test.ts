@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprint, parseCheckpointFiles } from '../../src/rbm/checkpoint.ts';
 import { RbmEngine } from '../../src/rbm/engine.ts';
+import { epochMetrics } from '../../src/rbm/monitor.ts';
+import { freeEnergyMonitored, monitorRows } from '../../src/elements/rbm-options.ts';
 import {
-  epochMetrics,
   isingTrainingData,
   probeUpdateSeconds,
   runCheckpointFiles,
@@ -60,7 +61,10 @@ describe('rbm-run on the GPU', () => {
         rbm.setData(data.data, data.n);
         rbm.configureTraining(training);
         await rbm.trainEpochs(1);
-        const metrics = await epochMetrics(rbm, data, stored, 1, 0.01, 0.5);
+        const metrics = await epochMetrics(rbm, data, stored, 1, 0.01, 0.5, {
+          rows: monitorRows(rbm.nv, data.n),
+          freeEnergy: freeEnergyMonitored(rbm.nv, rbm.nh),
+        });
         expect(metrics.reconstructionError.train).toBeGreaterThanOrEqual(0);
         expect(metrics.freeEnergy?.gap).toBeTypeOf('number');
         expect(metrics.logLikelihood?.train).toBeLessThan(0); // nh = 4: exact ln Z
