@@ -1,6 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { keyed } from 'lit/directives/keyed.js';
 import { IsingEngine, type IsingAlgorithm, type IsingKernel } from '../index.ts';
 import { enumerateIsing, kaufman, MAX_ENUMERATION_SPINS, T_C } from '../exact/ising.ts';
 import { isingEstimators, type IsingEstimates } from '../stats/index.ts';
@@ -737,7 +736,6 @@ export class BlockspinIsingScan extends LitElement {
     | {
         results: ScanPoint[];
         ran: ScanSettings;
-        version: number;
         markers: { x: number; label: string }[];
         plots: { hasExact: boolean; series: PlotSeries[]; data: PlotData }[];
       }
@@ -778,41 +776,33 @@ export class BlockspinIsingScan extends LitElement {
     this.plotModel = {
       results: this.results,
       ran: s,
-      version: (this.plotModel?.version ?? 0) + 1,
       markers: T_C >= s.tMin && T_C <= s.tMax ? [{ x: T_C, label: 'Tc(∞)' }] : [],
       plots,
     };
     return this.plotModel;
   }
 
-  /**
-   * The four plots. They are created afresh (keyed) whenever the results change and are never handed new
-   * properties while drawn: a <blockspin-plot> re-rendered after uPlot took over its chart container trips
-   * Lit's dev-mode ChildPart check (see the report on src/elements/plot.ts).
-   */
+  /** The four plots: new results reach them as data (uPlot redraws; the chart is rebuilt only if its axes change). */
   private renderPlots(): TemplateResult | typeof nothing {
     const s = this.ran;
     if (!s) return nothing;
     const model = this.buildPlotModel(s);
     return html`<div class="plots">
-      ${keyed(
-        model.version,
-        html`${PLOTS.map((plot, i) => {
-          const { hasExact, series, data } = model.plots[i] as (typeof model.plots)[number];
-          return html`<blockspin-plot
-            data-testid=${plot.testId}
-            data-exact=${hasExact ? 'yes' : 'no'}
-            .heading=${plot.heading}
-            x-label="T"
-            .yLabel=${plot.y}
-            .height=${210}
-            .series=${series}
-            .data=${data}
-            .markers=${model.markers}
-            placeholder="Waiting for the first measurements…"
-          ></blockspin-plot>`;
-        })}`,
-      )}
+      ${PLOTS.map((plot, i) => {
+        const { hasExact, series, data } = model.plots[i] as (typeof model.plots)[number];
+        return html`<blockspin-plot
+          data-testid=${plot.testId}
+          data-exact=${hasExact ? 'yes' : 'no'}
+          .heading=${plot.heading}
+          x-label="T"
+          .yLabel=${plot.y}
+          .height=${210}
+          .series=${series}
+          .data=${data}
+          .markers=${model.markers}
+          placeholder="Waiting for the first measurements…"
+        ></blockspin-plot>`;
+      })}
     </div>`;
   }
 

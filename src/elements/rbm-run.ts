@@ -8,15 +8,8 @@
 import { workDone } from '../gpu/lost.ts';
 import { generateDataset } from '../ising/dataset.ts';
 import { decodeNpy, encodeNpy } from '../io/npy.ts';
-import { stateCheckpointFiles, type CheckpointData } from '../rbm/checkpoint.ts';
 import { loadTrainingData, type TrainingData } from '../rbm/data.ts';
-import {
-  RbmEngine,
-  type RbmOptions,
-  type RbmTrainingState,
-  type RbmUnits,
-  type TrainingOptions,
-} from '../rbm/engine.ts';
+import { RbmEngine, type RbmOptions, type RbmUnits, type TrainingOptions } from '../rbm/engine.ts';
 import type { DataRequest, IsingDataRequest } from './rbm-options.ts';
 
 /** Where data generation is (the Ising generator's phases; `load` for files and MNIST). */
@@ -177,28 +170,6 @@ export async function probeUpdateSeconds(
     rows[i] = x & 1 ? 1 : low;
   }
   return timeUpdates(device, options, training, { rows, n }, limits);
-}
-
-/** What a checkpoint records beside the engine's state (as CheckpointInfo of src/rbm/checkpoint.ts). */
-export interface RunRecord {
-  seed: number;
-  data: CheckpointData;
-  history: unknown[];
-  adapter?: unknown;
-  settings: Record<string, unknown>;
-}
-
-/**
- * The checkpoint files of `rbm` (after configureTraining) from a state already read (trainingState), in the
- * format `saveCheckpoint` writes: model.json, W.npy, a.npy, b.npy (the model: `rbm eval` / `rbm sample` load
- * it), checkpoint.json, optimizer.npy and, for PCD, chains.npy (`rbm train --resume` continues it).
- */
-export function runCheckpointFiles(
-  rbm: RbmEngine,
-  state: RbmTrainingState,
-  record: RunRecord,
-): { name: string; bytes: Uint8Array }[] {
-  return stateCheckpointFiles(rbm, state, record);
 }
 
 /** The names of the model's own files among a checkpoint's (what `rbm eval` and `rbm sample` need). */

@@ -6,6 +6,7 @@ import { DeviceLostError } from '../gpu/lost.ts';
 import {
   fingerprint,
   parseCheckpointFiles,
+  stateCheckpointFiles,
   engineParameters,
   type LoadedCheckpoint,
 } from '../rbm/checkpoint.ts';
@@ -61,7 +62,6 @@ import {
   probeUpdateSeconds,
   timeUpdates,
   requestData,
-  runCheckpointFiles,
   trainingDataFromNpy,
   trainingDataNpy,
   type DataPhase,
@@ -929,7 +929,7 @@ export class BlockspinRbmTrainer extends LitElement {
       if (resume || up) {
         const state = await rbm.trainingState();
         await showState(state.parameters, state.chains);
-        this.lastFiles = runCheckpointFiles(rbm, state, checkpointRecord);
+        this.lastFiles = stateCheckpointFiles(rbm, state, checkpointRecord);
         this.offerDownloads();
       }
       this.status = 'training';
@@ -962,7 +962,7 @@ export class BlockspinRbmTrainer extends LitElement {
         );
         history.push(metrics);
         const state = await rbm.trainingState();
-        const files = runCheckpointFiles(rbm, state, checkpointRecord);
+        const files = stateCheckpointFiles(rbm, state, checkpointRecord);
         await store.saveCheckpoint(runId, files, { epoch: rbm.epochCount, epochs });
         this.lastFiles = files;
         this.epoch = rbm.epochCount;

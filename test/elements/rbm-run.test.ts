@@ -4,14 +4,13 @@
  * and checkpoint files that parseCheckpointFiles reads back and that resume a run bit-identically.
  */
 import { describe, expect, it } from 'vitest';
-import { fingerprint, parseCheckpointFiles } from '../../src/rbm/checkpoint.ts';
+import { fingerprint, parseCheckpointFiles, stateCheckpointFiles } from '../../src/rbm/checkpoint.ts';
 import { RbmEngine } from '../../src/rbm/engine.ts';
 import { epochMetrics } from '../../src/rbm/monitor.ts';
 import { freeEnergyMonitored, monitorRows } from '../../src/elements/rbm-options.ts';
 import {
   isingTrainingData,
   probeUpdateSeconds,
-  runCheckpointFiles,
   trainingDataFromNpy,
   trainingDataNpy,
 } from '../../src/elements/rbm-run.ts';
@@ -82,7 +81,7 @@ describe('rbm-run on the GPU', () => {
           history: [metrics],
           settings: { epochsRequested: 2 },
         };
-        const files = runCheckpointFiles(rbm, state, record);
+        const files = stateCheckpointFiles(rbm, state, record);
         expect(files.map((f) => f.name).sort()).toEqual(
           ['W.npy', 'a.npy', 'b.npy', 'chains.npy', 'checkpoint.json', 'model.json', 'optimizer.npy'].sort(),
         );
