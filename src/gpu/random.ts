@@ -2,7 +2,7 @@
 import { checkStorageSize, createBuffer, createUniformBuffer, readBuffer } from './buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from './kernel.ts';
 import { seedKey, streamWord } from './rng.ts';
-import { philoxEvaluateSource, randomSource } from './shaders.ts';
+import { philoxEvaluateSource, randomSource, threefryEvaluateSource } from './shaders.ts';
 import type { GpuTimer } from './timing.ts';
 
 export interface RandomFillOptions {
@@ -78,27 +78,52 @@ export class RandomFill implements Encodable {
 }
 
 /** Runs Philox4x32-10 on the GPU for explicit (counter, key) pairs (known-answer tests). */
-export async function evaluatePhiloxOnGpu(
+export function evaluatePhiloxOnGpu(
   device: GPUDevice,
   cases: { counter: readonly number[]; key: readonly number[] }[],
 ): Promise<Uint32Array> {
-  const program = Program.get(device, philoxEvaluateSource);
-  const stride = program.structView('PhiloxCase').layout.size;
+  return evaluateOnGpu(device, 'philox', cases);
+}
+
+/** Runs Threefry-4×32-20 on the GPU for explicit (counter, key) pairs, 4-word keys (known-answer tests). */
+export function evaluateThreefryOnGpu(
+  device: GPUDevice,
+  cases: { counter: readonly number[]; key: readonly number[] }[],
+): Promise<Uint32Array> {
+  return evaluateOnGpu(device, 'threefry', cases);
+}
+
+async function evaluateOnGpu(
+  device: GPUDevice,
+  generator: 'philox' | 'threefry',
+  cases: { counter: readonly number[]; key: readonly number[] }[],
+): Promise<Uint32Array> {
+  const [source, struct, entry] =
+    generator === 'philox'
+      ? [philoxEvaluateSource, 'PhiloxCase', 'evaluatePhilox']
+      : [threefryEvaluateSource, 'ThreefryCase', 'evaluateThreefry'];
+  const program = Program.get(device, source);
+  const stride = program.structView(struct).layout.size;
   const data = new ArrayBuffer(stride * cases.length);
   cases.forEach((c, i) =>
-    program.structView('PhiloxCase', data, i * stride).set({ counter: c.counter, key: c.key }),
+    program.structView(struct, data, i * stride).set({ counter: c.counter, key: c.key }),
   );
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-  const input = createBuffer(device, { label: 'philox cases', size: data.byteLength, usage, contents: data });
-  const output = createBuffer(device, { label: 'philox output', size: 16 * cases.length, usage });
+  const input = createBuffer(device, {
+    label: `${generator} cases`,
+    size: data.byteLength,
+    usage,
+    contents: data,
+  });
+  const output = createBuffer(device, { label: `${generator} output`, size: 16 * cases.length, usage });
   try {
     const dispatch = new Dispatch(device, {
-      label: 'philox evaluate',
-      pipeline: program.pipeline('evaluatePhilox', { workgroupSize: WORKGROUP }),
+      label: `${generator} evaluate`,
+      pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP }),
       bindGroups: [program.bindGroup(0, { cases: input, output })],
       workgroups: Math.ceil(cases.length / WORKGROUP),
     });
-    submitStep(device, 'philox evaluate', [dispatch]);
+    submitStep(device, `${generator} evaluate`, [dispatch]);
     return new Uint32Array(await readBuffer(device, output));
   } finally {
     input.destroy();

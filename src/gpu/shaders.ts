@@ -5,6 +5,8 @@
 import dispatch from '../../shaders/common/dispatch.wgsl?raw';
 import philox from '../../shaders/common/philox.wgsl?raw';
 import philoxEvaluate from '../../shaders/common/philox-evaluate.wgsl?raw';
+import threefry from '../../shaders/common/threefry.wgsl?raw';
+import threefryEvaluate from '../../shaders/common/threefry-evaluate.wgsl?raw';
 import random from '../../shaders/common/random.wgsl?raw';
 import reduceAccF32 from '../../shaders/common/reduce-acc-f32.wgsl?raw';
 import reduceAccInt from '../../shaders/common/reduce-acc-int.wgsl?raw';
@@ -16,11 +18,16 @@ import wideMath from '../../shaders/common/wide-math.wgsl?raw';
 import { composeWgsl, type KernelSource } from './kernel.ts';
 
 /** Fragments other kernel families compose with (Philox needs wide-math; most kernels need dispatch). */
-export const wgsl = { dispatch, philox, wideMath, reduceTree } as const;
+export const wgsl = { dispatch, philox, threefry, wideMath, reduceTree } as const;
 
 export const randomSource: KernelSource = {
   label: 'random',
   code: composeWgsl(wideMath, philox, dispatch, random),
+};
+
+export const threefryEvaluateSource: KernelSource = {
+  label: 'threefry-evaluate',
+  code: composeWgsl(threefry, dispatch, threefryEvaluate),
 };
 
 export const philoxEvaluateSource: KernelSource = {

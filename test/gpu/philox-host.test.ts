@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { philox4x32, unitFloat, type Counter, type Key } from '../../src/gpu/philox.ts';
 import { seedKey, streamWord } from '../../src/gpu/rng.ts';
+import { xorshift32 } from '../helpers/words.ts';
 
 /** Random123's kat_vectors for philox4x32_10 (counter, key → output). */
 const PHILOX_KAT: { counter: Counter; key: Key; expected: [number, number, number, number] }[] = [
@@ -35,18 +36,6 @@ function philoxBigInt(counter: Counter, key: Key): number[] {
     k = [((k[0] as bigint) + 0x9e3779b9n) & mask, ((k[1] as bigint) + 0xbb67ae85n) & mask];
   }
   return c.map(Number);
-}
-
-/** xorshift32: a fixed-seed word source for test inputs. */
-function xorshift32(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
 }
 
 describe('philox4x32 (TypeScript reference)', () => {

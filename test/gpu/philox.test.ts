@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePhiloxOnGpu } from '../../src/gpu/random.ts';
 import { philox4x32, type Counter, type Key } from '../../src/gpu/philox.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
+import { xorshift32 } from '../helpers/words.ts';
 
 const gpu = useGpu();
 
@@ -21,18 +22,6 @@ const PHILOX_KAT: { counter: Counter; key: Key; expected: number[] }[] = [
   },
 ];
 
-/** xorshift32 words from a fixed seed. */
-function wordSource(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
-
 describe('philox4x32 on the GPU', () => {
   it('matches the Random123 known-answer vectors', async () => {
     const { device } = gpu();
@@ -46,7 +35,7 @@ describe('philox4x32 on the GPU', () => {
 
   it('matches the TypeScript reference bit for bit on 2000 pseudo-random (counter, key) pairs', async () => {
     const { device } = gpu();
-    const next = wordSource(0xc0ffee);
+    const next = xorshift32(0xc0ffee);
     const edges = [0, 1, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
     const cases = Array.from({ length: 2000 }, (_, i) => {
       // The first 100 draw from edge words (carries in the 16-bit-limb multiply), the rest are random.

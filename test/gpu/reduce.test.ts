@@ -7,25 +7,12 @@ import { createBuffer } from '../../src/gpu/buffers.ts';
 import { SegmentedReduction, type ReductionOptions, type ReductionResult } from '../../src/gpu/reduce.ts';
 import { reduceReference } from '../../src/reference/reduce.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
+import { randomWords } from '../helpers/words.ts';
 
 type Data = Uint32Array | Int32Array | Float32Array;
 type Options = Omit<ReductionOptions, 'type' | 'length'> & { length?: number };
 
 const gpu = useGpu();
-
-/** xorshift32 words from a fixed seed. */
-function randomWords(n: number, seed: number): Uint32Array {
-  const out = new Uint32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s >>>= 0;
-  }
-  return out;
-}
 
 /**
  * f32 values of random sign (positive with probability 0.6, so the mean is about +14) and log-uniform

@@ -1,6 +1,7 @@
 /** The reduction oracle itself: exact integer sums against plain BigInt loops, compensated f32 sums. */
 import { describe, expect, it } from 'vitest';
 import { reduceReference } from '../../src/reference/reduce.ts';
+import { randomWords } from '../helpers/words.ts';
 
 /** Plain BigInt statistics: slow, obviously right. */
 function naive(values: ArrayLike<number>): { sum: bigint; sumSquares: bigint; min: number; max: number } {
@@ -18,23 +19,9 @@ function naive(values: ArrayLike<number>): { sum: bigint; sumSquares: bigint; mi
   return { sum, sumSquares, min, max };
 }
 
-/** xorshift32 words from a fixed seed. */
-function words(n: number, seed: number): Uint32Array {
-  const out = new Uint32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s >>>= 0;
-  }
-  return out;
-}
-
 describe('reduceReference on integers', () => {
   it('matches a BigInt loop on random u32 and i32 words', () => {
-    const u = words(5000, 7);
+    const u = randomWords(5000, 7);
     const i = new Int32Array(u.buffer);
     for (const data of [u, i]) {
       const [r] = reduceReference(data);
@@ -93,7 +80,7 @@ describe('reduceReference on f32', () => {
 
   it('agrees with exact rational arithmetic on random f32 values', () => {
     // Every f32 here is a multiple of 2^-40, so the exact sum is a BigInt in units of 2^-40.
-    const raw = words(20_000, 99);
+    const raw = randomWords(20_000, 99);
     const data = new Float32Array(raw.length);
     raw.forEach((w, k) => (data[k] = Math.fround(((w % 2 ** 20) - 2 ** 19) * 2 ** -(w >>> 28))));
     let exact = 0n;
