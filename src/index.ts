@@ -57,7 +57,12 @@ export {
 } from './gpu/buffers.ts';
 export { GpuTimer, timeStep, type PassTiming } from './gpu/timing.ts';
 export { RngPurpose, seedKey, streamWord } from './gpu/rng.ts';
-export { RandomFill, evaluatePhiloxOnGpu, type RandomFillOptions } from './gpu/random.ts';
+export {
+  RandomFill,
+  evaluatePhiloxOnGpu,
+  evaluateThreefryOnGpu,
+  type RandomFillOptions,
+} from './gpu/random.ts';
 export {
   SegmentedReduction,
   decodeAccumulators,
@@ -68,6 +73,7 @@ export {
 } from './gpu/reduce.ts';
 export { wgsl } from './gpu/shaders.ts';
 export { philox4x32, unitFloat, philoxUniforms } from './gpu/philox.ts';
+export { threefry4x32, THREEFRY_ROUNDS } from './gpu/threefry.ts';
 export { estimatePi, MAX_PI_SAMPLES, type EstimatePiOptions, type PiEstimate } from './gpu/pi.ts';
 export {
   IsingEngine,

@@ -1,6 +1,6 @@
 // `packed` multi-spin-coded checkerboard update (2D, lx a multiple of 32) on a colour-separated working
-// copy of the lattice, so that all 32 lanes of a word update in each half-sweep. Needs: wide-math,
-// philox, dispatch, lattice.
+// copy of the lattice, so that all 32 lanes of a word update in each half-sweep. Needs: threefry,
+// dispatch, lattice.
 //
 // Colour-separated layout (`colours`, only inside a run of packed sweeps; `spins` keeps the row-major
 // layout of lattice.wgsl for everything else): row y of colour c (sites with (x + y) % 2 == c) holds its
@@ -20,6 +20,9 @@
 @group(0) @binding(2) var<storage, read_write> colours: array<u32>;
 @group(0) @binding(3) var<storage, read> tables: array<ReplicaTable>;
 @group(0) @binding(4) var<storage, read> counters: IsingCounters;
+// The tie list of a half-sweep (see sweepPacked): entries per colour, and the words still tied.
+@group(0) @binding(5) var<storage, read_write> tieCounts: array<atomic<u32>, 2>;
+@group(0) @binding(6) var<storage, read_write> ties: array<vec2<u32>>;
 
 override colour: u32 = 0u;
 override heatBath: bool = false;
@@ -122,12 +125,16 @@ fn bitMask(t: u32, b: u32) -> u32 {
   return 0u - ((t >> b) & 1u);
 }
 
-/// Bit plane `b` of the lanes' thresholds: bit b of each lane's t (for the rare refinement).
+/// Bit plane `b` of the lanes' thresholds: bit b of each lane's t (for the rare refinement). Classes 5 … 9
+/// exist only for Metropolis with a field.
 fn thresholdPlane(k: Classes, b: u32) -> u32 {
-  return (k.m0 & bitMask(k.t0, b)) | (k.m1 & bitMask(k.t1, b)) | (k.m2 & bitMask(k.t2, b)) |
-    (k.m3 & bitMask(k.t3, b)) | (k.m4 & bitMask(k.t4, b)) | (k.m5 & bitMask(k.t5, b)) |
-    (k.m6 & bitMask(k.t6, b)) | (k.m7 & bitMask(k.t7, b)) | (k.m8 & bitMask(k.t8, b)) |
-    (k.m9 & bitMask(k.t9, b));
+  var plane = (k.m0 & bitMask(k.t0, b)) | (k.m1 & bitMask(k.t1, b)) | (k.m2 & bitMask(k.t2, b)) |
+    (k.m3 & bitMask(k.t3, b)) | (k.m4 & bitMask(k.t4, b));
+  if (!heatBath && !zeroField) {
+    plane |= (k.m5 & bitMask(k.t5, b)) | (k.m6 & bitMask(k.t6, b)) | (k.m7 & bitMask(k.t7, b)) |
+      (k.m8 & bitMask(k.t8, b)) | (k.m9 & bitMask(k.t9, b));
+  }
+  return plane;
 }
 
 /// Bit planes of the lanes' threshold top bytes: plane k holds bit 31 − k of each lane's t.
@@ -191,32 +198,26 @@ fn compareBit(cmp: Comparison, u: u32, t: u32) -> Comparison {
   return Comparison(cmp.below | (cmp.tied & t & ~u), cmp.tied & ~(t ^ u));
 }
 
-/// One colour-`colour` word (r, y, m) per invocation, updated in place: its neighbours are all of the
-/// other colour, which this half-sweep does not write.
+/// A colour word with what its update needs: lane b of `classes` is in the class its spin and neighbours
+/// select, `valid` masks the padding lanes of a row's half-full last word.
+struct Word {
+  r: u32,
+  wc: u32,
+  own: u32,
+  s: u32,
+  valid: u32,
+  classes: Classes,
+}
+
+/// Colour-`colour` word k (replica r, row y, word m): its neighbours are all of the other colour, which a
+/// half-sweep does not write, so the classes of lanes a half-sweep has not yet changed can be rebuilt later.
 ///
 /// Counting: the four neighbour words are aligned lane by lane with the word, and the number of up
 /// neighbours of each lane is summed by bit-sliced adders into three bit planes (p2 p1 p0). Each lane's
-/// class (own spin s, up-neighbour count) selects its replica's integer threshold t; "yes" when a uniform
-/// 32-bit U < t, so P = t / 2^32 (exact to 2^−32 of the float64 probability; t = ALWAYS means p = 1).
-///
-/// Random numbers, bit-sliced: lane b's U has bit 31 − k equal to bit b of plane k. Planes 0 … 7 (U's top
-/// byte) are the 8 words of two Philox blocks, counters (2·wc + i, firstReplica + r, sweep, rngStream),
-/// i = 0, 1, with wc = y · rowWords + m. The comparison runs over the thresholds' bit planes, MSB first;
-/// a lane still tied after 8 bits (probability 2^−8) takes further planes 8 + 4q … 11 + 4q from Philox
-/// block (8·wc + q, firstReplica + r, sweep, refineStream), q = 0 … 5, drawn only while some lane of the
-/// word is still tied. Lanes equal on all 32 bits have U = t: not below.
-@compute @workgroup_size(workgroupSize)
-fn sweepPacked(
-  @builtin(workgroup_id) workgroupId: vec3<u32>,
-  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
+/// class (own spin s, up-neighbour count) selects its replica's integer threshold t.
+fn colourWord(k: u32) -> Word {
   let rw = rowWords();
   let perColour = params.ly * rw;
-  let k = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
-  if (k >= params.replicas * perColour) {
-    return;
-  }
   // Two divisions; the cyclic neighbours by selects (SIMD units have no integer division).
   let r = k / perColour;
   let wc = k - r * perColour;
@@ -280,10 +281,45 @@ fn sweepPacked(
       t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9],
     );
   }
-  let replica = r + params.firstReplica;
-  let a = philox4x32(vec4<u32>(2u * wc, replica, counters.sweep, rngStream), params.key);
-  let b = philox4x32(vec4<u32>(2u * wc + 1u, replica, counters.sweep, rngStream), params.key);
-  let t = topPlanes(cls);
+  return Word(r, wc, own + wc, s, valid, cls);
+}
+
+/// The seed as Threefry's 128-bit key (words 2 and 3 zero, see threefry.wgsl).
+fn rngKey() -> vec4<u32> {
+  return vec4<u32>(params.key, 0u, 0u);
+}
+
+/// One colour-`colour` word per invocation, updated in place; decides every lane but the rare ties, which
+/// it appends to the tie list for resolveTies.
+///
+/// "Yes" when a uniform 32-bit U < t, so P = t / 2^32 (exact to 2^−32 of the float64 probability; t =
+/// ALWAYS means p = 1). Random numbers, bit-sliced: lane b's U has bit 31 − k equal to bit b of plane k.
+/// Planes 0 … 7 (U's top byte) are the 8 words of two Threefry-4×32-20 blocks, counters (2·wc + i,
+/// firstReplica + r, sweep, rngStream), i = 0, 1, with wc = y · rowWords + m; the comparison runs over the
+/// thresholds' bit planes, MSB first. A lane still tied after 8 bits (probability 2^−8; about 1 word in 8
+/// has one) keeps its spin here: the word (k, tied lanes) goes on the tie list, and resolveTies draws the
+/// further planes. Keeping that rare path out of this kernel matters: SIMD hardware (GPU warps, SwiftShader's
+/// lanes) runs a branch when any of its invocations takes it, so an inline refinement block made nearly
+/// every group draw a third block.
+@compute @workgroup_size(workgroupSize)
+fn sweepPacked(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let k = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
+  if (k == 0u) {
+    // The other colour's list was resolved by the dispatch before this one: empty it for its next half-sweep.
+    atomicStore(&tieCounts[1u - colour], 0u);
+  }
+  if (k >= params.replicas * params.ly * rowWords()) {
+    return;
+  }
+  let w = colourWord(k);
+  let replica = w.r + params.firstReplica;
+  let a = threefry4x32(vec4<u32>(2u * w.wc, replica, counters.sweep, rngStream), rngKey());
+  let b = threefry4x32(vec4<u32>(2u * w.wc + 1u, replica, counters.sweep, rngStream), rngKey());
+  let t = topPlanes(w.classes);
   var cmp = Comparison(0u, 0xffffffffu);
   cmp = compareBit(cmp, a.x, t.k0);
   cmp = compareBit(cmp, a.y, t.k1);
@@ -294,23 +330,52 @@ fn sweepPacked(
   cmp = compareBit(cmp, b.z, t.k6);
   cmp = compareBit(cmp, b.w, t.k7);
   // Lanes with t = ALWAYS compared against 0 above: they are decided here (and never refined).
-  let always = alwaysLanes(cls);
-  // Ties are rare (1 word in ~8 has one): their blocks stay out of the main path.
-  cmp.tied &= valid & ~always;
-  for (var q = 0u; q < 6u && cmp.tied != 0u; q++) {
-    let more = philox4x32(vec4<u32>(8u * wc + q, replica, counters.sweep, refineStream), params.key);
-    let top = 23u - 4u * q;
-    cmp = compareBit(cmp, more.x, thresholdPlane(cls, top));
-    cmp = compareBit(cmp, more.y, thresholdPlane(cls, top - 1u));
-    cmp = compareBit(cmp, more.z, thresholdPlane(cls, top - 2u));
-    cmp = compareBit(cmp, more.w, thresholdPlane(cls, top - 3u));
+  let always = alwaysLanes(w.classes);
+  let tied = cmp.tied & w.valid & ~always;
+  let below = (cmp.below | always) & w.valid;
+  if (tied != 0u) {
+    ties[atomicAdd(&tieCounts[colour], 1u)] = vec2<u32>(k, tied);
   }
-  let below = (cmp.below | always) & valid;
   if (heatBath) {
-    // Heat-bath: the new spin is up when below.
-    colours[own + wc] = below;
+    // Heat-bath: the new spin is up when below (tied lanes keep theirs until resolved).
+    colours[w.own] = below | (w.s & tied);
   } else {
     // Metropolis: a flip when below.
-    colours[own + wc] = s ^ below;
+    colours[w.own] = w.s ^ below;
+  }
+}
+
+/// The half-sweep's tied lanes, after sweepPacked: entry (k, tied) rebuilds word k's classes (the tied lanes'
+/// spins and all neighbours are as sweepPacked saw them) and compares further planes 8 + 4q … 11 + 4q from
+/// Threefry block (8·wc + q, firstReplica + r, sweep, refineStream), q = 0 … 5, while a lane is still tied.
+/// Lanes equal on all 32 bits have U = t: not below. Entries are spread over the dispatch's invocations
+/// (grid-stride); each is decided by its own counters, so the order of the list does not matter.
+@compute @workgroup_size(workgroupSize)
+fn resolveTies(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) numWorkgroups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let count = atomicLoad(&tieCounts[colour]);
+  let stride = numWorkgroups.x * numWorkgroups.y * numWorkgroups.z * workgroupSize;
+  for (var i = linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid; i < count; i += stride) {
+    let entry = ties[i];
+    let w = colourWord(entry.x);
+    let replica = w.r + params.firstReplica;
+    var cmp = Comparison(0u, entry.y);
+    for (var q = 0u; q < 6u && cmp.tied != 0u; q++) {
+      let more = threefry4x32(vec4<u32>(8u * w.wc + q, replica, counters.sweep, refineStream), rngKey());
+      let top = 23u - 4u * q;
+      cmp = compareBit(cmp, more.x, thresholdPlane(w.classes, top));
+      cmp = compareBit(cmp, more.y, thresholdPlane(w.classes, top - 1u));
+      cmp = compareBit(cmp, more.z, thresholdPlane(w.classes, top - 2u));
+      cmp = compareBit(cmp, more.w, thresholdPlane(w.classes, top - 3u));
+    }
+    let current = colours[w.own];
+    if (heatBath) {
+      colours[w.own] = (current & ~entry.y) | cmp.below;
+    } else {
+      colours[w.own] = current ^ cmp.below;
+    }
   }
 }

@@ -177,7 +177,7 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   if (kernel === 'packed') {
     if (dims !== 2) throw new RangeError("kernel 'packed' is 2D only; use kernel 'simple' for the 1D ring");
     if (Lx % 32 !== 0) throw new RangeError(`kernel 'packed' needs L a multiple of 32; got L = ${Lx}`);
-    // Its tie-breaking draws count 8 Philox blocks per colour word in one 32-bit counter word.
+    // Its tie-breaking draws count 8 Threefry blocks per colour word in one 32-bit counter word.
     if (Ly * Math.ceil(Lx / 64) > 2 ** 29) {
       throw new RangeError(
         `kernel 'packed' takes at most 2^29 words per colour and replica (the random-number counter); got ${Lx} × ${Ly}`,
@@ -238,7 +238,10 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     };
     check(`${replicas} × ${Lx}×${Ly} spins (1 bit each)`, spinBytes);
     if (kernel === 'packed')
-      check(`${replicas} × ${Lx}×${Ly} colour-separated spins`, replicas * colourWords({ Lx, Ly }) * 4);
+      check(
+        `${replicas} × ${Lx}×${Ly} colour-separated spins (and the packed kernel's tie list, the same size)`,
+        replicas * colourWords({ Lx, Ly }) * 4,
+      );
     check(`${replicas} × ${Lx}×${Ly} observable partials (2 × i32 per 32 spins)`, partialBytes);
     check(`${replicas} × ${distances} × ${Ly} correlation partials`, replicas * distances * Ly * 4);
     check(`series of ${seriesCapacity} measurements × ${replicas} replicas`, seriesCapacity * recordBytes);

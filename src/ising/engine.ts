@@ -88,7 +88,7 @@ function checkCount(name: string, value: number, min = 0): void {
   }
 }
 
-/** The largest value of the u32 sweep counter, which is a word of every Philox counter of the updates. */
+/** The largest value of the u32 sweep counter, which is a word of every random-number counter of the updates. */
 export const MAX_SWEEPS = 0xffffffff;
 
 /**
@@ -135,6 +135,12 @@ export class IsingEngine {
   readonly spins: GPUBuffer;
   /** The packed kernel's colour-separated working copy of the spins (shaders/ising/sweep-packed.wgsl). */
   private readonly colours: GPUBuffer | null;
+  /**
+   * The packed kernel's tie list: per colour the number of entries, and the entries (colour word, lanes still
+   * tied after the top byte) that resolveTies decides (shaders/ising/sweep-packed.wgsl). Null for `simple`.
+   */
+  private readonly tieCounts: GPUBuffer | null;
+  private readonly ties: GPUBuffer | null;
   /** The packed kernel's layout conversions around a stretch of sweeps (null for `simple`). */
   private packedLayout: { toColours: Dispatch; toRows: Dispatch } | null = null;
   private readonly tables: GPUBuffer;
@@ -182,6 +188,12 @@ export class IsingEngine {
     this.colours =
       c.kernel === 'packed'
         ? createStorageBuffer(device, `${label} spins (colour-separated)`, c.replicas * colourWords(c) * 4)
+        : null;
+    // One entry (2 × u32) per word of one colour: room for a half-sweep in which every word has a tie.
+    this.tieCounts = c.kernel === 'packed' ? createStorageBuffer(device, `${label} tie counts`, 8) : null;
+    this.ties =
+      c.kernel === 'packed'
+        ? createStorageBuffer(device, `${label} ties`, c.replicas * (colourWords(c) / 2) * 8)
         : null;
     this.tables = createStorageBuffer(device, `${label} tables`, c.replicas * replicaTableLayout.size);
     this.swThresholds = createStorageBuffer(device, `${label} sw thresholds`, c.replicas * 4);
@@ -457,6 +469,8 @@ export class IsingEngine {
           colours: this.colours as GPUBuffer,
           tables: this.tables,
           counters: this.counters,
+          tieCounts: this.tieCounts as GPUBuffer,
+          ties: this.ties as GPUBuffer,
         },
         `${label} sweepPacked`,
       );
@@ -472,20 +486,25 @@ export class IsingEngine {
         toRows: dispatch('unpackColours', c.replicas * c.words),
       };
       items.push(this.packedLayout.toColours);
+      // Ties are about 1 word in 8 (fewer at low T): an eighth of the words' invocations, each looping
+      // over the list, so a list of any length is resolved.
+      const wordsPerColour = (c.replicas * colourWords(c)) / 2;
       for (const colour of [0, 1]) {
         const streams = packedStreams(colour, heatBath);
+        const constants = {
+          colour,
+          heatBath,
+          zeroField: c.h.every((h) => h === 0),
+          rngStream: streams.main,
+          refineStream: streams.refine,
+        };
         items.push(
+          dispatch('sweepPacked', wordsPerColour, `sweepPacked ${algorithm} colour ${colour}`, constants),
           dispatch(
-            'sweepPacked',
-            (c.replicas * colourWords(c)) / 2,
-            `sweepPacked ${algorithm} colour ${colour}`,
-            {
-              colour,
-              heatBath,
-              zeroField: c.h.every((h) => h === 0),
-              rngStream: streams.main,
-              refineStream: streams.refine,
-            },
+            'resolveTies',
+            Math.ceil(wordsPerColour / 16),
+            `resolveTies ${algorithm} colour ${colour}`,
+            constants,
           ),
         );
       }
@@ -904,6 +923,8 @@ export class IsingEngine {
     for (const b of [
       this.spins,
       this.colours,
+      this.tieCounts,
+      this.ties,
       this.tables,
       this.swThresholds,
       this.labels,

@@ -17,7 +17,10 @@ const withRng = (label: string, body: string): KernelSource => ({
 
 export const isingSources = {
   sweepSimple: withRng('ising-sweep-simple', sweepSimple),
-  sweepPacked: withRng('ising-sweep-packed', sweepPacked),
+  sweepPacked: {
+    label: 'ising-sweep-packed',
+    code: composeWgsl(wgsl.threefry, wgsl.dispatch, lattice, sweepPacked),
+  },
   sw: withRng('ising-sw', sw),
   init: withRng('ising-init', init),
   counters: { label: 'ising-counters', code: composeWgsl(lattice, counters) },

@@ -119,7 +119,7 @@ export function readReplicaTable(tables: Float32Array, r: number): ReplicaTableV
 }
 
 /**
- * The Philox stream words of a `packed` half-sweep (shaders/ising/sweep-packed.wgsl): `main` for the two blocks
+ * The stream words (Threefry counters) of a `packed` half-sweep (shaders/ising/sweep-packed.wgsl): `main` for the two blocks
  * per colour word whose 8 words are the bit planes of the top bytes of its 32 spins' uniform U, `refine` for the
  * further planes (U's low 24 bits, 4 per block) drawn while a spin's byte ties with its threshold's top byte.
  * Sub-streams: colour + 2·heatBath, and 4 more for `refine`.

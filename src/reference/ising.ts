@@ -1,6 +1,6 @@
 /**
- * CPU oracle of the Ising kernels (shaders/ising/): the same bit-packed state, the same Philox counters
- * and the same f32 acceptance tables, so a run reproduces the GPU's `simple` and `packed` kernels bit for
+ * CPU oracle of the Ising kernels (shaders/ising/): the same bit-packed state, the same counters of the same
+ * generators (Philox4x32-10; Threefry-4×32-20 in the `packed` sweep) and the same acceptance tables, so a run reproduces the GPU's `simple` and `packed` kernels bit for
  * bit. Also the plain TypeScript Metropolis used as the CPU peer in benchmarks.
  */
 import { RngPurpose, seedKey, streamWord } from '../gpu/rng.ts';
@@ -13,6 +13,7 @@ import {
   type ReplicaTableValues,
 } from '../ising/tables.ts';
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
+import { threefry4x32 } from '../gpu/threefry.ts';
 import { swCouplings } from '../ising/sw.ts';
 import { swSweep } from './swendsen-wang.ts';
 
@@ -145,14 +146,17 @@ export class IsingReference {
   /**
    * A `packed` half-sweep (shaders/ising/sweep-packed.wgsl), on the row-major state: colour word (y, m) holds
    * the colour's sites j = 32m + b of row y (x = 2j + (colour + y) % 2, j < Lx/2); lane b's uniform U has
-   * bit 31 − k equal to bit b of plane k: planes 0 … 7 are the words of Philox blocks (2·wc, 2·wc + 1) of the
-   * main stream, planes 8 + 4q … 11 + 4q those of block 8·wc + q of the refine stream (wc = y·rowWords + m).
+   * bit 31 − k equal to bit b of plane k: planes 0 … 7 are the words of Threefry-4×32-20 blocks (2·wc, 2·wc + 1)
+   * of the main stream, planes 8 + 4q … 11 + 4q those of block 8·wc + q of the refine stream (wc =
+   * y·rowWords + m). The kernel defers those tie-breaking draws to a second dispatch (resolveTies); the
+   * numbers and the decisions are the same.
    */
   private halfSweepPacked(colour: number, heatBath: boolean): void {
     const c = this.config;
     const streams = packedStreams(colour, heatBath);
     const rowWords = Math.ceil(c.Lx / 64);
     const perRow = c.Lx / 2;
+    const threefryKey = [this.key[0], this.key[1], 0, 0] as const;
     for (let r = 0; r < c.replicas; r++) {
       const table = this.tables[r] as ReplicaTableValues;
       const replica = c.firstReplica + r;
@@ -161,8 +165,8 @@ export class IsingReference {
         for (let m = 0; m < rowWords; m++) {
           const wc = y * rowWords + m;
           const planes = [
-            ...philox4x32([2 * wc, replica, this.sweep, streams.main], this.key),
-            ...philox4x32([2 * wc + 1, replica, this.sweep, streams.main], this.key),
+            ...threefry4x32([2 * wc, replica, this.sweep, streams.main], threefryKey),
+            ...threefry4x32([2 * wc + 1, replica, this.sweep, streams.main], threefryKey),
           ];
           let refine: number[] | null = null;
           for (let b = 0; b < 32 && 32 * m + b < perRow; b++) {
@@ -176,7 +180,7 @@ export class IsingReference {
             const below = thresholdDecision(t, top, () => {
               this.refinements++;
               refine ??= Array.from({ length: 6 }, (_, q) =>
-                philox4x32([8 * wc + q, replica, this.sweep, streams.refine], this.key),
+                threefry4x32([8 * wc + q, replica, this.sweep, streams.refine], threefryKey),
               ).flat();
               let low = 0;
               for (let k = 0; k < 24; k++) low |= (((refine[k] as number) >>> b) & 1) << (23 - k);

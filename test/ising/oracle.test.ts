@@ -49,6 +49,12 @@ const cases: [string, IsingOptions][] = [
     'packed metropolis 128×32 with ties',
     { L: 128, Ly: 32, replicas: 2, T: [2.269, 3.5], h: [0, -0.4], kernel: 'packed', seed: 20 },
   ],
+  // More tied words per half-sweep (~12 % of 1024) than resolveTies has invocations (1024 / 16 = 64): its
+  // invocations each take several entries of the tie list.
+  [
+    'packed heat-bath 128×128×4, tie list longer than its dispatch',
+    { L: 128, replicas: 4, T: [2.269, 2.0, 3.0, 1.5], kernel: 'packed', algorithm: 'heatbath', seed: 25 },
+  ],
 ];
 
 describe('Ising kernels vs CPU oracle', () => {
@@ -72,7 +78,7 @@ describe('Ising kernels vs CPU oracle', () => {
           flipsSeen += gpuSpins.reduce((n, s, i) => n + (s !== spins0[i] ? 1 : 0), 0);
         }
         expect(flipsSeen).toBeGreaterThan(0); // the test is not vacuous
-        // The tie path (a second Philox block) is compared too.
+        // The tie path (resolveTies, further Threefry blocks) is compared too.
         if (c.kernel === 'packed' && c.sites >= 4096) expect(oracle.refinements).toBeGreaterThan(0);
         const { records, data } = await engine.rawSeries();
         expect(records).toBe(5);
