@@ -10,7 +10,7 @@
  *   rbm       CD-k, batch 100: dense 1024×256 with the tiled and the direct product kernels, conv 32×32 (8×8, s = 2)
  *   torch     bench/peers/torch_rbm.py, the same models (PyTorch on CUDA, on the CPU without it), samples/s
  *   reduce    segmented reduction (bench/reduce.ts) with its TypeScript loop peer, elements/ns
- *   random    Philox4x32-10 fills (bench/random.ts) with the TypeScript reference peer, words/ns
+ *   random    Philox4x32-10 and Threefry-4×32-20 fills (bench/random.ts) with the TypeScript Philox peer, words/ns
  *
  * Each Ising chain (kernel × algorithm) grows L by 2 while a figure took less than a third of the chain's
  * per-figure cap and the section has time left; a size the device refuses (buffer limits) ends the chain with a
@@ -592,7 +592,8 @@ export async function benchAll(
                 runtime: 'blockspin',
                 kernel: x.kernel,
                 size: `${x.words} words`,
-                key: 'philox',
+                // Threefry rows have no CPU peer: compare them with the Philox rows of the same size.
+                key: x.kernel.startsWith('threefry') ? 'threefry' : 'philox',
                 value: x.wordsPerNs,
                 unit: 'words/ns',
                 ms: x.ms,

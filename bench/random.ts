@@ -1,4 +1,8 @@
-/** Philox4x32-10 fill benchmark: GPU RandomFill against the TypeScript reference generator in the same run. */
+/**
+ * Random fill benchmark: GPU RandomFill with Philox4x32-10 (words, uniforms) and Threefry-4×32-20 (words), against
+ * the TypeScript Philox reference in the same run. The two generators' rows compare their costs on the adapter
+ * (the packed Ising sweep draws Threefry).
+ */
 import { createStorageBuffer, philox4x32, RandomFill } from '../src/index.ts';
 import { timeCpu, timeGpuStep, type TimingSource } from './harness.ts';
 
@@ -17,12 +21,17 @@ export async function benchRandom(
   const output = createStorageBuffer(device, 'bench random', words * 4);
   const results: RandomBenchReport['results'] = [];
   try {
-    for (const kind of ['words', 'uniform'] as const) {
-      const fill = new RandomFill(device, output, { count: words, seed: 1, kind });
+    const variants = [
+      ['philox', 'words'],
+      ['philox', 'uniform'],
+      ['threefry', 'words'],
+    ] as const;
+    for (const [generator, kind] of variants) {
+      const fill = new RandomFill(device, output, { count: words, seed: 1, kind, generator });
       const t = await timeGpuStep(device, 'bench random', [fill], repeats);
       fill.destroy();
       results.push({
-        kernel: `philox ${kind}`,
+        kernel: `${generator} ${kind}`,
         words,
         ms: t.ms,
         wordsPerNs: words / (t.ms * 1e6),

@@ -39,6 +39,7 @@ describe('blockspin bench all', () => {
         'rbm conv (conv kernels)',
         'reduce reduce (workgroup tree)',
         'random philox uniform',
+        'random threefry words',
       ]) {
         expect(kernels, k).toContain(k);
       }

@@ -1,4 +1,5 @@
-// Random-number kernels over Philox4x32-10 (needs wide-math.wgsl, philox.wgsl, dispatch.wgsl).
+// Random-number fills over Philox4x32-10 or Threefry-4×32-20 (needs wide-math.wgsl, philox.wgsl,
+// threefry.wgsl, dispatch.wgsl).
 
 struct RandomParams {
   key: vec2<u32>,
@@ -12,12 +13,23 @@ struct RandomParams {
 @group(0) @binding(1) var<storage, read_write> output: array<u32>;
 
 override workgroupSize: u32 = 64;
+// Threefry-4×32-20 (key: the seed's two words, then two zero words) instead of Philox4x32-10.
+override useThreefry: bool = false;
 
 fn blockIndex(workgroupId: vec3<u32>, numWorkgroups: vec3<u32>, lid: u32) -> u32 {
   return linearWorkgroupIndex(workgroupId, numWorkgroups) * workgroupSize + lid;
 }
 
-/// Fills output[0..count) with raw Philox words: block b = philox4x32((b, counterHigh), key), words 4b…4b+3.
+/// Block b of the fill's generator: counter (b, counterHigh).
+fn randomBlock(b: u32) -> vec4<u32> {
+  let counter = vec4<u32>(b, params.counterHigh);
+  if (useThreefry) {
+    return threefry4x32(counter, vec4<u32>(params.key, 0u, 0u));
+  }
+  return philox4x32(counter, params.key);
+}
+
+/// Fills output[0..count) with raw words: block b = randomBlock(b), words 4b…4b+3.
 @compute @workgroup_size(workgroupSize)
 fn fillRandomWords(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -28,7 +40,7 @@ fn fillRandomWords(
   if (4u * b >= params.count) {
     return;
   }
-  let r = philox4x32(vec4<u32>(b, params.counterHigh), params.key);
+  let r = randomBlock(b);
   for (var j = 0u; j < 4u; j++) {
     if (4u * b + j < params.count) {
       output[4u * b + j] = r[j];
@@ -47,7 +59,7 @@ fn fillUniform(
   if (4u * b >= params.count) {
     return;
   }
-  let u = unitFloat4(philox4x32(vec4<u32>(b, params.counterHigh), params.key));
+  let u = unitFloat4(randomBlock(b));
   for (var j = 0u; j < 4u; j++) {
     if (4u * b + j < params.count) {
       output[4u * b + j] = bitcast<u32>(u[j]);

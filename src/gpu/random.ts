@@ -1,4 +1,7 @@
-/** GPU random fills over Philox4x32-10 (shaders/common/random.wgsl), bit-exact with src/reference/philox.ts. */
+/**
+ * GPU random fills over Philox4x32-10 or Threefry-4×32-20 (shaders/common/random.wgsl), bit-exact with
+ * src/gpu/philox.ts and src/gpu/threefry.ts.
+ */
 import { checkStorageSize, createBuffer, createUniformBuffer, readBuffer } from './buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from './kernel.ts';
 import { seedKey, streamWord } from './rng.ts';
@@ -16,21 +19,26 @@ export interface RandomFillOptions {
   subStream?: number;
   /** 'words': raw u32; 'uniform': f32 in [0, 1) from the top 24 bits (stored as f32). */
   kind?: 'words' | 'uniform';
+  /** Philox4x32-10 (the default) or Threefry-4×32-20 (key = the seed's two words, then 0, 0). */
+  generator?: 'philox' | 'threefry';
   offsetBytes?: number;
 }
 
 const WORKGROUP = 64;
 
 /**
- * Writes Philox output into a storage buffer: word 4b + j is word j of philox4x32((b, replica, step,
- * stream), seed). Encodable, so a fill can share a step's submission.
+ * Writes Philox (or Threefry) output into a storage buffer: word 4b + j is word j of philox4x32((b, replica,
+ * step, stream), seed). Encodable, so a fill can share a step's submission.
  */
 export class RandomFill implements Encodable {
   private readonly dispatch: Dispatch;
   private readonly uniforms: GPUBuffer;
 
   constructor(device: GPUDevice, output: GPUBuffer, options: RandomFillOptions) {
-    const { count, kind = 'words', offsetBytes = 0 } = options;
+    const { count, kind = 'words', offsetBytes = 0, generator = 'philox' } = options;
+    if (generator !== 'philox' && generator !== 'threefry') {
+      throw new RangeError(`generator '${String(generator)}' must be 'philox' or 'threefry'`);
+    }
     if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) {
       throw new RangeError(`random word count ${count} must be an integer in 1 … 4294967295`);
     }
@@ -57,7 +65,7 @@ export class RandomFill implements Encodable {
     const entry = kind === 'uniform' ? 'fillUniform' : 'fillRandomWords';
     this.dispatch = new Dispatch(device, {
       label: `random ${entry}`,
-      pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP }),
+      pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP, useThreefry: generator === 'threefry' }),
       bindGroups: [
         program.bindGroup(0, {
           params: this.uniforms,

@@ -22,7 +22,7 @@ export const wgsl = { dispatch, philox, threefry, wideMath, reduceTree } as cons
 
 export const randomSource: KernelSource = {
   label: 'random',
-  code: composeWgsl(wideMath, philox, dispatch, random),
+  code: composeWgsl(wideMath, philox, threefry, dispatch, random),
 };
 
 export const threefryEvaluateSource: KernelSource = {

@@ -1,10 +1,11 @@
-/** RandomFill (shaders/common/random.wgsl) against the TypeScript Philox oracle, bit for bit. */
+/** RandomFill (shaders/common/random.wgsl) against the TypeScript Philox and Threefry oracles, bit for bit. */
 import { describe, expect, it } from 'vitest';
 import { createStorageBuffer, readBuffer } from '../../src/gpu/buffers.ts';
 import { submitStep } from '../../src/gpu/kernel.ts';
 import { RandomFill, type RandomFillOptions } from '../../src/gpu/random.ts';
 import { RngPurpose, seedKey, streamWord } from '../../src/gpu/rng.ts';
 import { philox4x32, unitFloat } from '../../src/gpu/philox.ts';
+import { threefry4x32 } from '../../src/gpu/threefry.ts';
 import { checked, useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
@@ -18,7 +19,10 @@ function expectedWord(options: RandomFillOptions, index: number): number {
     options.step ?? 0,
     streamWord(options.purpose ?? RngPurpose.fill, options.subStream ?? 0),
   ] as const;
-  const word = philox4x32(counter, seedKey(options.seed))[index % 4] as number;
+  const [k0, k1] = seedKey(options.seed);
+  const block4 =
+    options.generator === 'threefry' ? threefry4x32(counter, [k0, k1, 0, 0]) : philox4x32(counter, [k0, k1]);
+  const word = block4[index % 4] as number;
   if (options.kind !== 'uniform') return word;
   return new Uint32Array(Float32Array.of(unitFloat(word)).buffer)[0] as number;
 }
@@ -82,6 +86,33 @@ describe('RandomFill', () => {
       },
     );
   }
+
+  it.each(STREAMS.map((s, i) => [i, s] as const))(
+    "generator 'threefry' matches its oracle for stream %i (words and uniform)",
+    async (_i, stream) => {
+      const { device } = gpu();
+      for (const kind of ['words', 'uniform'] as const) {
+        const options: RandomFillOptions = { ...stream, kind, generator: 'threefry' };
+        await checked(device, async () => {
+          const got = await fillAndRead(device, options);
+          expect([...got]).toEqual(expectedWords(options, 0, options.count));
+        });
+      }
+    },
+  );
+
+  it('names a bad generator', () => {
+    const { device } = gpu();
+    const output = createStorageBuffer(device, 'random bad generator', 64);
+    try {
+      const bad = { count: 4, seed: 1, generator: 'mt19937' } as unknown as RandomFillOptions;
+      expect(() => new RandomFill(device, output, bad)).toThrow(
+        /generator 'mt19937' must be 'philox' or 'threefry'/,
+      );
+    } finally {
+      output.destroy();
+    }
+  });
 
   it("'uniform' values lie in [0, 1) on the 24-bit grid", async () => {
     const { device } = gpu();
