@@ -5,7 +5,7 @@
 import { checkStorageSize, createBuffer, createUniformBuffer, readBuffer } from './buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from './kernel.ts';
 import { seedKey, streamWord } from './rng.ts';
-import { philoxEvaluateSource, randomSource, threefryEvaluateSource } from './shaders.ts';
+import { randomEvaluateSource, randomSource } from './shaders.ts';
 import type { GpuTimer } from './timing.ts';
 
 export interface RandomFillOptions {
@@ -106,15 +106,13 @@ async function evaluateOnGpu(
   generator: 'philox' | 'threefry',
   cases: { counter: readonly number[]; key: readonly number[] }[],
 ): Promise<Uint32Array> {
-  const [source, struct, entry] =
-    generator === 'philox'
-      ? [philoxEvaluateSource, 'PhiloxCase', 'evaluatePhilox']
-      : [threefryEvaluateSource, 'ThreefryCase', 'evaluateThreefry'];
-  const program = Program.get(device, source);
-  const stride = program.structView(struct).layout.size;
+  const program = Program.get(device, randomEvaluateSource);
+  const stride = program.structView('RandomCase').layout.size;
   const data = new ArrayBuffer(stride * cases.length);
   cases.forEach((c, i) =>
-    program.structView(struct, data, i * stride).set({ counter: c.counter, key: c.key }),
+    program
+      .structView('RandomCase', data, i * stride)
+      .set({ counter: c.counter, key: [...c.key, 0, 0, 0, 0].slice(0, 4) }),
   );
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
   const input = createBuffer(device, {
@@ -127,7 +125,10 @@ async function evaluateOnGpu(
   try {
     const dispatch = new Dispatch(device, {
       label: `${generator} evaluate`,
-      pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP }),
+      pipeline: program.pipeline('evaluateGenerator', {
+        workgroupSize: WORKGROUP,
+        useThreefry: generator === 'threefry',
+      }),
       bindGroups: [program.bindGroup(0, { cases: input, output })],
       workgroups: Math.ceil(cases.length / WORKGROUP),
     });

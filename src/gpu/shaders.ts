@@ -4,9 +4,8 @@
  */
 import dispatch from '../../shaders/common/dispatch.wgsl?raw';
 import philox from '../../shaders/common/philox.wgsl?raw';
-import philoxEvaluate from '../../shaders/common/philox-evaluate.wgsl?raw';
 import threefry from '../../shaders/common/threefry.wgsl?raw';
-import threefryEvaluate from '../../shaders/common/threefry-evaluate.wgsl?raw';
+import randomEvaluate from '../../shaders/common/random-evaluate.wgsl?raw';
 import random from '../../shaders/common/random.wgsl?raw';
 import reduceAccF32 from '../../shaders/common/reduce-acc-f32.wgsl?raw';
 import reduceAccInt from '../../shaders/common/reduce-acc-int.wgsl?raw';
@@ -25,14 +24,9 @@ export const randomSource: KernelSource = {
   code: composeWgsl(wideMath, philox, threefry, dispatch, random),
 };
 
-export const threefryEvaluateSource: KernelSource = {
-  label: 'threefry-evaluate',
-  code: composeWgsl(threefry, dispatch, threefryEvaluate),
-};
-
-export const philoxEvaluateSource: KernelSource = {
-  label: 'philox-evaluate',
-  code: composeWgsl(wideMath, philox, dispatch, philoxEvaluate),
+export const randomEvaluateSource: KernelSource = {
+  label: 'random-evaluate',
+  code: composeWgsl(wideMath, philox, threefry, dispatch, randomEvaluate),
 };
 
 /** The reduction module for a number family and in-workgroup strategy. */

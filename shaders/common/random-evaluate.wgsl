@@ -1,18 +1,20 @@
-// Threefry on explicit (counter, key) pairs, for known-answer tests (needs threefry, dispatch).
+// The generators on explicit (counter, key) pairs, for known-answer tests (needs wide-math, philox, threefry,
+// dispatch). Philox takes key.xy; Threefry the whole 128-bit key.
 
-struct ThreefryCase {
+struct RandomCase {
   counter: vec4<u32>,
   key: vec4<u32>,
 }
 
-@group(0) @binding(0) var<storage, read> cases: array<ThreefryCase>;
+@group(0) @binding(0) var<storage, read> cases: array<RandomCase>;
 @group(0) @binding(1) var<storage, read_write> output: array<u32>;
 
 override workgroupSize: u32 = 64;
+override useThreefry: bool = false;
 
-/// Evaluates Threefry-4×32-20 on explicit (counter, key) pairs: output[4i … 4i+3].
+/// Philox4x32-10 (or Threefry-4×32-20) of case i: output[4i … 4i+3].
 @compute @workgroup_size(workgroupSize)
-fn evaluateThreefry(
+fn evaluateGenerator(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
   @builtin(num_workgroups) numWorkgroups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
@@ -21,7 +23,8 @@ fn evaluateThreefry(
   if (i >= arrayLength(&cases)) {
     return;
   }
-  let r = threefry4x32(cases[i].counter, cases[i].key);
+  let c = cases[i];
+  let r = select(philox4x32(c.counter, c.key.xy), threefry4x32(c.counter, c.key), useThreefry);
   output[4u * i] = r.x;
   output[4u * i + 1u] = r.y;
   output[4u * i + 2u] = r.z;
