@@ -38,6 +38,16 @@ export const FLOW_SOURCES: Record<string, SourceValue> = {
     where: 'de Gier §4.1, Fig. 4.2 ("roughly T = 1.5"), MLP thermometer',
   },
   'mstar.veigaAll': { value: 0.6507, err: 0, where: 'Veiga & Vicente, L = 10 trained on all T' },
+  'mstar.L100': {
+    value: 0.3447,
+    err: 0,
+    where: 'Veiga & Vicente, L = 100 trained on all 29 temperatures 1.0 … 3.5',
+  },
+  'mstar.L100extremes': {
+    value: 0.3332,
+    err: 0,
+    where: 'Veiga & Vicente, L = 100 trained only on T = 0 and T = ∞ states',
+  },
 };
 
 function fixedEntries(e: ExperimentResult, flow: FlowRun, suffix: string): ResultEntry[] {
@@ -194,6 +204,14 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
     `RBM flows on ${o.L}×${o.L} Ising configurations (and a ring of ${o.ring.N}, and ${o.large.L}×${o.large.L}) at T = ${o.temperatures[0]}, ${o.temperatures[1]}, …, ${o.temperatures.at(-1)}, ` +
       `read by three thermometers: the MLP classifier of the sources, the exact energy curve, and ⟨|m|⟩.`,
   );
+  const vl = o.veigaLarge;
+  if (o.experiments.some((e) => e === 'L100' || e === 'L100extremes'))
+    lines.push(
+      '',
+      `Veiga & Vicente's L = 100 experiments (L100, L100extremes) run here on ${vl.L}×${vl.L} at ` +
+        `T = ${vl.temperatures.map((T) => Number(T.toFixed(3))).join(', ')} (0: the ordered states)` +
+        (vl.L === 100 ? '.' : `: not the source's L = 100, so their ⟨|m|⟩* are not directly comparable.`),
+    );
   if (!complete)
     lines.push(
       '',

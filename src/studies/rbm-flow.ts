@@ -15,6 +15,9 @@
  *    up), sampled and mean-field, every generation read by all three thermometers; the fixed point is the
  *    reading of the last generation pooled over every start.
  *
+ * Veiga & Vicente's L = 100 experiments (L100, L100extremes: 29 temperatures 1.0 … 3.5, 10^4 × 10^4 weights) are
+ * in the `paper` preset only: a GPU's work.
+ *
  * The report's names: `tstar.EXPERIMENT.THERMOMETER` (THERMOMETER mlp | energy | magnetization, sampled steps;
  * `.meanfield` for mean-field steps) and `mstar.EXPERIMENT`.
  */
@@ -89,6 +92,8 @@ export type FlowExperiment =
   | 'permuted'
   | 'ring1d'
   | 'L32'
+  | 'L100'
+  | 'L100extremes'
   | 'mnist';
 
 export const FLOW_EXPERIMENTS: readonly FlowExperiment[] = [
@@ -102,6 +107,8 @@ export const FLOW_EXPERIMENTS: readonly FlowExperiment[] = [
   'permuted',
   'ring1d',
   'L32',
+  'L100',
+  'L100extremes',
   'mnist',
 ];
 
@@ -143,6 +150,20 @@ export interface RbmFlowOptions {
     scanStep: number;
     scanSamples: number;
   };
+  /**
+   * Veiga & Vicente's L = 100 experiments: side, the data's temperatures (theirs: 29 from 1.0 to 3.5; a leading
+   * 0 adds the ordered states, which only 'L100extremes' trains on), configurations per temperature and set, epochs
+   * of the RBM ({0,1}, N_h = N_v, as `veiga` otherwise) and of the MLP, and the ⟨|m|⟩ reference scan.
+   */
+  veigaLarge: {
+    L: number;
+    temperatures: number[];
+    samplesPerSet: number;
+    epochs: number;
+    mlpEpochs: number;
+    scanStep: number;
+    scanSamples: number;
+  };
   /** de Gier §4.4, MNIST flows (src/studies/rbm-flow-mnist.ts; its seed is derived from `seed`). */
   mnist: MnistFlowOptions;
   /** The experiments to run, in this order. */
@@ -156,6 +177,12 @@ export interface RbmFlowOptions {
 
 /** T = 0, 0.25, …, 6 (de Gier; Veiga). */
 export const SOURCE_TEMPERATURES: readonly number[] = Array.from({ length: 25 }, (_, i) => 0.25 * i);
+
+/** Veiga & Vicente's L = 100 grid: 29 temperatures from 1.0 to 3.5, after T = 0 (the ordered states). */
+export const VEIGA_LARGE_TEMPERATURES: readonly number[] = [
+  0,
+  ...Array.from({ length: 29 }, (_, i) => 1 + (2.5 * i) / 28),
+];
 
 const base: RbmFlowOptions = {
   seed: 1,
@@ -177,6 +204,16 @@ const base: RbmFlowOptions = {
   untrained: { mean: -0.001, sd: 0.0015 },
   ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
   large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40, scanStep: 0.1, scanSamples: 1000 },
+  // Veiga & Vicente train 2000 epochs at L = 100 (REPORTS.md), ~10^11 flops per update of 10^4 × 10^4 weights.
+  veigaLarge: {
+    L: 100,
+    temperatures: [...VEIGA_LARGE_TEMPERATURES],
+    samplesPerSet: 1000,
+    epochs: 2000,
+    mlpEpochs: 30,
+    scanStep: 0.1,
+    scanSamples: 300,
+  },
   mnist: MNIST_FLOW_PRESETS.paper,
   experiments: [...FLOW_EXPERIMENTS],
   checkFraction: 0.5,
@@ -196,6 +233,15 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     mlp: { ...base.mlp, epochs: 3 },
     ring: { ...base.ring, samplesPerSet: 60, epochs: 2 },
     large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2, scanStep: 0.5, scanSamples: 40 },
+    veigaLarge: {
+      L: 12,
+      temperatures: [0, 1, 2.25, 3.5],
+      samplesPerSet: 40,
+      epochs: 2,
+      mlpEpochs: 2,
+      scanStep: 0.5,
+      scanSamples: 40,
+    },
     mnist: MNIST_FLOW_PRESETS.test,
     experiments: ['all', 'untrained', 'ring1d'],
   },
@@ -211,6 +257,14 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     mlp: { ...base.mlp, epochs: 20 },
     ring: { ...base.ring, samplesPerSet: 400, epochs: 30 },
     large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20, scanStep: 0.5, scanSamples: 100 },
+    veigaLarge: {
+      ...base.veigaLarge,
+      samplesPerSet: 100,
+      epochs: 10,
+      mlpEpochs: 10,
+      scanStep: 0.25,
+      scanSamples: 100,
+    },
     mnist: MNIST_FLOW_PRESETS.quick,
     experiments: [
       'all',
@@ -224,11 +278,21 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
       'ring1d',
     ],
   },
+  // L = 100 (10^4 × 10^4 weights) is out of reach of a CPU adapter: only `paper` runs it by default.
   standard: {
     ...base,
     veiga: { ...base.veiga, epochs: 200 },
     large: { L: 32, samplesPerSet: 400, epochs: 30, mlpEpochs: 30, scanStep: 0.25, scanSamples: 300 },
+    veigaLarge: {
+      ...base.veigaLarge,
+      samplesPerSet: 300,
+      epochs: 50,
+      mlpEpochs: 20,
+      scanStep: 0.25,
+      scanSamples: 100,
+    },
     mnist: MNIST_FLOW_PRESETS.standard,
+    experiments: FLOW_EXPERIMENTS.filter((e) => e !== 'L100' && e !== 'L100extremes'),
   },
   paper: base,
 };
@@ -274,6 +338,17 @@ export function checkRbmFlowOptions(o: RbmFlowOptions): void {
   integerOption('large.mlpEpochs', o.large.mlpEpochs, 1);
   positiveOption('large.scanStep', o.large.scanStep);
   integerOption('large.scanSamples', o.large.scanSamples, 2);
+  integerOption('veigaLarge.L', o.veigaLarge.L, 2, 256);
+  checkTemperatureGrid(o.veigaLarge.temperatures, 'veigaLarge.temperatures');
+  integerOption('veigaLarge.samplesPerSet', o.veigaLarge.samplesPerSet, 2);
+  integerOption('veigaLarge.epochs', o.veigaLarge.epochs, 1);
+  integerOption('veigaLarge.mlpEpochs', o.veigaLarge.mlpEpochs, 1);
+  positiveOption('veigaLarge.scanStep', o.veigaLarge.scanStep);
+  integerOption('veigaLarge.scanSamples', o.veigaLarge.scanSamples, 2);
+  if (o.experiments.includes('L100extremes') && o.veigaLarge.temperatures[0] !== 0)
+    throw new RangeError(
+      `veigaLarge.temperatures must start with 0 (the ordered states) for L100extremes; it starts with ${o.veigaLarge.temperatures[0]}`,
+    );
   if (!(o.checkFraction > 0 && o.checkFraction < 1))
     throw new RangeError(`checkFraction ${o.checkFraction} must lie strictly between 0 and 1`);
   checkMnistFlowOptions(o.mnist);
@@ -710,7 +785,7 @@ async function runFlow(
 export interface ExperimentPlan {
   name: Exclude<FlowExperiment, 'mnist'>;
   description: string;
-  lattice: 'main' | 'ring' | 'large';
+  lattice: FlowLatticeName;
   kind: FlowModelKind | 'ring';
   /** Training classes (indices into the grid); 'extremes' adds T = ∞ states. */
   classes: (T: number) => boolean;
@@ -794,6 +869,23 @@ export const PLANS: Record<Exclude<FlowExperiment, 'mnist'>, ExperimentPlan> = {
     kind: 'degier',
     classes: () => true,
   },
+  L100: {
+    name: 'L100',
+    description:
+      "Veiga RBM on Veiga & Vicente's large lattice (theirs: L = 100), trained on its temperatures above 0 (theirs: 29 from 1.0 to 3.5)",
+    lattice: 'veigaLarge',
+    kind: 'veiga',
+    classes: (T) => T > 0,
+  },
+  L100extremes: {
+    name: 'L100extremes',
+    description:
+      "Veiga RBM on Veiga & Vicente's large lattice (theirs: L = 100), trained only on T = 0 and T = ∞ states",
+    lattice: 'veigaLarge',
+    kind: 'veiga',
+    classes: (T) => T === 0,
+    infinite: true,
+  },
 };
 
 async function monitorModel(
@@ -837,7 +929,9 @@ export async function trainFlowModel(
   const units = plan.kind === 'veiga' ? 'bernoulli' : 'ising';
   const settings =
     plan.kind === 'veiga'
-      ? o.veiga
+      ? plan.lattice === 'veigaLarge'
+        ? { ...o.veiga, epochs: o.veigaLarge.epochs }
+        : o.veiga
       : plan.kind === 'ring'
         ? { ...o.degier, hiddenRatio: o.ring.hiddenRatio, epochs: o.ring.epochs }
         : plan.lattice === 'large'
@@ -1078,8 +1172,8 @@ async function runExperiment(
   }
 }
 
-/** The lattices of the study: the main L×L, the ring, the larger L×L. */
-export type FlowLatticeName = 'main' | 'ring' | 'large';
+/** The lattices of the study: the main L×L, the ring, the larger L×L, Veiga & Vicente's L = 100. */
+export type FlowLatticeName = 'main' | 'ring' | 'large' | 'veigaLarge';
 
 /**
  * Data (three sets), the ⟨|m|⟩ reference scan and the MLP thermometer of one lattice; records what it did in
@@ -1095,43 +1189,52 @@ export async function prepareFlowLattice(
   let data: FlowData | null;
   let lattice: Lattice;
   let scan: ReferenceScan | undefined;
-  const seed = o.seed + (which === 'main' ? 0 : which === 'ring' ? 100 : 200);
+  const seed = o.seed + { main: 0, ring: 100, large: 200, veigaLarge: 300 }[which];
+  const temperatures = which === 'veigaLarge' ? o.veigaLarge.temperatures : o.temperatures;
   if (which === 'ring') {
     lattice = { kind: 'ring', N: o.ring.N };
     data = ringData({
       N: o.ring.N,
-      temperatures: o.temperatures,
+      temperatures,
       sets: 3,
       count: o.ring.samplesPerSet,
       seed,
     });
   } else {
-    const L = which === 'main' ? o.L : o.large.L;
+    const sizes = {
+      main: { L: o.L, count: o.samplesPerSet, scan: o.scan },
+      large: {
+        L: o.large.L,
+        count: o.large.samplesPerSet,
+        scan: { step: o.large.scanStep, samples: o.large.scanSamples },
+      },
+      veigaLarge: {
+        L: o.veigaLarge.L,
+        count: o.veigaLarge.samplesPerSet,
+        scan: { step: o.veigaLarge.scanStep, samples: o.veigaLarge.scanSamples },
+      },
+    }[which];
+    const L = sizes.L;
     lattice = { kind: 'square', L };
     data = await squareLatticeData(context.device, {
       L,
-      temperatures: o.temperatures,
+      temperatures,
       sets: 3,
-      count: which === 'main' ? o.samplesPerSet : o.large.samplesPerSet,
+      count: sizes.count,
       therm: o.therm,
       seed,
       signal: context.signal,
       onProgress: (phase, done, total) => context.progress(`data ${L}×${L} (${phase})`, done, total),
     });
     if (!data) throw new StudyStopped('interrupted');
-    scan = await referenceScan(
-      context,
-      o,
-      L,
-      seed + 50,
-      which === 'main' ? o.scan : { step: o.large.scanStep, samples: o.large.scanSamples },
-    );
+    scan = await referenceScan(context, o, L, seed + 50, sizes.scan);
   }
   record.data.push({ lattice, sampling: data.sampling, seconds: clock.elapsed() });
-  const classT = Float64Array.from(o.temperatures);
+  const classT = Float64Array.from(temperatures);
   const partial = { lattice, sites: data.sites, data, curve: exactCurve(lattice), scan, classT };
   const hidden = which === 'ring' ? o.ring.mlpHidden : o.mlp.hidden;
-  const epochs = which === 'large' ? o.large.mlpEpochs : o.mlp.epochs;
+  const epochs =
+    which === 'large' ? o.large.mlpEpochs : which === 'veigaLarge' ? o.veigaLarge.mlpEpochs : o.mlp.epochs;
   const mlp = await trainThermometer(context, o, partial, hidden, epochs, seed + 60, record);
   return { ...partial, mlp };
 }

@@ -146,6 +146,33 @@ describe('rbm-flow study', () => {
     expect(out.figures.some((f) => f.name.startsWith('mnist-'))).toBe(true);
   });
 
+  it("Veiga's L = 100 experiments (at the test preset's L = 12) train on their own grid and report mstar.L100*", async () => {
+    const device = gpu().device;
+    const t = RBM_FLOW_PRESETS.test;
+    const o: RbmFlowOptions = { ...t, generations: 4, driftLag: 2, experiments: ['L100', 'L100extremes'] };
+    const out = await checked(device, () => rbmFlowStudy.run(o, context(device)));
+    expect(out.complete).toBe(true);
+    expect(out.stages.map((s) => s.stage)).toEqual([
+      'data and thermometer (veigaLarge)',
+      'experiment L100',
+      'experiment L100extremes',
+    ]);
+    const L = t.veigaLarge.L;
+    expect(entry(out, `thermometer.L${L}.accuracy`).value).toBeGreaterThan(0);
+    for (const name of ['L100', 'L100extremes']) {
+      const m = entry(out, `mstar.${name}`);
+      expect(m.value).toBeGreaterThan(0);
+      expect(m.value).toBeLessThanOrEqual(1);
+    }
+    expect(entry(out, 'mstar.L100').source?.value).toBe(0.3447);
+    expect(entry(out, 'mstar.L100extremes').source?.value).toBe(0.3332);
+    // Starts: every grid temperature above 0, all up and half up; the grid is the lattice's own.
+    const fan = out.arrays.find((a) => a.name === 'flows.L100.sampled')!;
+    expect(fan.npy.shape).toEqual([t.veigaLarge.temperatures.length + 1, 5, 4]);
+    expect(out.markdown).toContain('trained on 3 temperature(s) (1, 2.25, 3.5)');
+    expect(out.markdown).toContain('trained on 2 temperature(s) (0, ∞)');
+  });
+
   it('resumes finished experiments from their checkpoints with identical results', async () => {
     const device = gpu().device;
     const t = RBM_FLOW_PRESETS.test;
@@ -206,6 +233,15 @@ describe('rbm-flow study', () => {
       [{ mlp: { ...t.mlp, lr: 0 } }, /mlp.lr 0 must be a finite number > 0/],
       [{ ring: { ...t.ring, N: 40 } }, /ring.N 40 must be an integer in 3 … 20/],
       [{ checkFraction: 1 }, /checkFraction 1 must lie strictly between 0 and 1/],
+      [
+        { veigaLarge: { ...t.veigaLarge, temperatures: [1, 0.5] } },
+        /veigaLarge.temperatures must increase: veigaLarge.temperatures\[1\] = 0.5 follows 1/,
+      ],
+      [
+        { veigaLarge: { ...t.veigaLarge, temperatures: [1, 2] }, experiments: ['L100extremes'] },
+        /veigaLarge.temperatures must start with 0 \(the ordered states\) for L100extremes; it starts with 1/,
+      ],
+      [{ veigaLarge: { ...t.veigaLarge, L: 300 } }, /veigaLarge.L 300 must be an integer in 2 … 256/],
     ];
     for (const [over, message] of bad) {
       await expect(rbmFlowStudy.run({ ...t, ...over }, noDevice())).rejects.toThrow(message);
