@@ -80,6 +80,46 @@ describe('blockspin reproduce', () => {
     expect(await report(out)).toMatchObject({ seed: 5, settings: { seed: 5, steps: 3 } });
   });
 
+  it('--set overrides preset options by path, is recorded in report.json, report.md and the run file, and resumes as it was', async () => {
+    const out = join(dir, 'overridden');
+    const { code, stdout, stderr } = await cli(
+      ['reproduce', 'fake', '--preset', 'test', '--set', 'steps=4', '--out', out, '--json'],
+      env,
+    );
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ preset: 'test', overrides: ['steps=4'], settings: { steps: 4 } });
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain(
+      '| preset | `test`, overridden: `steps=4` |',
+    );
+    expect(JSON.parse(await readFile(join(out, 'checkpoints/run.json'), 'utf8'))).toMatchObject({
+      overrides: ['steps=4'],
+    });
+    // Resuming keeps the overrides; another --set is refused.
+    const again = await cli(['reproduce', 'fake', '--resume', out, '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ overrides: ['steps=4'], settings: { steps: 4 } });
+    const other = await cli(['reproduce', 'fake', '--resume', out, '--set', 'steps=5'], noGpu);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('is a run with --set steps=4; --set steps=5 differs');
+    // Bad overrides are refused before GPU work, naming the path or the value.
+    const refused = [
+      [['--set', 'stps=4'], "'stps' is not an option; the top level has seed, steps"],
+      [['--set', 'steps=many'], "steps is a number; 'many' is not"],
+      [['--set', 'steps'], 'must have the form PATH=VALUE'],
+      [['--set', 'steps=0'], 'steps 0 must be an integer ≥ 1'],
+    ] as const;
+    for (const [args, message] of refused) {
+      const r = await cli(
+        ['reproduce', 'fake', '--preset', 'test', '--out', join(dir, 'bad-set'), ...args],
+        noGpu,
+      );
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(existsSync(join(dir, 'bad-set')), 'nothing written').toBe(false);
+    }
+  });
+
   it('Ctrl-C writes a partial report (complete false, said at the top of report.md), exit 130', async () => {
     const out = join(dir, 'interrupted');
     const run = await interrupted(

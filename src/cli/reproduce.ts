@@ -13,6 +13,7 @@ import {
   readCheckpointRun,
   writeCheckpointRun,
 } from '../studies/checkpoints.ts';
+import { applyOverrides } from '../studies/overrides.ts';
 import { checkStudyName, loadStudy, registerStudy, studyNames } from '../studies/registry.ts';
 import {
   formatValueErr,
@@ -46,6 +47,7 @@ interface ReproduceCliOptions {
   force?: boolean;
   resume?: string;
   json?: boolean;
+  set?: string[];
 }
 
 async function registerTestStudy(): Promise<void> {
@@ -162,7 +164,13 @@ const DEFAULT_PRESET: Preset = 'quick';
 async function resolveRun(
   name: string,
   o: ReproduceCliOptions,
-): Promise<{ out: string; preset: Preset; seedOption: number | undefined; resumed: boolean }> {
+): Promise<{
+  out: string;
+  preset: Preset;
+  seedOption: number | undefined;
+  overrides: string[];
+  resumed: boolean;
+}> {
   if (o.resume !== undefined) {
     if (o.out !== undefined && o.out !== o.resume)
       throw new Error(`--resume ${o.resume} writes its report there; --out ${o.out} names another directory`);
@@ -176,27 +184,41 @@ async function resolveRun(
       throw new Error(`--resume ${o.resume} is a '${run.preset}' run; --preset ${o.preset} differs`);
     if (o.seed !== undefined && o.seed !== run.seed)
       throw new Error(`--resume ${o.resume} is a run with seed ${run.seed}; --seed ${o.seed} differs`);
-    return { out: o.resume, preset: run.preset as Preset, seedOption: run.seed, resumed: true };
+    const overrides = run.overrides ?? [];
+    if (o.set !== undefined && o.set.join('\n') !== overrides.join('\n'))
+      throw new Error(
+        `--resume ${o.resume} is a run with ${overrides.length === 0 ? 'no --set' : overrides.map((x) => `--set ${x}`).join(' ')}; ` +
+          `${o.set.map((x) => `--set ${x}`).join(' ')} differs (leave --set out to resume as it was)`,
+      );
+    return { out: o.resume, preset: run.preset as Preset, seedOption: run.seed, overrides, resumed: true };
   }
   const preset = o.preset ?? DEFAULT_PRESET;
   const out = o.out ?? defaultReportDir(name, preset);
   await checkReportDir(out, o.force ?? false);
-  return { out, preset, seedOption: o.seed, resumed: false };
+  return { out, preset, seedOption: o.seed, overrides: o.set ?? [], resumed: false };
 }
 
 async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void> {
   await registerTestStudy();
   checkStudyName(name);
-  const { out, preset, seedOption, resumed } = await resolveRun(name, o);
+  const { out, preset, seedOption, overrides, resumed } = await resolveRun(name, o);
   const study = await loadStudy(name);
-  const { options, seed } = presetOptions(study, preset, seedOption);
+  const { options: presetValues, seed } = presetOptions(study, preset, seedOption);
+  // Applied (and refused) before any checkpoint is written or a device acquired.
+  const options = applyOverrides(presetValues, overrides);
+  study.check(options);
   if (!resumed) {
     const fs = await import('node:fs/promises');
     const path = await import('node:path');
     // A forced fresh run must not find the old run's checkpoints.
     await fs.rm(path.join(out, CHECKPOINT_DIR), { recursive: true, force: true });
   }
-  await writeCheckpointRun(out, { study: study.name, preset, seed });
+  await writeCheckpointRun(out, {
+    study: study.name,
+    preset,
+    seed,
+    ...(overrides.length > 0 ? { overrides } : {}),
+  });
   const commit = await gitCommit();
   const gpu = await GpuContext.acquire();
   watchDeviceLoss(gpu.device);
@@ -246,6 +268,7 @@ async function runReproduce(name: string, o: ReproduceCliOptions): Promise<void>
       title: study.title,
       source: study.source,
       preset,
+      overrides,
       seed,
       adapter: { ...adapterBrief(gpu.summary) },
       blockspin: VERSION,
@@ -292,6 +315,12 @@ export function registerReproduce(program: Command): void {
     .option(
       '--resume <dir>',
       'continue the run whose report directory (partial report or checkpoints) is DIR, with its preset and seed',
+    )
+    .option(
+      '--set <path=value>',
+      "override one of the preset's options by its dotted path (repeatable), e.g. --set veigaLarge.epochs=200 " +
+        '--set experiments=L100,L100extremes (the names are those of report.json settings)',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--json', 'print the report.json object')
     .addHelpText(

@@ -382,7 +382,14 @@ export class BlockspinReport extends LitElement {
       }
       <dl class="meta">
         <dt>Study</dt>
-        <dd><code>${r.study}</code>, preset <code>${r.preset}</code>, seed ${r.seed}</dd>
+        <dd>
+          <code>${r.study}</code>, preset <code>${r.preset}</code>${
+            r.overrides?.length
+              ? html` overridden by ${r.overrides.map((x, i) => html`${i > 0 ? ', ' : ''}<code>${x}</code>`)}`
+              : nothing
+          },
+          seed ${r.seed}
+        </dd>
         <dt>Source</dt>
         <dd>${r.source}</dd>
         <dt>Adapter</dt>

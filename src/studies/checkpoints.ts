@@ -17,6 +17,8 @@ export interface CheckpointRun {
   study: string;
   preset: string;
   seed: number;
+  /** `--set PATH=VALUE` overrides of the preset's options, in order (none when absent). */
+  overrides?: string[];
 }
 
 /** A checkpoint name: letters, digits, '-', '_' and '.', not starting with '.' (one folder, no paths). */
@@ -141,10 +143,14 @@ export async function readCheckpointRun(reportDir: string): Promise<CheckpointRu
     r.version !== 1 ||
     typeof r.study !== 'string' ||
     typeof r.preset !== 'string' ||
-    typeof r.seed !== 'number'
+    typeof r.seed !== 'number' ||
+    (r.overrides !== undefined &&
+      !(Array.isArray(r.overrides) && r.overrides.every((x) => typeof x === 'string')))
   )
-    throw new Error(`${file} is not a ${RUN_FORMAT} version 1 file with study, preset and seed`);
-  return { study: r.study, preset: r.preset, seed: r.seed };
+    throw new Error(
+      `${file} is not a ${RUN_FORMAT} version 1 file with study, preset, seed (and overrides: strings)`,
+    );
+  return { study: r.study, preset: r.preset, seed: r.seed, overrides: r.overrides ?? [] };
 }
 
 /** All files of `<reportDir>/checkpoints/` with paths relative to the report directory (to carry them over). */

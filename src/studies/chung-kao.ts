@@ -1975,5 +1975,6 @@ export const chungKao: Study<ChungKaoOptions> = {
   title: 'Chung & Kao: an RBM-learned RG projector against majority rule (2D Ising, MCRG)',
   source: PAPER_SOURCE,
   presets: CHUNG_KAO_PRESETS,
+  check: checkChungKaoOptions,
   run,
 };

@@ -575,5 +575,6 @@ export const mehtaSchwabStudy: Study<MehtaSchwabOptions> = {
   source:
     'Mehta & Schwab, arXiv:1410.3831 (2014), via shared/papers/mehta-schwab-2014-reading-group-slides.md; replication settings in shared/PHYSICS.md',
   presets: MEHTA_SCHWAB_PRESETS,
+  check: checkMehtaSchwabOptions,
   run,
 };

@@ -1009,5 +1009,6 @@ export const qiuStudy: Study<QiuOptions> = {
   source:
     'Qiu, "Renormalization group and restricted Boltzmann machines" (2022), shared/papers/qiu-2022-rg-and-rbm.md',
   presets: QIU_PRESETS,
+  check: checkQiuOptions,
   run,
 };

@@ -1303,6 +1303,7 @@ export const rbmFlowStudy: Study<RbmFlowOptions> = {
   source:
     'de Gier, MSc thesis, Leiden 2022 (shared/papers/de-gier-2022-rbm-flow-thesis.md); Veiga & Vicente, arXiv:2006.10176; Iso, Shiba & Yokoo, PRE 97, 060301 (2018)',
   presets: RBM_FLOW_PRESETS,
+  check: checkRbmFlowOptions,
   run,
 };
 

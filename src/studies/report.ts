@@ -31,6 +31,8 @@ export interface ReportMeta {
   /** The source the study reproduces. */
   source: string;
   preset: Preset;
+  /** `PATH=VALUE` overrides of the preset's options (`--set`), in order; absent or empty for the plain preset. */
+  overrides?: string[];
   /** The seed the run was given (the settings list every derived seed). */
   seed: number;
   /** The adapter, e.g. the CLI's AdapterBrief; null when unknown. */
@@ -56,6 +58,8 @@ export interface ReportJson {
   title: string;
   source: string;
   preset: Preset;
+  /** The preset's options overridden by `--set` (only when there were any; `settings` has the values used). */
+  overrides?: string[];
   seed: number;
   complete: boolean;
   stopped: string | null;
@@ -197,6 +201,7 @@ export function reportJson(output: StudyOutput, meta: ReportMeta): ReportJson {
     title: meta.title,
     source: meta.source,
     preset: meta.preset,
+    ...(meta.overrides && meta.overrides.length > 0 ? { overrides: [...meta.overrides] } : {}),
     seed: meta.seed,
     complete: output.complete,
     stopped: output.complete ? null : (meta.stopped ?? 'stopped before the end'),
@@ -310,6 +315,11 @@ export function parseReportJson(text: string): ReportJson {
   want('complete', 'boolean');
   want('wallSeconds', 'number');
   for (const f of ['stopped', 'commit', 'command'] as const) want(f, 'string', true);
+  if (
+    r.overrides !== undefined &&
+    !(Array.isArray(r.overrides) && r.overrides.every((x) => typeof x === 'string'))
+  )
+    throw new ReportFormatError("report.json field 'overrides' must be an array of strings");
   if (r.settings === null || typeof r.settings !== 'object' || Array.isArray(r.settings)) {
     throw new ReportFormatError("report.json field 'settings' must be an object");
   }
@@ -360,7 +370,7 @@ export function reportMarkdown(
     '| --- | --- |',
     `| study | \`${cell(json.study)}\` |`,
     `| source | ${cell(json.source)} |`,
-    `| preset | \`${json.preset}\` |`,
+    `| preset | \`${json.preset}\`${json.overrides ? `, overridden: ${json.overrides.map((x) => `\`${cell(x)}\``).join(', ')}` : ''} |`,
     `| seed | ${json.seed} |`,
     `| status | ${json.complete ? 'complete' : `**partial** (${cell(json.stopped ?? '')})`} |`,
     `| adapter | ${cell(describeAdapter(json.adapter))} |`,

@@ -129,6 +129,8 @@ export interface Study<O> {
    * from it); `reproduce --seed S` replaces it.
    */
   presets: Record<Preset, O>;
+  /** Throws a RangeError naming a bad option and its limit (run() checks too; callers check before any work). */
+  check(options: O): void;
   run(options: O, context: StudyContext): Promise<StudyOutput>;
 }
 

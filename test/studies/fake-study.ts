@@ -69,6 +69,10 @@ export const study: Study<FakeOptions> = {
     standard: { seed: 3, steps: 200_000 },
     paper: { seed: 3, steps: 200_000 },
   },
+  check(o) {
+    if (!Number.isInteger(o.steps) || o.steps < 1)
+      throw new RangeError(`steps ${o.steps} must be an integer ≥ 1`);
+  },
   async run(options, context) {
     // A checkpoint 'work' holds the steps done (done.txt), written every CHECKPOINT_EVERY steps and at the end.
     const saved = await context.checkpoints?.read('work');
