@@ -1,9 +1,9 @@
 // CD/PCD gradient of a dense RBM, ⟨v h⟩_data − ⟨v h⟩_model averaged over the batch, written into a
 // buffer laid out like the parameters: [dW (nv × nh) | da (nv) | db (nh)].
 //
-// weightGradient: dW[i, j] = (1/P) Σ_r v⁺[r, i]·h⁺[r, j] − (1/Q) Σ_r v⁻[r, i]·h⁻[r, j], batched Vᵀ·H
-// products tiled over the rows and register-blocked (P data rows, Q chains: PCD may use a chain count
-// ≠ the batch size).
+// weightGradient: dW[i, j] = (1/P) Σ_r v⁺[r, i]·h⁺[r, j] − (1/Q) Σ_r v⁻[r, i]·h⁻[r, j] (P data rows,
+// Q chains: PCD may use a chain count ≠ the batch size), computed as one product over the P + Q stacked
+// rows, [V⁺; V⁻]ᵀ · [H⁺/P; −H⁻/Q], through double-buffered workgroup tiles and register blocks (for GPUs).
 // weightGradientDirect: the same dW without workgroup memory, an 8×8 block per invocation read straight
 // from the buffers (for CPU implementations of WebGPU, see layer.wgsl).
 // biasGradient: da[i] = mean_r v⁺[r, i] − mean_r v⁻[r, i], db likewise, one invocation per bias (a serial
@@ -28,35 +28,60 @@ struct GradientParams {
 
 const BLOCK: u32 = 64u;
 const KSTEP: u32 = 16u;
+// vec4s per tile row.
+const QUADS: u32 = BLOCK / 4u;
 
-// Tiles of 16 rows × 64 columns: visible columns i0 … i0+63 and hidden columns j0 … j0+63.
-var<workgroup> vPos: array<f32, KSTEP * BLOCK>;
-var<workgroup> hPos: array<f32, KSTEP * BLOCK>;
-var<workgroup> vNeg: array<f32, KSTEP * BLOCK>;
-var<workgroup> hNeg: array<f32, KSTEP * BLOCK>;
+// K-steps of the stacked matrices, K-major: element k·QUADS + q holds columns 4q … 4q+3 (visible i0 + …,
+// hidden j0 + …) of stacked row r0 + k. Two of each, alternating between K-steps (the next one is filled
+// while the current one is read): 2 × 2 × 4 KiB = 16 KiB, WebGPU's default maxComputeWorkgroupStorageSize.
+// Both tiles are read along their rows (no transposed access), so they need no padding.
+var<workgroup> visibleTile: array<array<vec4<f32>, KSTEP * QUADS>, 2>;
+var<workgroup> hiddenTile: array<array<vec4<f32>, KSTEP * QUADS>, 2>;
 
-fn load(values: u32, r: u32, rows: u32, column: u32, width: u32) -> f32 {
-  if (r >= rows || column >= width) {
-    return 0.0;
+/// Columns c … c+3 of row r of the stacked visible matrix [V⁺; V⁻] (P data rows, then Q chain rows);
+/// zero past nv and past row P + Q. The row decides the buffer: one branch per row, none per element.
+fn stackedVisible(r: u32, c: u32) -> vec4<f32> {
+  let n = params.nv;
+  let p = params.rowsPositive;
+  let columns = vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u);
+  let x = min(columns, vec4<u32>(n - 1u));
+  var v = vec4<f32>();
+  if (r < p) {
+    let o = r * n;
+    v = vec4<f32>(visiblePositive[o + x.x], visiblePositive[o + x.y], visiblePositive[o + x.z], visiblePositive[o + x.w]);
+  } else if (r < p + params.rowsNegative) {
+    let o = (r - p) * n;
+    v = vec4<f32>(visibleNegative[o + x.x], visibleNegative[o + x.y], visibleNegative[o + x.z], visibleNegative[o + x.w]);
   }
-  switch (values) {
-    case 0u: {
-      return visiblePositive[r * width + column];
-    }
-    case 1u: {
-      return hiddenPositive[r * width + column];
-    }
-    case 2u: {
-      return visibleNegative[r * width + column];
-    }
-    default: {
-      return hiddenNegative[r * width + column];
-    }
-  }
+  return select(vec4<f32>(), v, columns < vec4<u32>(n));
 }
 
-/// A 64×64 block of dW per 16×16 workgroup; invocation (tx, ty) owns visible rows i0 + ty + 16·a and
-/// hidden columns j0 + tx + 16·b (a, b < 4), accumulating both products over 16 batch rows per step.
+/// The same for the stacked hidden matrix with each half scaled by its weight in the gradient:
+/// [H⁺ / P; −H⁻ / Q].
+fn stackedHidden(r: u32, c: u32) -> vec4<f32> {
+  let n = params.nh;
+  let p = params.rowsPositive;
+  let columns = vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u);
+  let y = min(columns, vec4<u32>(n - 1u));
+  var h = vec4<f32>();
+  if (r < p) {
+    let o = r * n;
+    h = vec4<f32>(hiddenPositive[o + y.x], hiddenPositive[o + y.y], hiddenPositive[o + y.z], hiddenPositive[o + y.w]) / f32(p);
+  } else if (r < p + params.rowsNegative) {
+    let o = (r - p) * n;
+    h = vec4<f32>(hiddenNegative[o + y.x], hiddenNegative[o + y.y], hiddenNegative[o + y.z], hiddenNegative[o + y.w]) / -f32(params.rowsNegative);
+  }
+  return select(vec4<f32>(), h, columns < vec4<u32>(n));
+}
+
+/// dW as ONE product over K = P + Q stacked rows, dW = [V⁺; V⁻]ᵀ · [H⁺/P; −H⁻/Q], tiled for GPUs.
+/// Each 16×16 workgroup computes a 64×64 block of dW (visible rows i0 …, hidden columns j0 …); invocation
+/// (tx, ty) owns visible rows i0 + 4·ty … +3 and hidden columns j0 + 4·tx … +3, one vec4 accumulator per
+/// row, fed by one vec4 read of each tile per k (the hidden read is 16 consecutive vec4s across tx, the
+/// visible one a broadcast). K advances 16 rows a step; invocation lid stages row lid / 16 of the step,
+/// 4 columns of each matrix (rows of a step straddling P take their halves from the two buffers). Double
+/// buffered: the next step is read from the buffers into registers before the current tile is used, and
+/// stored into the other tile after it, so one barrier per step separates the two.
 @compute @workgroup_size(16, 16)
 fn weightGradient(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -68,37 +93,50 @@ fn weightGradient(
   let tx = local.x;
   let ty = local.y;
   let lid = ty * 16u + tx;
-  var positive: array<vec4<f32>, 4>;
-  var negative: array<vec4<f32>, 4>;
-  let steps = (max(params.rowsPositive, params.rowsNegative) + KSTEP - 1u) / KSTEP;
+  // The staging slot of this invocation: row kr of a step, columns sc … sc+3.
+  let kr = lid / QUADS;
+  let sc = 4u * (lid % QUADS);
+  let steps = (params.rowsPositive + params.rowsNegative + KSTEP - 1u) / KSTEP;
+  visibleTile[0][lid] = stackedVisible(kr, i0 + sc);
+  hiddenTile[0][lid] = stackedHidden(kr, j0 + sc);
+  workgroupBarrier();
+  // Named accumulators (rows 4·ty + 0 … 3), not an array: registers on every implementation.
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
   for (var s = 0u; s < steps; s++) {
-    let r0 = s * KSTEP;
-    for (var q = 0u; q < 4u; q++) {
-      let e = lid + 256u * q;
-      let r = r0 + e / BLOCK;
-      let c = e % BLOCK;
-      vPos[e] = load(0u, r, params.rowsPositive, i0 + c, params.nv);
-      hPos[e] = load(1u, r, params.rowsPositive, j0 + c, params.nh);
-      vNeg[e] = load(2u, r, params.rowsNegative, i0 + c, params.nv);
-      hNeg[e] = load(3u, r, params.rowsNegative, j0 + c, params.nh);
+    let current = s % 2u;
+    let more = s + 1u < steps;
+    var visibleNext = vec4<f32>();
+    var hiddenNext = vec4<f32>();
+    if (more) {
+      let r = (s + 1u) * KSTEP + kr;
+      visibleNext = stackedVisible(r, i0 + sc);
+      hiddenNext = stackedHidden(r, j0 + sc);
     }
-    workgroupBarrier();
     for (var k = 0u; k < KSTEP; k++) {
-      let hp = vec4<f32>(hPos[k * BLOCK + tx], hPos[k * BLOCK + tx + 16u], hPos[k * BLOCK + tx + 32u], hPos[k * BLOCK + tx + 48u]);
-      let hn = vec4<f32>(hNeg[k * BLOCK + tx], hNeg[k * BLOCK + tx + 16u], hNeg[k * BLOCK + tx + 32u], hNeg[k * BLOCK + tx + 48u]);
-      for (var a = 0u; a < 4u; a++) {
-        positive[a] += vPos[k * BLOCK + ty + 16u * a] * hp;
-        negative[a] += vNeg[k * BLOCK + ty + 16u * a] * hn;
-      }
+      let v = visibleTile[current][k * QUADS + ty];
+      let h = hiddenTile[current][k * QUADS + tx];
+      acc0 += v.x * h;
+      acc1 += v.y * h;
+      acc2 += v.z * h;
+      acc3 += v.w * h;
+    }
+    if (more) {
+      // The other tile was last read in step s − 1, before the barrier that ended it.
+      visibleTile[1u - current][lid] = visibleNext;
+      hiddenTile[1u - current][lid] = hiddenNext;
     }
     workgroupBarrier();
   }
+  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var a = 0u; a < 4u; a++) {
-    let i = i0 + ty + 16u * a;
+    let i = i0 + 4u * ty + a;
     for (var b = 0u; b < 4u; b++) {
-      let j = j0 + tx + 16u * b;
+      let j = j0 + 4u * tx + b;
       if (i < params.nv && j < params.nh) {
-        gradient[i * params.nh + j] = positive[a][b] / f32(params.rowsPositive) - negative[a][b] / f32(params.rowsNegative);
+        gradient[i * params.nh + j] = acc[a][b];
       }
     }
   }

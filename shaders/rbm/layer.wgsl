@@ -9,9 +9,12 @@
 // Each 16×16 workgroup computes a 64×64 block of x: invocation (tx, ty) owns rows ty + 16·a (a < 4) and
 // the 4 neighbouring columns 4·tx … 4·tx + 3, so one Philox block serves its 4 units of a row (writeQuad)
 // and its writes are 16-byte runs. K advances 16 at a time through workgroup tiles of input [64 × 16] and
-// W' [16 × 64], each invocation loading 4 + 4 values and doing 16 multiply-adds per k. The W' tile's rows are
-// padded to 65 words so that the transposed store (neighbouring invocations write neighbouring k) hits
-// different banks instead of one bank 16 times.
+// W' [16 × 64], both held as vec4s: per 4 k an invocation reads 4 vec4s of W' (16 consecutive vec4s across
+// tx) and one vec4 of input per row (a broadcast across tx) for 64 multiply-adds. Each invocation stages one
+// vec4 of each tile per step, and the next step's two vec4s are read from the buffers before the current
+// tile is multiplied (double buffering in registers). The W' tile's rows are padded to 17 vec4s so that the
+// transposed staging (for W' = Wᵀ neighbouring invocations store neighbouring k) spreads a quarter-warp's
+// 16-byte stores over all banks instead of one group of 4 banks.
 //
 // sampleLayerDirect computes the same x without workgroup memory: each invocation owns an 8×8 block and
 // reads its operands straight from the storage buffers. On a CPU implementation of WebGPU (SwiftShader)
@@ -20,29 +23,50 @@
 
 const BLOCK: u32 = 64u;
 const KSTEP: u32 = 16u;
+// vec4s per row of the W' tile (4 units each) and of the input tile (4 k each).
+const QUADS: u32 = BLOCK / 4u;
+const KQUADS: u32 = KSTEP / 4u;
 
 override transposeWeights: bool = false;
 
-var<workgroup> inputTile: array<f32, BLOCK * KSTEP>;
-// Row stride of the W' tile: BLOCK + 1 (see above).
-const WSTRIDE: u32 = BLOCK + 1u;
-var<workgroup> weightTile: array<f32, KSTEP * WSTRIDE>;
+// Input tile [64 rows × 16 k], row-major in vec4s: element r·KQUADS + q holds k0 + 4q … +3 of row row0 + r.
+var<workgroup> inputTile: array<vec4<f32>, BLOCK * KQUADS>;
+// W' tile [16 k × 64 units] in vec4s of 4 neighbouring units; its rows are padded to WSTRIDE = 17 vec4s
+// (68 words, see above).
+const WSTRIDE: u32 = QUADS + 1u;
+var<workgroup> weightTile: array<vec4<f32>, KSTEP * WSTRIDE>;
 
-fn weightAt(k: u32, j: u32) -> f32 {
-  if (k >= params.fanIn || j >= params.units) {
-    return 0.0;
+const LANES = vec4<u32>(0u, 1u, 2u, 3u);
+
+/// input[r, k … k+3], zero past the rows and fanIn.
+fn inputQuad(r: u32, k: u32) -> vec4<f32> {
+  if (r >= params.rows) {
+    return vec4<f32>();
   }
-  if (transposeWeights) {
-    return parameters[j * params.fanIn + k];
-  }
-  return parameters[k * params.units + j];
+  let n = params.fanIn;
+  let ks = vec4<u32>(k) + LANES;
+  let c = min(ks, vec4<u32>(n - 1u));
+  let o = r * n;
+  let x = vec4<f32>(input[o + c.x], input[o + c.y], input[o + c.z], input[o + c.w]);
+  return select(vec4<f32>(), x, ks < vec4<u32>(n));
 }
 
-fn inputAt(r: u32, k: u32) -> f32 {
-  if (r >= params.rows || k >= params.fanIn) {
-    return 0.0;
+/// W'(k, j … j+3), zero past fanIn and the units.
+fn weightQuad(k: u32, j: u32) -> vec4<f32> {
+  if (k >= params.fanIn) {
+    return vec4<f32>();
   }
-  return input[r * params.fanIn + k];
+  let js = vec4<u32>(j) + LANES;
+  let c = min(js, vec4<u32>(params.units - 1u));
+  var w: vec4<f32>;
+  if (transposeWeights) {
+    let n = params.fanIn;
+    w = vec4<f32>(parameters[c.x * n + k], parameters[c.y * n + k], parameters[c.z * n + k], parameters[c.w * n + k]);
+  } else {
+    let o = k * params.units;
+    w = vec4<f32>(parameters[o + c.x], parameters[o + c.y], parameters[o + c.z], parameters[o + c.w]);
+  }
+  return select(vec4<f32>(), w, js < vec4<u32>(params.units));
 }
 
 @compute @workgroup_size(16, 16)
@@ -56,28 +80,60 @@ fn sampleLayer(
   let tx = local.x;
   let ty = local.y;
   let lid = ty * 16u + tx;
-  var acc: array<vec4<f32>, 4>;
+  // Staging slots of this invocation: input row lid / 4, k-quad lid % 4; W' row wk, unit quad wq (for
+  // W' = Wᵀ neighbouring invocations take neighbouring k, contiguous in W; otherwise neighbouring units).
+  let inputRow = row0 + lid / KQUADS;
+  let inputK = 4u * (lid % KQUADS);
+  var wk = lid / QUADS;
+  var wq = lid % QUADS;
+  if (transposeWeights) {
+    wk = lid % KSTEP;
+    wq = lid / KSTEP;
+  }
+  let weightSlot = wk * WSTRIDE + wq;
   let steps = (params.fanIn + KSTEP - 1u) / KSTEP;
+  // Double buffering in registers: step s + 1 is read from the buffers while step s is multiplied.
+  var inputNext = inputQuad(inputRow, inputK);
+  var weightNext = weightQuad(wk, col0 + 4u * wq);
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
   for (var s = 0u; s < steps; s++) {
-    let k0 = s * KSTEP;
-    // 1024 values per tile, 4 per invocation: input tile row-major [64 × 16], weight tile [16 × 64].
-    for (var q = 0u; q < 4u; q++) {
-      let e = lid + 256u * q;
-      inputTile[e] = inputAt(row0 + e / KSTEP, k0 + e % KSTEP);
-      if (transposeWeights) {
-        // W'(k, j) = W[j, k]: neighbouring invocations read neighbouring k (contiguous in memory).
-        weightTile[(e % KSTEP) * WSTRIDE + e / KSTEP] = weightAt(k0 + e % KSTEP, col0 + e / KSTEP);
-      } else {
-        weightTile[(e / BLOCK) * WSTRIDE + e % BLOCK] = weightAt(k0 + e / BLOCK, col0 + e % BLOCK);
-      }
-    }
+    inputTile[lid] = inputNext;
+    weightTile[weightSlot] = weightNext;
     workgroupBarrier();
-    for (var k = 0u; k < KSTEP; k++) {
-      let o = k * WSTRIDE + 4u * tx;
-      let w = vec4<f32>(weightTile[o], weightTile[o + 1u], weightTile[o + 2u], weightTile[o + 3u]);
-      for (var a = 0u; a < 4u; a++) {
-        acc[a] += inputTile[(ty + 16u * a) * KSTEP + k] * w;
-      }
+    if (s + 1u < steps) {
+      let k0 = (s + 1u) * KSTEP;
+      inputNext = inputQuad(inputRow, k0 + inputK);
+      weightNext = weightQuad(k0 + wk, col0 + 4u * wq);
+    }
+    for (var q = 0u; q < KQUADS; q++) {
+      let o = 4u * q * WSTRIDE + tx;
+      let w0 = weightTile[o];
+      let w1 = weightTile[o + WSTRIDE];
+      let w2 = weightTile[o + 2u * WSTRIDE];
+      let w3 = weightTile[o + 3u * WSTRIDE];
+      let x0 = inputTile[ty * KQUADS + q];
+      acc0 += x0.x * w0;
+      acc0 += x0.y * w1;
+      acc0 += x0.z * w2;
+      acc0 += x0.w * w3;
+      let x1 = inputTile[(ty + 16u) * KQUADS + q];
+      acc1 += x1.x * w0;
+      acc1 += x1.y * w1;
+      acc1 += x1.z * w2;
+      acc1 += x1.w * w3;
+      let x2 = inputTile[(ty + 32u) * KQUADS + q];
+      acc2 += x2.x * w0;
+      acc2 += x2.y * w1;
+      acc2 += x2.z * w2;
+      acc2 += x2.w * w3;
+      let x3 = inputTile[(ty + 48u) * KQUADS + q];
+      acc3 += x3.x * w0;
+      acc3 += x3.y * w1;
+      acc3 += x3.z * w2;
+      acc3 += x3.w * w3;
     }
     workgroupBarrier();
   }
@@ -86,6 +142,7 @@ fn sampleLayer(
     return;
   }
   let bias = biasQuad(j0);
+  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var a = 0u; a < 4u; a++) {
     let r = row0 + ty + 16u * a;
     if (r < params.rows) {

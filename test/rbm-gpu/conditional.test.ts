@@ -14,7 +14,7 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('RBM conditional sampling kernels', () => {
   const gpu = useGpu();
-  // Both dense kernels; the last sizes span several 64-wide blocks of either in every
+  // Both dense kernels; the 139×75×67 sizes span several 64-wide blocks of either in every
   // direction, none a multiple of 4.
   const cases: [RbmUnits, boolean, number, number, number, MatmulKernel][] = [];
   for (const matmul of ['tiled', 'direct'] as const) {
@@ -25,6 +25,11 @@ describe('RBM conditional sampling kernels', () => {
       ['ising', false, 40, 17, 33, matmul],
       ['bernoulli', true, 139, 75, 67, matmul],
       ['ising', false, 139, 75, 67, matmul],
+      // Tiled kernel edges: fanIn 70 / 37 (several 16-k steps, the last partial), 3 (under one quad of k).
+      ['bernoulli', true, 70, 37, 21, matmul],
+      ['ising', false, 70, 37, 21, matmul],
+      ['bernoulli', true, 3, 70, 5, matmul],
+      ['bernoulli', false, 70, 3, 5, matmul],
     );
   }
   it.each(cases)(

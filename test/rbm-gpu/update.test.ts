@@ -20,11 +20,17 @@ describe('RBM CD-k / PCD-k update vs CPU replay', () => {
     ['ising', 1, 23, 18, 20, 'tiled'],
     ['ising', 2, 23, 18, 20, 'tiled'],
     ['bernoulli', 1, 70, 75, 67, 'tiled'],
+    // nv, nh not multiples of 4; K = 21 + 21 rows: the data/chain boundary inside the second 16-row step.
+    ['bernoulli', 1, 70, 37, 21, 'tiled'],
+    // fewer visible units than one quad, and fewer rows than one step.
+    ['ising', 1, 3, 70, 5, 'tiled'],
     ['bernoulli', 1, 23, 18, 20, 'direct'],
     ['bernoulli', 3, 23, 18, 20, 'direct'],
     ['ising', 1, 23, 18, 20, 'direct'],
     ['ising', 2, 23, 18, 20, 'direct'],
     ['bernoulli', 1, 70, 75, 67, 'direct'],
+    ['bernoulli', 1, 70, 37, 21, 'direct'],
+    ['ising', 1, 3, 70, 5, 'direct'],
   ] as const)(
     '%s CD-%i gradient, %i×%i, %i rows, %s kernel (batch = all samples, no shuffle)',
     async (units, k, nv, nh, rows, matmul) => {
@@ -101,6 +107,52 @@ describe('RBM CD-k / PCD-k update vs CPU replay', () => {
       }
     });
   });
+
+  // P data rows ≠ Q chains: the gradient's two halves have different weights (1/P, −1/Q), and the tiled
+  // kernel's stacked K = P + Q rows meet inside a 16-row step (10 | 7 in the first, 21 | 13 in the second).
+  it.each([
+    [70, 37, 10, 7, 1, 'tiled'],
+    [70, 37, 21, 13, 2, 'tiled'],
+    [70, 37, 21, 13, 2, 'direct'],
+  ] as const)(
+    '%i×%i, batch %i, %i chains, PCD-%i, %s kernel: gradients of two steps',
+    async (nv, nh, n, chains, k, matmul) => {
+      const device = gpu().device;
+      const m = model('bernoulli', nv, nh, 3 * n + chains);
+      const rand = lcg(n * chains);
+      const data = Array.from({ length: n }, () =>
+        Array.from({ length: m.nv }, () => (rand() < 0.4 ? 1 : 0)),
+      );
+      const key = seedKey(6);
+      const initStream = streamWord(RngPurpose.rbmInit, 1);
+      const start = Array.from({ length: chains }, (_, c) =>
+        Array.from({ length: m.nv }, (_, i) =>
+          philox4x32([c * m.nv + i, 0, 0, initStream], key)[0] >>> 31 ? 1 : 0,
+        ),
+      );
+      await checked(device, async () => {
+        const rbm = new RbmEngine(device, { nv: m.nv, nh: m.nh, seed: 6, parameters: m, matmul });
+        try {
+          rbm.setData(data.flat(), n);
+          rbm.configureTraining({ batch: n, k, pcd: chains, lr: 0.1, shuffle: false });
+          let chainStart: number[][] = start;
+          for (let t = 0; t < 2; t++) {
+            rbm.step({ gradientOnly: true });
+            const want = replayGradient(m, data, k, 0, key, chainStart);
+            expect(want.close).toBe(0);
+            const g = await rbm.getGradient();
+            expectClose(g.dW, want.dW);
+            expectClose(g.da, want.da);
+            expectClose(g.db, want.db);
+            expect(Math.max(...want.dW.map(Math.abs))).toBeGreaterThan(1e-3);
+            chainStart = want.chainEnd;
+          }
+        } finally {
+          rbm.destroy();
+        }
+      });
+    },
+  );
 
   it.each([
     [{ optimizer: 'sgd', lr: 0.05, l2: 0.01, l1: 0.002 }],
