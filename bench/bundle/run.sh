@@ -13,6 +13,8 @@
 #   SKIP_BENCH=1   run only the studies
 #   STUDIES        studies to reproduce after the bench, separated by spaces or commas (default: none)
 #   STUDY_PRESET   their preset (default paper)
+#   STUDY_ARGS     more arguments for every `reproduce` (e.g. "--set experiments=L100,L100extremes
+#                  --set veigaLarge.epochs=100"; split at spaces)
 #   STUDY_SECONDS  wall limit per study; then SIGINT, which writes a partial report (default 180)
 #   STUDY_GRACE    seconds from that SIGINT to SIGKILL (default 60)
 #   PYTHON         interpreter for the peers and the unpacking fallback (default python3)
@@ -172,9 +174,10 @@ fi
 PRESET=${STUDY_PRESET:-paper}
 for s in $(echo "${STUDIES:-}" | tr ',' ' '); do
   dir=$WORK/reports/$s-$PRESET
-  say "reproduce $s --preset $PRESET (limit ${STUDY_SECONDS:-180} s)"
+  say "reproduce $s --preset $PRESET ${STUDY_ARGS:+$STUDY_ARGS }(limit ${STUDY_SECONDS:-180} s)"
+  # shellcheck disable=SC2086 # STUDY_ARGS is a list of arguments
   with_timeout "${STUDY_SECONDS:-180}" INT "${STUDY_GRACE:-60}" "$NODE" "$CLI" reproduce "$s" --preset "$PRESET" \
-    --out "$dir" --force >"$LOGS/$s.stdout" 2>"$LOGS/$s.stderr"
+    ${STUDY_ARGS:-} --out "$dir" --force >"$LOGS/$s.stdout" 2>"$LOGS/$s.stderr"
   rc=$?
   say "reproduce $s: exit $rc ($([ -f "$dir/report.json" ] && echo report written || echo no report))"
   tail -n 8 "$LOGS/$s.stdout" | tee -a "$RUNLOG" >&2
