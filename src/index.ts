@@ -339,6 +339,8 @@ export {
   FLOW_EXPERIMENTS,
   RBM_FLOW_PRESETS,
   PLANS as FLOW_PLANS,
+  destroyFlowLattice,
+  flowMlp,
   flowModelSeed,
   flowStartStates,
   prepareFlowLattice,

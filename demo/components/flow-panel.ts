@@ -6,6 +6,7 @@ import {
   RBM_FLOW_PRESETS,
   RbmEngine,
   SPIN_PALETTE,
+  destroyFlowLattice,
   exact,
   flowModelSeed,
   flowStartStates,
@@ -517,7 +518,7 @@ export class FlowPanel extends LitElement {
     this.clearFlow();
     this.setDownload(undefined);
     void (after ?? Promise.resolve()).finally(() => {
-      kit?.mlp.destroy();
+      if (kit) destroyFlowLattice(kit);
       model?.rbm.destroy();
     });
   }
@@ -639,9 +640,10 @@ export class FlowPanel extends LitElement {
     let kit: FlowLattice | undefined;
     try {
       const record: NonNullable<Parameters<typeof prepareFlowLattice>[3]> = { data: [], thermometers: [] };
-      kit = await prepareFlowLattice(context, options, 'main', record);
+      // One thermometer in the page (de Gier's MLP reads every model here).
+      kit = await prepareFlowLattice(context, options, 'main', record, false);
       if (!live()) {
-        kit.mlp.destroy();
+        destroyFlowLattice(kit);
         return;
       }
       this.kit = kit;

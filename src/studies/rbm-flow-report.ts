@@ -104,6 +104,12 @@ function fixedEntries(e: ExperimentResult, flow: FlowRun, suffix: string): Resul
   return out;
 }
 
+/** A thermometer's name in results and figures: the lattice (L10, ring8), then its kind when not the first. */
+function thermometerTag(t: FlowState['thermometers'][number], separator: string): string {
+  const lattice = t.lattice.kind === 'ring' ? `ring${t.lattice.N}` : `L${t.lattice.L}`;
+  return t.kind ? `${lattice}${separator}${t.kind}` : lattice;
+}
+
 function entry(name: string, est: Estimate, unit: string, method: string, source?: SourceValue): ResultEntry {
   const r: ResultEntry = { name, value: est.value, err: est.err, unit, method };
   if (source) {
@@ -117,13 +123,12 @@ function entry(name: string, est: Estimate, unit: string, method: string, source
 function collectResults(state: FlowState): ResultEntry[] {
   const out: ResultEntry[] = [];
   for (const t of state.thermometers) {
-    const tag = t.lattice.kind === 'ring' ? `ring${t.lattice.N}` : `L${t.lattice.L}`;
     out.push({
-      name: `thermometer.${tag}.accuracy`,
+      name: `thermometer.${thermometerTag(t, '.')}.accuracy`,
       value: t.accuracy,
       err: Math.sqrt((t.accuracy * (1 - t.accuracy)) / t.confusion.flat().reduce((a, b) => a + b, 0)),
       unit: '',
-      method: `held-out accuracy of the MLP ${t.sizes.join('-')} over ${t.confusion.length} temperatures (binomial error)`,
+      method: `held-out accuracy of ${t.kind === 'veiga' ? "Veiga & Vicente's" : 'the'} MLP ${t.sizes.join('-')} over ${t.confusion.length} temperatures (binomial error)`,
     });
   }
   for (const e of state.experiments) {
@@ -221,7 +226,10 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
   lines.push(
     'T* is read on the last generation pooled over every start (the flow set at each T > 0, all-up, and exactly-half-up); ' +
       'errors are one standard error over the independent chains. "thermal" says whether that pooled generation passes the ' +
-      'thermality checks; "drift" is the change of T*(energy) over the last generations.',
+      'thermality checks; "drift" is the change of T*(energy) over the last generations.' +
+      (state.thermometers.some((t) => t.kind === 'veiga')
+        ? " T* (MLP) is each source's own classifier: de Gier's MLP for the ±1 RBMs, Veiga & Vicente's for theirs."
+        : ''),
     '',
   );
   const rows: string[][] = [];
@@ -287,14 +295,15 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
       : '';
     const check = m.check ? `; after ${m.check.epochs} epochs T*(energy) was ${fmt(m.check.energy)}` : '';
     lines.push(
-      `- **${e.name}**: ${e.description}; ${m.units} units ${m.nv} → ${m.nh}, ${trained}${mon}${check} (${m.seconds.toFixed(0)} s).`,
+      `- **${e.name}**: ${e.description}; ${m.units} units ${m.nv} → ${m.nh}, ${trained}${mon}${check} (${m.seconds.toFixed(0)} s)` +
+        (e.mlpSizes ? `; read by the MLP ${e.mlpSizes.join('-')}.` : '.'),
     );
   }
   lines.push('', '## The thermometers', '');
   for (const t of state.thermometers) {
     const worst = t.energyCheck.reduce((a, c) => Math.max(a, Math.abs(c.TE - c.T) / (c.err || Infinity)), 0);
     lines.push(
-      `- ${t.lattice.kind === 'ring' ? `ring of ${t.lattice.N}` : `${t.lattice.L}×${t.lattice.L}`}: MLP ${t.sizes.join('-')}, held-out accuracy ` +
+      `- ${t.lattice.kind === 'ring' ? `ring of ${t.lattice.N}` : `${t.lattice.L}×${t.lattice.L}`}: ${t.kind === 'veiga' ? "Veiga & Vicente's MLP (it reads the Veiga experiments)" : 'MLP'} ${t.sizes.join('-')}, held-out accuracy ` +
         `${(100 * t.accuracy).toFixed(1)} % (within one grid step ${(100 * t.accuracyWithinOne).toFixed(1)} %), loss ${t.loss.toFixed(3)}; ` +
         `the energy thermometer reads the held-out equilibrium sets back within ${worst.toFixed(1)} σ at worst (${t.energyCheck.length} temperatures).`,
     );
@@ -433,7 +442,7 @@ function figures(state: FlowState): FigureSpec[] {
     );
   }
   for (const t of state.thermometers) {
-    const tag = t.lattice.kind === 'ring' ? `ring${t.lattice.N}` : `L${t.lattice.L}`;
+    const tag = thermometerTag(t, '-');
     const points: ErrorBarPoint[] = [
       ...(t.mlpCheck ?? []).map((c) => ({ x: c.T, y: c.TMlp, err: c.err, series: 'MLP (expected T)' })),
       ...t.energyCheck
@@ -444,7 +453,7 @@ function figures(state: FlowState): FigureSpec[] {
       out.push(
         errorBarPlot({
           name: `calibration-${tag}`,
-          title: `Thermometers on held-out equilibrium data, ${latticeLabel(t.lattice)}: temperature read against true T`,
+          title: `Thermometers on held-out equilibrium data, ${latticeLabel(t.lattice)}${t.kind === 'veiga' ? " (Veiga & Vicente's MLP)" : ''}: temperature read against true T`,
           points,
           xTitle: 'true T',
           yTitle: 'T read',

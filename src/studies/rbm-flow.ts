@@ -132,7 +132,13 @@ export interface RbmFlowOptions {
   scan: { from: number; to: number; step: number; samples: number };
   degier: FlowRbmSettings;
   veiga: FlowRbmSettings;
+  /** de Gier's MLP thermometer (100-64-25), which reads the de Gier experiments (and every one on the ring). */
   mlp: FlowMlpSettings;
+  /**
+   * Veiga & Vicente's MLP thermometer (100-512-256-64-25), trained beside de Gier's on a lattice that has Veiga
+   * experiments, and reading those (on the L = 100 lattice with `veigaLarge.mlpEpochs`).
+   */
+  veigaMlp: FlowMlpSettings;
   /** Veiga's untrained null: weights N(mean, sd²) redrawn every step. */
   untrained: { mean: number; sd: number };
   /** de Gier's 1D ring: N spins, configurations per temperature and set (source: 8 spins, 1600), MLP hidden. */
@@ -201,6 +207,8 @@ const base: RbmFlowOptions = {
   veiga: { hiddenRatio: 1, epochs: 8000, batch: 100, lr: 0.01 },
   // de Gier: 100-64-25, tanh, softmax; optimiser not given for the Ising MLP (Adam for MNIST): Adam here.
   mlp: { hidden: [64], activation: 'tanh', epochs: 30, batch: 100, lr: 3e-3 },
+  // Veiga & Vicente: 100-512-256-64-25 with softmax; activation and optimiser not given: ReLU and Adam here.
+  veigaMlp: { hidden: [512, 256, 64], activation: 'relu', epochs: 30, batch: 100, lr: 1e-3 },
   untrained: { mean: -0.001, sd: 0.0015 },
   ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
   large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40, scanStep: 0.1, scanSamples: 1000 },
@@ -231,6 +239,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     degier: { ...base.degier, epochs: 2 },
     veiga: { ...base.veiga, epochs: 2 },
     mlp: { ...base.mlp, epochs: 3 },
+    veigaMlp: { ...base.veigaMlp, epochs: 2 },
     ring: { ...base.ring, samplesPerSet: 60, epochs: 2 },
     large: { L: 16, samplesPerSet: 40, epochs: 1, mlpEpochs: 2, scanStep: 0.5, scanSamples: 40 },
     veigaLarge: {
@@ -255,6 +264,7 @@ export const RBM_FLOW_PRESETS: Record<Preset, RbmFlowOptions> = {
     degier: { ...base.degier, epochs: 30 },
     veiga: { ...base.veiga, epochs: 30 },
     mlp: { ...base.mlp, epochs: 20 },
+    veigaMlp: { ...base.veigaMlp, epochs: 20 },
     ring: { ...base.ring, samplesPerSet: 400, epochs: 30 },
     large: { L: 32, samplesPerSet: 100, epochs: 10, mlpEpochs: 20, scanStep: 0.5, scanSamples: 100 },
     veigaLarge: {
@@ -321,12 +331,17 @@ export function checkRbmFlowOptions(o: RbmFlowOptions): void {
     integerOption(`${name}.batch`, r.batch, 1);
     positiveOption(`${name}.lr`, r.lr);
   }
-  o.mlp.hidden.forEach((h, i) => integerOption(`mlp.hidden[${i}]`, h, 1));
-  integerOption('mlp.epochs', o.mlp.epochs, 1);
-  integerOption('mlp.batch', o.mlp.batch, 1);
-  positiveOption('mlp.lr', o.mlp.lr);
-  if (o.mlp.activation !== 'relu' && o.mlp.activation !== 'tanh')
-    throw new RangeError(`mlp.activation '${String(o.mlp.activation)}' must be 'relu' or 'tanh'`);
+  for (const [name, m] of [
+    ['mlp', o.mlp],
+    ['veigaMlp', o.veigaMlp],
+  ] as const) {
+    m.hidden.forEach((h, i) => integerOption(`${name}.hidden[${i}]`, h, 1));
+    integerOption(`${name}.epochs`, m.epochs, 1);
+    integerOption(`${name}.batch`, m.batch, 1);
+    positiveOption(`${name}.lr`, m.lr);
+    if (m.activation !== 'relu' && m.activation !== 'tanh')
+      throw new RangeError(`${name}.activation '${String(m.activation)}' must be 'relu' or 'tanh'`);
+  }
   positiveOption('untrained.sd', o.untrained.sd);
   integerOption('ring.N', o.ring.N, 3, 20);
   integerOption('ring.samplesPerSet', o.ring.samplesPerSet, 2);
@@ -429,11 +444,15 @@ export interface ExperimentResult {
   lattice: Lattice;
   model: FlowModelInfo;
   flows: FlowRun[];
+  /** Layer sizes of the MLP thermometer that read the flows (absent in checkpoints of earlier versions). */
+  mlpSizes?: number[];
 }
 
-/** The MLP thermometer of one lattice. */
+/** An MLP thermometer of one lattice. */
 export interface ThermometerInfo {
   lattice: Lattice;
+  /** 'veiga' for Veiga & Vicente's architecture; absent for the lattice's first (de Gier's) MLP. */
+  kind?: 'veiga';
   sizes: number[];
   accuracy: number;
   /** Accuracy within one grid step (|class − truth| ≤ 1). */
@@ -469,6 +488,8 @@ export interface FlowLattice {
   sites: number;
   data: FlowData;
   mlp: MlpEngine;
+  /** Veiga & Vicente's MLP thermometer, where this lattice has Veiga experiments (see flowMlp). */
+  veigaMlp: MlpEngine | null;
   curve: ReturnType<typeof exactCurve>;
   scan: ReferenceScan | undefined;
   classT: Float64Array;
@@ -510,23 +531,24 @@ function rowsOf(data: FlowData, set: number, classes: readonly number[], count?:
 
 async function trainThermometer(
   context: StudyContext,
-  o: RbmFlowOptions,
-  kit: Omit<FlowLattice, 'mlp'>,
+  settings: FlowMlpSettings,
+  kit: Omit<FlowLattice, 'mlp' | 'veigaMlp'>,
   hidden: number[],
   epochs: number,
   seed: number,
   state: Pick<FlowState, 'thermometers'>,
+  kind?: 'veiga',
 ): Promise<MlpEngine> {
   const clock = new StageClock();
   const classes = kit.data.temperatures.map((_, i) => i);
   const train = rowsOf(kit.data, 0, classes);
   const test = rowsOf(kit.data, 1, classes);
   const sizes = [kit.sites, ...hidden, classes.length];
-  const mlp = new MlpEngine(context.device, { sizes, activation: o.mlp.activation, seed });
+  const mlp = new MlpEngine(context.device, { sizes, activation: settings.activation, seed });
   try {
     mlp.setData(toFloat(train.spins, 'ising'), train.labels, train.n);
-    mlp.configureTraining({ batch: o.mlp.batch, lr: o.mlp.lr, optimizer: 'adam' });
-    const stage = `thermometer ${latticeName(kit.lattice)}`;
+    mlp.configureTraining({ batch: settings.batch, lr: settings.lr, optimizer: 'adam' });
+    const stage = `thermometer ${latticeName(kit.lattice)}${kind ? ` (${kind})` : ''}`;
     const r = await mlp.trainEpochs(epochs, {
       signal: context.signal,
       onEpoch: (e) => context.progress(stage, e, epochs),
@@ -566,6 +588,7 @@ async function trainThermometer(
     });
     state.thermometers.push({
       lattice: kit.lattice,
+      ...(kind ? { kind } : {}),
       sizes,
       accuracy: ev.accuracy,
       accuracyWithinOne: within / test.n,
@@ -576,7 +599,7 @@ async function trainThermometer(
       seconds: clock.elapsed(),
     });
     context.log(
-      `thermometer ${latticeName(kit.lattice)} (${sizes.join('-')}): held-out accuracy ${(100 * ev.accuracy).toFixed(1)} %, ` +
+      `thermometer ${latticeName(kit.lattice)}${kind ? ` (${kind})` : ''} (${sizes.join('-')}): held-out accuracy ${(100 * ev.accuracy).toFixed(1)} %, ` +
         `within one step ${((100 * within) / test.n).toFixed(1)} %`,
     );
     return mlp;
@@ -633,9 +656,10 @@ export async function readFlowGeneration(
   spins: Int8Array,
   starts: number,
   chains: number,
+  mlp: MlpEngine = kit.mlp,
 ): Promise<{ perStart: StartReading[]; tMlp: Float64Array; probs: Float32Array }> {
   const n = starts * chains;
-  const probs = await kit.mlp.predict(toFloat(spins, 'ising'), n);
+  const probs = await mlp.predict(toFloat(spins, 'ising'), n);
   const K = kit.classT.length;
   const tMlp = new Float64Array(n);
   for (let r = 0; r < n; r++) {
@@ -723,7 +747,7 @@ async function runFlow(
   step: FlowStep,
   seed: number,
   label: string,
-  options: { generations?: number; beforeGeneration?: (g: number) => void } = {},
+  options: { generations?: number; beforeGeneration?: (g: number) => void; mlp?: MlpEngine } = {},
 ): Promise<FlowRun> {
   const clock = new StageClock();
   const chains = Math.min(o.flowChains, kit.data.sets[2]!.count);
@@ -743,7 +767,7 @@ async function runFlow(
     beforeGeneration: options.beforeGeneration,
     onGeneration: async (g, visible) => {
       const s = toSpins(visible, rbm.units);
-      const { perStart, tMlp, probs } = await readFlowGeneration(kit, s, starts, chains);
+      const { perStart, tMlp, probs } = await readFlowGeneration(kit, s, starts, chains, options.mlp);
       perStart.forEach((r, i) => readings[i]!.push(r));
       if (g === generations - lag) {
         const r = pooled(s);
@@ -1033,7 +1057,9 @@ export async function trainFlowModel(
           });
         }
         if (e === checkAt && checkAt < epochs) {
-          const f = await runFlow(context, o, kit, rbm, 'sampled', seed + 11, `${plan.name} check`);
+          const f = await runFlow(context, o, kit, rbm, 'sampled', seed + 11, `${plan.name} check`, {
+            mlp: flowMlp(kit, plan.kind),
+          });
           const fp = f.fixedPoint!;
           info.check = { epochs: e, energy: fp.energy, absM: fp.absM };
         }
@@ -1145,6 +1171,7 @@ async function runExperiment(
     lattice: kit.lattice,
     model: info,
     flows: [],
+    mlpSizes: [...flowMlp(kit, plan.kind).sizes],
   };
   try {
     const W = (await rbm.getParameters()).W;
@@ -1153,6 +1180,7 @@ async function runExperiment(
       result.flows.push(
         await runFlow(context, o, kit, rbm, step, seed + (step === 'sampled' ? 21 : 22), plan.name, {
           beforeGeneration: redraw,
+          mlp: flowMlp(kit, plan.kind),
         }),
       );
     }
@@ -1172,18 +1200,31 @@ async function runExperiment(
   }
 }
 
+/** The MLP thermometer that reads an experiment of `kind`: Veiga's for Veiga's RBMs where it was trained. */
+export function flowMlp(kit: FlowLattice, kind: FlowModelKind | 'ring'): MlpEngine {
+  return kind === 'veiga' && kit.veigaMlp ? kit.veigaMlp : kit.mlp;
+}
+
+/** Frees a lattice's thermometers. */
+export function destroyFlowLattice(kit: FlowLattice): void {
+  kit.mlp.destroy();
+  kit.veigaMlp?.destroy();
+}
+
 /** The lattices of the study: the main L×L, the ring, the larger L×L, Veiga & Vicente's L = 100. */
 export type FlowLatticeName = 'main' | 'ring' | 'large' | 'veigaLarge';
 
 /**
- * Data (three sets), the ⟨|m|⟩ reference scan and the MLP thermometer of one lattice; records what it did in
- * `record` (data sampling, the thermometer's accuracy and confusion). The caller destroys `mlp`.
+ * Data (three sets), the ⟨|m|⟩ reference scan and the MLP thermometers of one lattice (de Gier's, and Veiga's
+ * where `o.experiments` has a Veiga experiment on it or `veigaThermometer` asks); records what it did in `record`
+ * (data sampling, each thermometer's accuracy and confusion). The caller frees them (destroyFlowLattice).
  */
 export async function prepareFlowLattice(
   context: StudyContext,
   o: RbmFlowOptions,
   which: FlowLatticeName,
   record: Pick<FlowState, 'data' | 'thermometers'> = { data: [], thermometers: [] },
+  veigaThermometer?: boolean,
 ): Promise<FlowLattice> {
   const clock = new StageClock();
   let data: FlowData | null;
@@ -1235,8 +1276,31 @@ export async function prepareFlowLattice(
   const hidden = which === 'ring' ? o.ring.mlpHidden : o.mlp.hidden;
   const epochs =
     which === 'large' ? o.large.mlpEpochs : which === 'veigaLarge' ? o.veigaLarge.mlpEpochs : o.mlp.epochs;
-  const mlp = await trainThermometer(context, o, partial, hidden, epochs, seed + 60, record);
-  return { ...partial, mlp };
+  const mlp = await trainThermometer(context, o.mlp, partial, hidden, epochs, seed + 60, record);
+  // Veiga's thermometer where a Veiga experiment will read it (or when asked, e.g. by the lab).
+  const veigaHere =
+    veigaThermometer ??
+    o.experiments.some((e) => e !== 'mnist' && PLANS[e].kind === 'veiga' && PLANS[e].lattice === which);
+  let veigaMlp: MlpEngine | null = null;
+  if (veigaHere && which !== 'ring') {
+    try {
+      const veigaEpochs = which === 'veigaLarge' ? o.veigaLarge.mlpEpochs : o.veigaMlp.epochs;
+      veigaMlp = await trainThermometer(
+        context,
+        o.veigaMlp,
+        partial,
+        o.veigaMlp.hidden,
+        veigaEpochs,
+        seed + 70,
+        record,
+        'veiga',
+      );
+    } catch (err) {
+      mlp.destroy();
+      throw err;
+    }
+  }
+  return { ...partial, mlp, veigaMlp };
 }
 
 async function run(options: RbmFlowOptions, context: StudyContext): Promise<StudyOutput> {
@@ -1292,7 +1356,7 @@ async function run(options: RbmFlowOptions, context: StudyContext): Promise<Stud
     if (err instanceof StudyStopped) state.stopped = err.message;
     else throw err;
   } finally {
-    for (const k of kits.values()) k.mlp.destroy();
+    for (const k of kits.values()) destroyFlowLattice(k);
   }
   return flowOutput(o, state);
 }

@@ -123,6 +123,12 @@ describe('rbm-flow study', () => {
     expect(entry(out, 'tstar.all.energy').err).toBeGreaterThan(0);
     expect(entry(out, 'thermometer.L10.accuracy').value).toBeGreaterThan(0);
     expect(entry(out, 'thermometer.ring8.accuracy').value).toBeGreaterThan(0);
+    // Veiga's own classifier is trained beside de Gier's (the untrained null is a Veiga model) and reads it.
+    expect(entry(out, 'thermometer.L10.veiga.accuracy').method).toContain('MLP 100-512-256-64-25');
+    expect(out.results.some((r) => r.name === 'thermometer.ring8.veiga.accuracy')).toBe(false);
+    expect(out.markdown).toContain("Veiga & Vicente's for theirs");
+    expect(out.markdown).toMatch(/\*\*untrained\*\*: .*read by the MLP 100-512-256-64-25\./);
+    expect(out.markdown).toMatch(/\*\*all\*\*: .*read by the MLP 100-64-25\./);
     expect(entry(out, 'tstar.all.mlp').source?.value).toBe(2.5);
     // Fans: one per experiment and step kind; arrays [starts × generations+1 × 4].
     expect(out.figures.map((f) => f.name)).toContain('flow-all-sampled');
@@ -159,6 +165,7 @@ describe('rbm-flow study', () => {
     ]);
     const L = t.veigaLarge.L;
     expect(entry(out, `thermometer.L${L}.accuracy`).value).toBeGreaterThan(0);
+    expect(entry(out, `thermometer.L${L}.veiga.accuracy`).value).toBeGreaterThan(0);
     for (const name of ['L100', 'L100extremes']) {
       const m = entry(out, `mstar.${name}`);
       expect(m.value).toBeGreaterThan(0);
