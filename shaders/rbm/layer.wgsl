@@ -69,6 +69,11 @@ fn weightQuad(k: u32, j: u32) -> vec4<f32> {
   return select(vec4<f32>(), w, js < vec4<u32>(params.units));
 }
 
+/// acc + x.x·w0 + x.y·w1 + x.z·w2 + x.w·w3, added in that order (4 steps of k into one row's 4 units).
+fn accumulateQuad(acc: vec4<f32>, x: vec4<f32>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>) -> vec4<f32> {
+  return acc + x.x * w0 + x.y * w1 + x.z * w2 + x.w * w3;
+}
+
 @compute @workgroup_size(16, 16)
 fn sampleLayer(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -114,26 +119,10 @@ fn sampleLayer(
       let w1 = weightTile[o + WSTRIDE];
       let w2 = weightTile[o + 2u * WSTRIDE];
       let w3 = weightTile[o + 3u * WSTRIDE];
-      let x0 = inputTile[ty * KQUADS + q];
-      acc0 += x0.x * w0;
-      acc0 += x0.y * w1;
-      acc0 += x0.z * w2;
-      acc0 += x0.w * w3;
-      let x1 = inputTile[(ty + 16u) * KQUADS + q];
-      acc1 += x1.x * w0;
-      acc1 += x1.y * w1;
-      acc1 += x1.z * w2;
-      acc1 += x1.w * w3;
-      let x2 = inputTile[(ty + 32u) * KQUADS + q];
-      acc2 += x2.x * w0;
-      acc2 += x2.y * w1;
-      acc2 += x2.z * w2;
-      acc2 += x2.w * w3;
-      let x3 = inputTile[(ty + 48u) * KQUADS + q];
-      acc3 += x3.x * w0;
-      acc3 += x3.y * w1;
-      acc3 += x3.z * w2;
-      acc3 += x3.w * w3;
+      acc0 = accumulateQuad(acc0, inputTile[ty * KQUADS + q], w0, w1, w2, w3);
+      acc1 = accumulateQuad(acc1, inputTile[(ty + 16u) * KQUADS + q], w0, w1, w2, w3);
+      acc2 = accumulateQuad(acc2, inputTile[(ty + 32u) * KQUADS + q], w0, w1, w2, w3);
+      acc3 = accumulateQuad(acc3, inputTile[(ty + 48u) * KQUADS + q], w0, w1, w2, w3);
     }
     workgroupBarrier();
   }
