@@ -123,6 +123,17 @@ function entry(name: string, est: Estimate, unit: string, method: string, source
 function collectResults(state: FlowState): ResultEntry[] {
   const out: ResultEntry[] = [];
   for (const t of state.thermometers) {
+    if (t.bayes)
+      out.push({
+        name: `thermometer.${thermometerTag(t, '.')}.bayes`,
+        value: t.bayes.value,
+        err: t.bayes.err,
+        unit: '',
+        method:
+          'the best accuracy any classifier can reach on the held-out sets: the energy is a sufficient statistic, so ' +
+          'the exact posterior over the classes (Kaufman / ring ln Z) is known; its largest value averaged over the ' +
+          'configurations (standard error)',
+      });
     out.push({
       name: `thermometer.${thermometerTag(t, '.')}.accuracy`,
       value: t.accuracy,
@@ -304,7 +315,11 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
     const worst = t.energyCheck.reduce((a, c) => Math.max(a, Math.abs(c.TE - c.T) / (c.err || Infinity)), 0);
     lines.push(
       `- ${t.lattice.kind === 'ring' ? `ring of ${t.lattice.N}` : `${t.lattice.L}×${t.lattice.L}`}: ${t.kind === 'veiga' ? "Veiga & Vicente's MLP (it reads the Veiga experiments)" : 'MLP'} ${t.sizes.join('-')}, held-out accuracy ` +
-        `${(100 * t.accuracy).toFixed(1)} % (within one grid step ${(100 * t.accuracyWithinOne).toFixed(1)} %), loss ${t.loss.toFixed(3)}; ` +
+        `${(100 * t.accuracy).toFixed(1)} % (within one grid step ${(100 * t.accuracyWithinOne).toFixed(1)} %), loss ${t.loss.toFixed(3)}` +
+        (t.bayes
+          ? ` (no classifier can do better than ${formatValueErr(100 * t.bayes.value, 100 * t.bayes.err)} % on these sets: the exact posterior's Bayes limit)`
+          : '') +
+        '; ' +
         `the energy thermometer reads the held-out equilibrium sets back within ${worst.toFixed(1)} σ at worst (${t.energyCheck.length} temperatures).`,
     );
   }

@@ -49,6 +49,7 @@ import {
 import { flowOutput } from './rbm-flow-report.ts';
 import { StudyStopped, type Preset, type Study, type StudyContext, type StudyOutput } from './study.ts';
 import {
+  bayesClassifierAccuracy,
   configurationObservables as observables,
   exactCurve,
   readGeneration,
@@ -466,6 +467,11 @@ export interface ThermometerInfo {
    * set, with the error of that mean (a classifier of low accuracy pulls it towards the middle of the grid).
    */
   mlpCheck: { T: number; TMlp: number; err: number }[];
+  /**
+   * The best accuracy any classifier can reach on these held-out sets (the energy is sufficient: the exact
+   * posterior's largest value averaged over the configurations); on the lattice's first thermometer only.
+   */
+  bayes?: { value: number; err: number };
   seconds: number;
 }
 
@@ -586,9 +592,15 @@ async function trainThermometer(
       });
       energyCheck.push({ T, TE: reading.TE.T, err: reading.TE.err });
     });
+    const bayes = kind
+      ? undefined
+      : bayesClassifierAccuracy(kit.lattice, kit.data.sets[1]!.spins, kit.data.sets[1]!.count, [
+          ...kit.classT,
+        ]);
     state.thermometers.push({
       lattice: kit.lattice,
       ...(kind ? { kind } : {}),
+      ...(bayes ? { bayes: { value: bayes.mean, err: bayes.err } } : {}),
       sizes,
       accuracy: ev.accuracy,
       accuracyWithinOne: within / test.n,
@@ -600,7 +612,8 @@ async function trainThermometer(
     });
     context.log(
       `thermometer ${latticeName(kit.lattice)}${kind ? ` (${kind})` : ''} (${sizes.join('-')}): held-out accuracy ${(100 * ev.accuracy).toFixed(1)} %, ` +
-        `within one step ${((100 * within) / test.n).toFixed(1)} %`,
+        `within one step ${((100 * within) / test.n).toFixed(1)} %` +
+        (bayes ? ` (the Bayes limit of any classifier: ${(100 * bayes.mean).toFixed(1)} %)` : ''),
     );
     return mlp;
   } catch (err) {

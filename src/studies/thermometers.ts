@@ -807,3 +807,59 @@ export function meanOverGroups(groups: readonly (readonly number[])[]): Estimate
   const { mean, err } = meanAndError(means);
   return { mean, err };
 }
+
+/**
+ * Exact ln Z of a lattice at coupling K > 0: isingRing on the ring; Kaufman on the torus, and above K = 3 (where
+ * its terms lose digits) the low-temperature form ln 2 + 2NK + ln(1 + N e^{−8K}) (one flipped spin; the next
+ * terms are below 10⁻⁸ relative there).
+ */
+export function exactLogPartition(lattice: Lattice, K: number): number {
+  const N = latticeSites(lattice);
+  if (!(K > 0) || !Number.isFinite(K)) throw new RangeError(`coupling K = ${K} must be finite and > 0`);
+  if (lattice.kind === 'ring') return isingRing(K, N).lnZ;
+  if (K <= KAUFMAN_K_HIGH) return kaufman(K, lattice.L, lattice.L).lnZ;
+  return Math.LN2 + 2 * N * K + Math.log1p(N * Math.exp(-TORUS_GAP * K));
+}
+
+/**
+ * The best accuracy any classifier of temperature can reach on configurations drawn equally from the classes
+ * `classT` (0 = the two ground states): the energy is a sufficient statistic, p(s | T) = e^{−E/T}/Z(T), so the
+ * posterior over the classes is exact, and the Bayes accuracy is the mean over configurations of the largest
+ * posterior (an unbiased estimate from held-out equilibrium data; err = its standard error). `spins` holds
+ * `count` configurations of each class in class order (`count × N` per class).
+ */
+export function bayesClassifierAccuracy(
+  lattice: Lattice,
+  spins: readonly Spins[],
+  count: number,
+  classT: readonly number[],
+): Estimate {
+  const N = latticeSites(lattice);
+  if (spins.length !== classT.length)
+    throw new RangeError(`${spins.length} sets of configurations for ${classT.length} classes`);
+  const ground = lattice.kind === 'ring' ? -N : -2 * N;
+  const logZ = classT.map((T) => {
+    if (!(T >= 0) || !Number.isFinite(T))
+      throw new RangeError(`class temperature ${T} must be finite and ≥ 0`);
+    return T === 0 ? 0 : exactLogPartition(lattice, 1 / T);
+  });
+  const best: number[] = [];
+  const logp = new Float64Array(classT.length);
+  for (const set of spins) {
+    const { energy } = configurationObservables(lattice, set, count);
+    for (const e of energy) {
+      const E = Math.round(e * N);
+      // Log-likelihood of the configuration under each class (T = 0: ½ on each ground state, else 0).
+      let top = -Infinity;
+      classT.forEach((T, c) => {
+        logp[c] = T === 0 ? (E === ground ? -Math.LN2 : -Infinity) : -E / T - logZ[c]!;
+        top = Math.max(top, logp[c]!);
+      });
+      let sum = 0;
+      for (let c = 0; c < classT.length; c++) sum += Math.exp(logp[c]! - top);
+      best.push(1 / sum);
+    }
+  }
+  const { mean, err } = meanAndError(best);
+  return { mean, err };
+}

@@ -123,6 +123,13 @@ describe('rbm-flow study', () => {
     expect(entry(out, 'tstar.all.energy').err).toBeGreaterThan(0);
     expect(entry(out, 'thermometer.L10.accuracy').value).toBeGreaterThan(0);
     expect(entry(out, 'thermometer.ring8.accuracy').value).toBeGreaterThan(0);
+    // No classifier beats the exact posterior's Bayes limit on the same held-out sets (up to sampling error).
+    for (const tag of ['L10', 'L10.veiga', 'ring8']) {
+      const acc = entry(out, `thermometer.${tag}.accuracy`);
+      const bayes = entry(out, `thermometer.${tag.split('.')[0]}.bayes`);
+      expect(bayes.value).toBeGreaterThan(1 / 25);
+      expect(acc.value).toBeLessThan(bayes.value + 4 * Math.hypot(acc.err, bayes.err));
+    }
     // Veiga's own classifier is trained beside de Gier's (the untrained null is a Veiga model) and reads it.
     expect(entry(out, 'thermometer.L10.veiga.accuracy').method).toContain('MLP 100-512-256-64-25');
     expect(out.results.some((r) => r.name === 'thermometer.ring8.veiga.accuracy')).toBe(false);

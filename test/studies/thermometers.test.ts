@@ -9,7 +9,9 @@ import { generateDataset, type Dataset } from '../../src/ising/dataset.ts';
 import { mulberry32 } from '../../src/reference/prng.ts';
 import {
   THERMAL_LIMITS,
+  bayesClassifierAccuracy,
   configurationObservables,
+  exactLogPartition,
   energyTemperature,
   exactCurve,
   magnetizationTemperature,
@@ -69,6 +71,65 @@ function sampleRing(N: number, T: number, count: number, seed: number): Int8Arra
   }
   return out;
 }
+
+describe('the Bayes limit of a temperature classifier (CPU)', () => {
+  it('ln Z: Kaufman on the torus continues into the low-T form, and the ring matches enumeration', () => {
+    const torus: Lattice = { kind: 'square', L: 10 };
+    // Just above K = 3 the low-T form, just below Kaufman: they meet.
+    // (d lnZ/dK ≈ 2N = 200 there, so the 1e-9 step moves ln Z by 2e-7.)
+    expect(exactLogPartition(torus, 3 + 1e-9) - 200e-9).toBeCloseTo(kaufman(3, 10, 10).lnZ, 8);
+    // Ring: ln Σ_s e^{−K E(s)} over the 2^8 states, E = −Σ s_i s_{i+1}.
+    let Z = 0;
+    for (let st = 0; st < 256; st++) {
+      let bonds = 0;
+      for (let i = 0; i < 8; i++) bonds += ((st >> i) & 1 ? 1 : -1) * ((st >> ((i + 1) % 8)) & 1 ? 1 : -1);
+      Z += Math.exp(0.7 * bonds);
+    }
+    expect(exactLogPartition({ kind: 'ring', N: 8 }, 0.7)).toBeCloseTo(Math.log(Z), 10);
+    expect(() => exactLogPartition(torus, 0)).toThrow(/coupling K = 0 must be finite and > 0/);
+  });
+
+  it('on exact ring draws equals the enumerated Bayes accuracy within 4 errors', () => {
+    const N = 8;
+    const lattice: Lattice = { kind: 'ring', N };
+    const classT = [0, 0.5, 1, 1.5, 2, 3, 4];
+    // Exact: Σ_s max_c p(s | c) / C over all 2^N states (T = 0: ½ on each ordered state).
+    const perClass = classT.map((T) => {
+      if (T > 0) return enumerateRing(1 / T, N).p;
+      const p = new Float64Array(2 ** N);
+      p[0] = 0.5;
+      p[2 ** N - 1] = 0.5;
+      return p;
+    });
+    let exact = 0;
+    for (let s = 0; s < 2 ** N; s++) exact += Math.max(...perClass.map((p) => p[s] as number));
+    exact /= classT.length;
+    const count = 2000;
+    const sets = classT.map((T, c) => {
+      if (T > 0) return sampleRing(N, T, count, 900 + c);
+      const out = new Int8Array(count * N);
+      for (let i = 0; i < count; i++) out.fill(i % 2 ? 1 : -1, i * N, (i + 1) * N);
+      return out;
+    });
+    const got = bayesClassifierAccuracy(lattice, sets, count, classT);
+    expect(got.err).toBeGreaterThan(0);
+    expect(Math.abs(got.mean - exact)).toBeLessThan(4 * got.err);
+    // Far-apart classes are easy, and nearly equal ones are not.
+    expect(exact).toBeGreaterThan(1 / classT.length);
+    expect(exact).toBeLessThan(1);
+  });
+
+  it('refuses mismatched sets and bad class temperatures', () => {
+    const lattice: Lattice = { kind: 'ring', N: 4 };
+    const one = new Int8Array(4).fill(1);
+    expect(() => bayesClassifierAccuracy(lattice, [one], 1, [0, 1])).toThrow(
+      /1 sets of configurations for 2 classes/,
+    );
+    expect(() => bayesClassifierAccuracy(lattice, [one], 1, [-1])).toThrow(
+      /class temperature -1 must be finite/,
+    );
+  });
+});
 
 describe('exact curves and their inversion (CPU)', () => {
   const square = exactCurve({ kind: 'square', L: 10 });
