@@ -88,6 +88,7 @@ export {
   type IsingConfig,
   type IsingAlgorithm,
   type IsingKernel,
+  type IsingTieList,
   type IsingInit,
 } from './ising/config.ts';
 export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';

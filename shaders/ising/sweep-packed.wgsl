@@ -23,12 +23,19 @@
 // The tie list of a half-sweep (see sweepPacked): entries per colour, and the words still tied.
 @group(0) @binding(5) var<storage, read_write> tieCounts: array<atomic<u32>, 2>;
 @group(0) @binding(6) var<storage, read_write> ties: array<vec2<u32>>;
+// A workgroup's tied words and where they start in the list.
+var<workgroup> groupTies: atomic<u32>;
+var<workgroup> groupBase: u32;
 
 override colour: u32 = 0u;
 override heatBath: bool = false;
 // Every replica has h = 0 (Metropolis then needs 5 threshold classes instead of 10).
 override zeroField: bool = false;
 override rngStream: u32 = 0u;
+// Tie-list entries reserved per workgroup (one atomic on the count per workgroup; for GPUs, where atomics on one
+// address serialise) or per tied word (no barriers; for CPU implementations, where a barrier switches between
+// emulated invocations and costs more than the atomics).
+override aggregateTies: bool = true;
 override refineStream: u32 = 0u;
 
 const ALWAYS: u32 = 0xffffffffu;
@@ -298,9 +305,9 @@ fn rngKey() -> vec4<u32> {
 /// firstReplica + r, sweep, rngStream), i = 0, 1, with wc = y · rowWords + m; the comparison runs over the
 /// thresholds' bit planes, MSB first. A lane still tied after 8 bits (probability 2^−8; about 1 word in 8
 /// has one) keeps its spin here: the word (k, tied lanes) goes on the tie list, and resolveTies draws the
-/// further planes. Keeping that rare path out of this kernel matters: SIMD hardware (GPU warps, SwiftShader's
-/// lanes) runs a branch when any of its invocations takes it, so an inline refinement block made nearly
-/// every group draw a third block.
+/// further planes (see aggregateTies for how entries are reserved). Keeping that rare
+/// path out of this kernel matters: SIMD hardware (GPU warps, SwiftShader's lanes) runs a branch when any of
+/// its invocations takes it, so an inline refinement block made nearly every group draw a third block.
 @compute @workgroup_size(workgroupSize)
 fn sweepPacked(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -312,36 +319,63 @@ fn sweepPacked(
     // The other colour's list was resolved by the dispatch before this one: empty it for its next half-sweep.
     atomicStore(&tieCounts[1u - colour], 0u);
   }
-  if (k >= params.replicas * params.ly * rowWords()) {
-    return;
+  if (aggregateTies) {
+    if (lid == 0u) {
+      atomicStore(&groupTies, 0u);
+    }
+    workgroupBarrier();
   }
-  let w = colourWord(k);
-  let replica = w.r + params.firstReplica;
-  let a = threefry4x32(vec4<u32>(2u * w.wc, replica, counters.sweep, rngStream), rngKey());
-  let b = threefry4x32(vec4<u32>(2u * w.wc + 1u, replica, counters.sweep, rngStream), rngKey());
-  let t = topPlanes(w.classes);
-  var cmp = Comparison(0u, 0xffffffffu);
-  cmp = compareBit(cmp, a.x, t.k0);
-  cmp = compareBit(cmp, a.y, t.k1);
-  cmp = compareBit(cmp, a.z, t.k2);
-  cmp = compareBit(cmp, a.w, t.k3);
-  cmp = compareBit(cmp, b.x, t.k4);
-  cmp = compareBit(cmp, b.y, t.k5);
-  cmp = compareBit(cmp, b.z, t.k6);
-  cmp = compareBit(cmp, b.w, t.k7);
-  // Lanes with t = ALWAYS compared against 0 above: they are decided here (and never refined).
-  let always = alwaysLanes(w.classes);
-  let tied = cmp.tied & w.valid & ~always;
-  let below = (cmp.below | always) & w.valid;
-  if (tied != 0u) {
-    ties[atomicAdd(&tieCounts[colour], 1u)] = vec2<u32>(k, tied);
+  // This invocation's tie-list entry (k, tied lanes; tied = 0: none) and its place among the workgroup's.
+  var entry = vec2<u32>(0u, 0u);
+  var slot = 0u;
+  if (k < params.replicas * params.ly * rowWords()) {
+    let w = colourWord(k);
+    let replica = w.r + params.firstReplica;
+    let a = threefry4x32(vec4<u32>(2u * w.wc, replica, counters.sweep, rngStream), rngKey());
+    let b = threefry4x32(vec4<u32>(2u * w.wc + 1u, replica, counters.sweep, rngStream), rngKey());
+    let t = topPlanes(w.classes);
+    var cmp = Comparison(0u, 0xffffffffu);
+    cmp = compareBit(cmp, a.x, t.k0);
+    cmp = compareBit(cmp, a.y, t.k1);
+    cmp = compareBit(cmp, a.z, t.k2);
+    cmp = compareBit(cmp, a.w, t.k3);
+    cmp = compareBit(cmp, b.x, t.k4);
+    cmp = compareBit(cmp, b.y, t.k5);
+    cmp = compareBit(cmp, b.z, t.k6);
+    cmp = compareBit(cmp, b.w, t.k7);
+    // Lanes with t = ALWAYS compared against 0 above: they are decided here (and never refined).
+    let always = alwaysLanes(w.classes);
+    let tied = cmp.tied & w.valid & ~always;
+    let below = (cmp.below | always) & w.valid;
+    if (tied != 0u) {
+      if (aggregateTies) {
+        entry = vec2<u32>(k, tied);
+        slot = atomicAdd(&groupTies, 1u);
+      } else {
+        ties[atomicAdd(&tieCounts[colour], 1u)] = vec2<u32>(k, tied);
+      }
+    }
+    if (heatBath) {
+      // Heat-bath: the new spin is up when below (tied lanes keep theirs until resolved).
+      colours[w.own] = below | (w.s & tied);
+    } else {
+      // Metropolis: a flip when below.
+      colours[w.own] = w.s ^ below;
+    }
   }
-  if (heatBath) {
-    // Heat-bath: the new spin is up when below (tied lanes keep theirs until resolved).
-    colours[w.own] = below | (w.s & tied);
-  } else {
-    // Metropolis: a flip when below.
-    colours[w.own] = w.s ^ below;
+  if (aggregateTies) {
+    // One atomic on the list's count per workgroup, not per tied word.
+    workgroupBarrier();
+    if (lid == 0u) {
+      let n = atomicLoad(&groupTies);
+      if (n > 0u) {
+        groupBase = atomicAdd(&tieCounts[colour], n);
+      }
+    }
+    workgroupBarrier();
+    if (entry.y != 0u) {
+      ties[groupBase + slot] = entry;
+    }
   }
 }
 

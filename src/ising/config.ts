@@ -8,6 +8,9 @@ export type IsingAlgorithm = 'metropolis' | 'heatbath' | 'sw';
 export type IsingKernel = 'simple' | 'packed';
 export type IsingInit = 'random' | 'up' | 'down';
 
+/** See IsingOptions.tieList. */
+export type IsingTieList = 'auto' | 'workgroup' | 'invocation';
+
 export interface IsingOptions {
   /** Lattice width (2D) or ring length (1D). */
   L: number;
@@ -30,6 +33,14 @@ export interface IsingOptions {
   h?: number | number[];
   algorithm?: IsingAlgorithm;
   kernel?: IsingKernel;
+  /**
+   * How the `packed` kernel reserves its tie-list entries (the rare words whose spins tie with their threshold's
+   * top byte): 'workgroup' (one atomic per workgroup, behind two barriers: for GPUs, where atomics on one address
+   * serialise), 'invocation' (one atomic per tied word, no barriers: for CPU implementations of WebGPU, where a
+   * barrier costs more), or 'auto' (default: 'invocation' on a software adapter, else 'workgroup'). The results
+   * are the same either way.
+   */
+  tieList?: IsingTieList;
   /** Seed of every random number (integer 0 … 2^64 − 1; default 1). */
   seed?: number | bigint;
   init?: IsingInit;
@@ -53,6 +64,7 @@ export interface IsingConfig {
   h: number[];
   algorithm: IsingAlgorithm;
   kernel: IsingKernel;
+  tieList: IsingTieList;
   seed: number | bigint;
   init: IsingInit;
   seriesCapacity: number;
@@ -146,6 +158,10 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   const dims = options.dims ?? 2;
   if (dims !== 1 && dims !== 2) throw new RangeError(`dims ${String(dims)} must be 1 or 2`);
   const kernel = options.kernel ?? 'simple';
+  const tieList = options.tieList ?? 'auto';
+  if (tieList !== 'auto' && tieList !== 'workgroup' && tieList !== 'invocation') {
+    throw new RangeError(`tieList '${String(tieList)}' must be 'auto', 'workgroup' or 'invocation'`);
+  }
   if (kernel !== 'simple' && kernel !== 'packed') {
     throw new RangeError(`kernel '${String(kernel)}' must be 'simple' or 'packed'`);
   }
@@ -264,6 +280,7 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     h,
     algorithm,
     kernel,
+    tieList,
     seed,
     init,
     seriesCapacity,

@@ -20,6 +20,7 @@ import {
 } from '../gpu/buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from '../gpu/kernel.ts';
 import { DeviceLostError, deviceLostError, throwIfLost, watchDeviceLoss, workDone } from '../gpu/lost.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
 import { SegmentedReduction } from '../gpu/reduce.ts';
 import type { GpuTimer } from '../gpu/timing.ts';
 import { structLayout, StructView, type StructLayout } from '../gpu/reflect.ts';
@@ -497,6 +498,8 @@ export class IsingEngine {
           zeroField: c.h.every((h) => h === 0),
           rngStream: streams.main,
           refineStream: streams.refine,
+          aggregateTies:
+            c.tieList === 'auto' ? !isSoftwareAdapter(this.device.adapterInfo) : c.tieList === 'workgroup',
         };
         items.push(
           dispatch('sweepPacked', wordsPerColour, `sweepPacked ${algorithm} colour ${colour}`, constants),

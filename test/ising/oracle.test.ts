@@ -55,6 +55,32 @@ const cases: [string, IsingOptions][] = [
     'packed heat-bath 128×128×4, tie list longer than its dispatch',
     { L: 128, replicas: 4, T: [2.269, 2.0, 3.0, 1.5], kernel: 'packed', algorithm: 'heatbath', seed: 25 },
   ],
+  // The same with entries reserved per workgroup (the GPU path; 'auto' picks per-word atomics on SwiftShader).
+  [
+    'packed heat-bath 128×128×4, tie list reserved per workgroup',
+    {
+      L: 128,
+      replicas: 4,
+      T: [2.269, 2.0, 3.0, 1.5],
+      kernel: 'packed',
+      algorithm: 'heatbath',
+      tieList: 'workgroup',
+      seed: 25,
+    },
+  ],
+  [
+    'packed metropolis 128×32, tie list reserved per workgroup',
+    {
+      L: 128,
+      Ly: 32,
+      replicas: 2,
+      T: [2.269, 3.5],
+      h: [0, -0.4],
+      kernel: 'packed',
+      tieList: 'workgroup',
+      seed: 20,
+    },
+  ],
 ];
 
 describe('Ising kernels vs CPU oracle', () => {

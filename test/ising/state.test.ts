@@ -275,6 +275,11 @@ describe('IsingEngine refuses bad input with a RangeError naming the value', () 
     ['negative seed', { L: 8, T: 2, seed: -1 }, /seed -1 must be a non-negative integer/],
     ['dims 3', { L: 8, T: 2, dims: 3 as 2 }, /dims 3 must be 1 or 2/],
     ['unknown kernel', { L: 8, T: 2, kernel: 'fast' as 'simple' }, /kernel 'fast'/],
+    [
+      'unknown tie list',
+      { L: 32, T: 2, kernel: 'packed', tieList: 'global' as 'auto' },
+      /tieList 'global' must be 'auto', 'workgroup' or 'invocation'/,
+    ],
     ['unknown algorithm', { L: 8, T: 2, algorithm: 'wolff' as 'metropolis' }, /algorithm 'wolff'/],
     [
       'more than 2^31 spins',
