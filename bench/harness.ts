@@ -1,5 +1,5 @@
 /** Shared benchmark plumbing: repeated timing with GPU timestamps when available, medians. */
-import { GpuTimer, submitStep, timeStep, type Encodable } from '../src/index.ts';
+import { GpuTimer, submitStep, timeStep, type Encodable, type IsingEngine } from '../src/index.ts';
 import { mulberry32 } from '../src/reference/prng.ts';
 
 export type TimingSource = 'timestamp-query' | 'wall-clock';
@@ -58,3 +58,31 @@ export function timeCpu(fn: () => void, repeats: number): Timing {
 
 /** A deterministic PRNG for benchmark inputs. */
 export const seededRandom = mulberry32;
+
+/** Spin updates per ns of `sweeps` unmeasured sweeps (median of `repeats`; GPU timestamps when available). */
+export async function isingThroughput(
+  engine: IsingEngine,
+  sweeps: number,
+  repeats: number,
+): Promise<{ flipsPerNs: number; timing: TimingSource }> {
+  const c = engine.config;
+  const perSubmit = Math.min(sweeps, 64);
+  // Up to 5 passes per sweep (SW: labels, bonds, root flips, flips, counter): every pass must be timed.
+  const timer = GpuTimer.create(engine.device, 5 * perSubmit + 16);
+  try {
+    await engine.run({ sweeps: Math.min(sweeps, 4), sweepsPerSubmit: perSubmit }); // warm-up
+    const samples: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      const r = await engine.run({ sweeps, sweepsPerSubmit: perSubmit, timer: timer ?? undefined });
+      samples.push(r.gpuMs ?? performance.now() - t0);
+    }
+    const ms = median(samples);
+    return {
+      flipsPerNs: (c.replicas * c.sites * sweeps) / (ms * 1e6),
+      timing: timer ? 'timestamp-query' : 'wall-clock',
+    };
+  } finally {
+    timer?.destroy();
+  }
+}

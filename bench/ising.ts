@@ -4,8 +4,8 @@
  * Metropolis (src/reference/ising.ts) measured in the same run.
  */
 import { cpuMetropolisSweeps } from '../src/reference/ising.ts';
-import { GpuTimer, IsingEngine, type IsingAlgorithm, type IsingKernel } from '../src/index.ts';
-import { median, type TimingSource } from './harness.ts';
+import { IsingEngine, type IsingAlgorithm, type IsingKernel } from '../src/index.ts';
+import { isingThroughput, type TimingSource } from './harness.ts';
 
 export interface IsingBenchResult {
   kernel: IsingKernel;
@@ -24,7 +24,7 @@ export interface IsingBenchReport {
 
 const T_C = 2.269185314213022;
 
-/** Times `sweeps` sweeps per configuration (median of `repeats`), after a warm-up. */
+/** Times at least `sweeps` sweeps per configuration (median of `repeats`), after a warm-up. */
 export async function benchIsing(
   device: GPUDevice,
   options: {
@@ -42,32 +42,21 @@ export async function benchIsing(
       if (kernel === 'packed' && L % 32 !== 0) continue;
       for (const algo of options.algos ?? (['metropolis', 'heatbath'] as const)) {
         const engine = new IsingEngine(device, { L, T: T_C, kernel, algorithm: algo, seed: 1 });
-        const perSubmit = Math.min(options.sweeps, 64);
-        const timer = GpuTimer.create(device, 3 * perSubmit + 16);
+        // At least 2^22 spin updates per timed run, as the CPU peer: a few sweeps of a small lattice time the
+        // submission's latency (milliseconds on a software adapter), not the kernel.
+        const sweeps = Math.max(options.sweeps, Math.ceil(2 ** 22 / (L * L)));
         try {
-          await engine.run({ sweeps: Math.min(options.sweeps, 8), sweepsPerSubmit: perSubmit }); // warm-up
-          const samples: number[] = [];
-          for (let i = 0; i < repeats; i++) {
-            const t0 = performance.now();
-            const r = await engine.run({
-              sweeps: options.sweeps,
-              sweepsPerSubmit: perSubmit,
-              timer: timer ?? undefined,
-            });
-            samples.push(r.gpuMs ?? performance.now() - t0);
-          }
-          const ms = median(samples);
+          const speed = await isingThroughput(engine, sweeps, repeats);
           results.push({
             kernel,
             algo,
             L,
-            sweeps: options.sweeps,
-            ms,
-            flipsPerNs: (L * L * options.sweeps) / (ms * 1e6),
-            timing: timer ? 'timestamp-query' : 'wall-clock',
+            sweeps,
+            ms: (L * L * sweeps) / (speed.flipsPerNs * 1e6),
+            flipsPerNs: speed.flipsPerNs,
+            timing: speed.timing,
           });
         } finally {
-          timer?.destroy();
           engine.destroy();
         }
       }

@@ -8,8 +8,8 @@
  * SW-equilibrated state) are concatenated and windowed by src/stats (Madras–Sokal error). The R − 1 joins
  * lower τ by about τ/n (n samples per replica), a few per cent for the lengths chosen here.
  */
-import { exact, GpuTimer, IsingEngine, stats, type IsingAlgorithm, type IsingKernel } from '../src/index.ts';
-import { median, type TimingSource } from './harness.ts';
+import { exact, IsingEngine, stats, type IsingAlgorithm, type IsingKernel } from '../src/index.ts';
+import { isingThroughput, type TimingSource } from './harness.ts';
 
 export interface SwBenchTau {
   /** τ_int(|m|) in sweeps, and its one-sigma error. */
@@ -57,34 +57,6 @@ export interface SwBenchOptions {
 }
 
 const T_C = 1 / exact.K_C;
-
-/** Spin updates per ns of `sweeps` unmeasured sweeps (median of `repeats`; GPU timestamps when available). */
-async function throughput(
-  engine: IsingEngine,
-  sweeps: number,
-  repeats: number,
-): Promise<{ flipsPerNs: number; timing: TimingSource }> {
-  const c = engine.config;
-  const perSubmit = Math.min(sweeps, 64);
-  // Up to 5 passes per sweep (SW: labels, bonds, root flips, flips, counter): every pass must be timed.
-  const timer = GpuTimer.create(engine.device, 5 * perSubmit + 16);
-  try {
-    await engine.run({ sweeps: Math.min(sweeps, 4), sweepsPerSubmit: perSubmit }); // warm-up
-    const samples: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      const r = await engine.run({ sweeps, sweepsPerSubmit: perSubmit, timer: timer ?? undefined });
-      samples.push(r.gpuMs ?? performance.now() - t0);
-    }
-    const ms = median(samples);
-    return {
-      flipsPerNs: (c.replicas * c.sites * sweeps) / (ms * 1e6),
-      timing: timer ? 'timestamp-query' : 'wall-clock',
-    };
-  } finally {
-    timer?.destroy();
-  }
-}
 
 /** τ_int(|m|) in sweeps from `sweeps` sweeps per replica measured every `every`, replicas pooled. */
 async function measureTau(engine: IsingEngine, sweeps: number, every: number): Promise<SwBenchTau> {
@@ -169,7 +141,7 @@ export async function benchSw(device: GPUDevice, options: SwBenchOptions): Promi
         engine.setAlgorithm(algo);
         // At least ~2^22 spin updates per timed run: short runs on a shared CPU are mostly noise.
         const timed = Math.max(sweeps, Math.ceil(2 ** 22 / (replicas * sites)));
-        const speed = await throughput(engine, timed, repeats);
+        const speed = await isingThroughput(engine, timed, repeats);
         let tau: SwBenchTau | null = null;
         if (algo === 'sw' || L <= tauMaxL) {
           const n = Math.max(perReplica, Math.floor(spend / (replicas * sites)));

@@ -155,7 +155,11 @@ export function registerBench(program: Command): void {
       'comma-separated lattice sizes (default 256,512,1024; 256…4096 on hardware)',
       integerListArg('--L', 2, 65536),
     )
-    .option('--sweeps <n>', 'timed sweeps per configuration', parseCount('--sweeps', 100000))
+    .option(
+      '--sweeps <n>',
+      'least timed sweeps per configuration (more below 2^22 spin updates)',
+      parseCount('--sweeps', 100000),
+    )
     .option('--repeats <n>', 'timed repeats (median reported)', parseCount('--repeats', 1000), 3)
     .option('--json', 'print one JSON object')
     .action(async (options: { L?: number[]; sweeps?: number; repeats: number; json?: boolean }) => {
@@ -451,12 +455,7 @@ export function registerBench(program: Command): void {
     .option(
       '--only <list>',
       'comma-separated sections: ising, cupy, sw, heatbath, rbm, torch, reduce, random (default all)',
-      (v: string) =>
-        v
-          .split(',')
-          .map((m) =>
-            choiceArg('--only', BENCH_ALL_SECTIONS)(m.trim()),
-          ),
+      (v: string) => v.split(',').map((m) => choiceArg('--only', BENCH_ALL_SECTIONS)(m.trim())),
     )
     .option('--no-peers', 'skip the Python peers (cupy, torch)')
     .option('--python <cmd>', 'Python interpreter for the peers', 'python3')
