@@ -176,8 +176,9 @@ export interface RbmFlowOptions {
   /** The experiments to run, in this order. */
   experiments: FlowExperiment[];
   /**
-   * Convergence check of training: the 'all' and 'veigaAll' flows are also read (sampled steps) after this
-   * fraction of the epochs; the fixed point should not move.
+   * Convergence check of training: the flows of the models trained on all temperatures ('all', 'veigaAll',
+   * 'L32', 'L100') are also read (sampled steps) after this fraction of the epochs; the fixed point should not
+   * move.
    */
   checkFraction: number;
 }
@@ -434,7 +435,7 @@ export interface FlowModelInfo {
   updates: number;
   /** Reconstruction error and free-energy gap (held-out − training, per visible unit) by epoch checkpoints. */
   monitor: { epoch: number; reconstruction: number; freeEnergyGap: number }[];
-  /** The 'all' check: the sampled flow's fixed point after checkFraction of the epochs. */
+  /** The convergence check (CONVERGENCE_CHECKED): the sampled flow's fixed point after checkFraction of the epochs. */
   check: { epochs: number; energy: Estimate; absM: Estimate } | null;
   seconds: number;
 }
@@ -943,6 +944,13 @@ async function monitorModel(
   return { epoch, reconstruction: wrong / v.length, freeEnergyGap: gap };
 }
 
+/**
+ * The experiments whose training length is cut on a CPU adapter and so carries the convergence check (the
+ * flow's fixed point at `checkFraction` of the epochs against the end): trained on all temperatures, on each
+ * lattice.
+ */
+const CONVERGENCE_CHECKED: ReadonlySet<FlowExperiment> = new Set(['all', 'veigaAll', 'L32', 'L100']);
+
 /** The seed of experiment `name`'s model (the same in the CLI, the lab and any subset of experiments). */
 export function flowModelSeed(o: Pick<RbmFlowOptions, 'seed'>, name: FlowExperiment): number {
   return o.seed + 1000 + 37 * FLOW_EXPERIMENTS.indexOf(name);
@@ -951,7 +959,7 @@ export function flowModelSeed(o: Pick<RbmFlowOptions, 'seed'>, name: FlowExperim
 /**
  * The RBM of experiment `name` on `kit`'s lattice, trained on the experiment's temperatures of the training set
  * (or set up as its null model: untrained with `redraw` to call before every flow step, or `models`' veigaAll
- * weights permuted). Monitors reconstruction error and the free-energy gap; for 'all' and 'veigaAll' also reads
+ * weights permuted). Monitors reconstruction error and the free-energy gap; for CONVERGENCE_CHECKED also reads
  * the flow's fixed point at `checkFraction` of the epochs. The caller destroys `rbm`.
  */
 export async function trainFlowModel(
@@ -1039,10 +1047,9 @@ export async function trainFlowModel(
       const monTrain = pick(rows, n);
       const monTest = pick(heldRows, held.n);
       const epochs = settings.epochs;
-      const checkAt =
-        plan.name === 'all' || plan.name === 'veigaAll'
-          ? Math.max(1, Math.round(epochs * o.checkFraction))
-          : 0;
+      const checkAt = CONVERGENCE_CHECKED.has(plan.name)
+        ? Math.max(1, Math.round(epochs * o.checkFraction))
+        : 0;
       const marks = new Set<number>([epochs, checkAt]);
       for (let q = 1; q <= 10; q++) marks.add(Math.max(1, Math.round((q * epochs) / 10)));
       info.monitor.push(await monitorModel(rbm, monitor, monTrain, monTest, m, 0));
