@@ -482,6 +482,8 @@ export function linePlot(options: LinePlotOptions): FigureSpec {
   if (options.rule) {
     layer.push({
       name: 'rule',
+      // One row per panel: a rule reading the panel's data draws one (identical) rule per data row.
+      transform: [{ aggregate: [{ op: 'count', as: 'rows' }], groupby: ['panel'] }],
       mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
       encoding: {
         y: { datum: options.rule.value, type: 'quantitative' },

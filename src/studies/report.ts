@@ -424,6 +424,26 @@ export function reportMarkdown(
 const text = new TextEncoder();
 
 /**
+ * JSON indented by two spaces, except that an object or array holding no object or array is written on one
+ * line: a figure's data rows are then one line each instead of six (a fan of flows: 390 KB → 150 KB).
+ */
+export function formatJson(value: unknown, indent = ''): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries: [string | null, unknown][] = Array.isArray(value)
+    ? value.map((v) => [null, v])
+    : Object.entries(value).filter(([, v]) => v !== undefined);
+  const open = Array.isArray(value) ? '[' : '{';
+  const close = Array.isArray(value) ? ']' : '}';
+  if (entries.length === 0) return `${open}${close}`;
+  if (entries.every(([, v]) => v === null || typeof v !== 'object')) return JSON.stringify(value);
+  const inner = `${indent}  `;
+  const lines = entries.map(
+    ([k, v]) => `${inner}${k === null ? '' : `${JSON.stringify(k)}: `}${formatJson(v, inner)}`,
+  );
+  return `${open}\n${lines.join(',\n')}\n${indent}${close}`;
+}
+
+/**
  * Every file of the report directory (works in the browser: the lab zips or downloads them). Figures are
  * rendered to SVG here; names are checked for collisions.
  */
@@ -437,7 +457,7 @@ export async function reportFiles(output: StudyOutput, meta: ReportMeta): Promis
     checkJson(`figure '${f.name}' spec`, f.spec);
     files.push(
       { name: `figures/${f.name}.svg`, bytes: text.encode(await renderFigure(f)) },
-      { name: `figures/${f.name}.json`, bytes: text.encode(`${JSON.stringify(f.spec, null, 2)}\n`) },
+      { name: `figures/${f.name}.json`, bytes: text.encode(`${formatJson(f.spec)}\n`) },
     );
   }
   output.arrays.forEach((a, i) => files.push({ name: json.arrays[i]!, bytes: encodeNpy(a.npy) }));

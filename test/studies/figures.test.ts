@@ -5,7 +5,7 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { inflateSync } from 'node:zlib';
-import { errorBarPlot, heatmap, imageGrid, renderFigure } from '../../src/studies/figures.ts';
+import { errorBarPlot, heatmap, imageGrid, linePlot, renderFigure } from '../../src/studies/figures.ts';
 import { adler32, base64, crc32, encodePng } from '../../src/studies/png.ts';
 
 function parseSvg(svg: string): Document {
@@ -207,6 +207,43 @@ describe('imageGrid', () => {
       }),
     ).toThrow(/labels must differ/);
     expect(() => imageGrid({ name: 'x', title: 't', panels: [] })).toThrow(/no panels/);
+  });
+});
+
+describe('linePlot', () => {
+  const panels = ['MLP', 'energy', '|m|'];
+  const points = panels.flatMap((panel) =>
+    [0.5, 2, 4].flatMap((T) =>
+      Array.from({ length: 40 }, (_, x) => ({
+        x,
+        y: T + (2.27 - T) * (1 - 0.9 ** x),
+        series: `T = ${T}`,
+        panel,
+      })),
+    ),
+  );
+
+  it('draws one line per series in each panel and one rule per panel, all at one height', async () => {
+    const doc = parseSvg(
+      await renderFigure(
+        linePlot({ name: 'fan', title: 'Fan', points, rule: { value: 2.27, label: 'T_c' } }),
+      ),
+    );
+    // A line mark with a series field is one group per series and panel, holding its path.
+    const lines = markGroups(doc, 'lines');
+    expect(lines).toHaveLength(9);
+    for (const g of lines) expect(items(g)).toHaveLength(1);
+    // Not one rule per data row (360 here): the rule layer reads one aggregated row per panel.
+    const rules = markGroups(doc, 'rule');
+    expect(rules).toHaveLength(3);
+    for (const g of rules) expect(items(g)).toHaveLength(1);
+    const heights = rules.map((g) => translateY(items(g)[0]!));
+    expect(new Set(heights).size).toBe(1);
+  });
+
+  it('leaves the rule out when not asked for', async () => {
+    const doc = parseSvg(await renderFigure(linePlot({ name: 'fan', title: 'Fan', points })));
+    expect(markGroups(doc, 'rule')).toHaveLength(0);
   });
 });
 

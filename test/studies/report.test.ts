@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '../../src/io/npy.ts';
 import {
   checkResults,
+  formatJson,
   formatValueErr,
   formatZ,
   gitCommit,
@@ -177,6 +178,32 @@ describe('formatValueErr', () => {
     expect(formatValueErr(2, 0)).toBe('2 ± 0');
     expect(formatZ(-0.03)).toBe('0.0');
     expect(formatZ(-1.26)).toBe('-1.3');
+  });
+});
+
+describe('formatJson', () => {
+  it('reads back as JSON.stringify does, with containers of plain values on one line', () => {
+    const value = {
+      title: 'fan',
+      empty: {},
+      none: [],
+      data: {
+        values: [
+          { x: 0, y: 0.1 + 0.2, series: 'a "quoted" name' },
+          { x: 1, y: -1e-300, series: null },
+        ],
+      },
+      layer: [{ mark: { type: 'rule', strokeDash: [6, 4] }, skipped: undefined }, 3, 'text', [[1], []]],
+    };
+    const text = formatJson(value);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+    const lines = text.split('\n');
+    expect(lines).toContain('      {"x":0,"y":0.30000000000000004,"series":"a \\"quoted\\" name"},');
+    expect(lines).toContain('        "strokeDash": [6,4]');
+    expect(lines).toContain('  "empty": {},');
+    expect(text).not.toContain('skipped');
+    expect(formatJson([1, 'a'])).toBe('[1,"a"]');
+    expect(formatJson(null)).toBe('null');
   });
 });
 
