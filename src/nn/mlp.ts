@@ -394,6 +394,18 @@ export class MlpEngine {
     if (this.training) this.configureTraining({ ...this.training.options });
   }
 
+  /**
+   * Replaces the training rows in place: the same number of rows, each keeping its label, and the training
+   * keeps its optimiser state and its place in the epoch (setData would restart both). For data augmentation,
+   * e.g. a fresh random symmetry of every configuration before each epoch.
+   */
+  replaceData(x: Float32Array): void {
+    this.checkAlive();
+    if (!this.data) throw new Error('no training data to replace: call setData first');
+    this.checkRows(x, null, this.samples);
+    uploadBuffer(this.device, this.data, x);
+  }
+
   /** The product dispatch for C[rows × cols] = A·B with the given strides and epilogue. */
   private product(
     label: string,

@@ -11,6 +11,7 @@
 import { philox4x32, unitFloat } from '../gpu/philox.ts';
 import { seedKey } from '../gpu/rng.ts';
 import { generateDataset, type Dataset } from '../ising/dataset.ts';
+import type { Lattice } from './thermometers.ts';
 
 /** The configurations of one temperature in one set: ±1, `count × sites` row-major. */
 export interface FlowDataSet {
@@ -253,6 +254,59 @@ export function permuted(values: ArrayLike<number>, seed: number): Float32Array 
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(uniform(key, i, 0, 5) * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * Every configuration under a random symmetry of the zero-field Ising model on its periodic lattice: a
+ * translation, one of the square's 8 rotations and reflections (the ring's reflection), and a global spin flip,
+ * drawn per row from (seed, epoch, row). Energy and |m| are unchanged and the Boltzmann weight is invariant, so
+ * each row is a sample of its temperature as good as the original: a thermometer trained on a fresh draw every
+ * epoch sees new configurations instead of memorising the few it has. Rows of ±1 as floats.
+ */
+export function randomSymmetries(
+  lattice: Lattice,
+  spins: Int8Array,
+  n: number,
+  seed: number,
+  epoch: number,
+): Float32Array {
+  const sites = lattice.kind === 'square' ? lattice.L * lattice.L : lattice.N;
+  if (!Number.isInteger(n) || n < 0 || spins.length !== n * sites) {
+    throw new RangeError(`randomSymmetries: ${spins.length} spins are not n ${n} rows of ${sites} sites`);
+  }
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffffffff) {
+    throw new RangeError(`randomSymmetries: epoch ${epoch} must be an integer in 0 … 2^32 − 1`);
+  }
+  const key = seedKey(seed);
+  const out = new Float32Array(n * sites);
+  for (let r = 0; r < n; r++) {
+    // Moduli of 32-bit words: a bias below 2^-24 for any lattice that fits in memory.
+    const w = philox4x32([r >>> 0, epoch >>> 0, 6, 0x52464c57], key);
+    const sign = (w[2]! >>> 3) & 1 ? -1 : 1;
+    const from = r * sites;
+    if (lattice.kind === 'ring') {
+      const N = lattice.N;
+      const shift = w[0]! % N;
+      const reflect = (w[2]! & 1) === 1;
+      for (let i = 0; i < N; i++) {
+        out[from + (((reflect ? N - 1 - i : i) + shift) % N)] = sign * spins[from + i]!;
+      }
+    } else {
+      const L = lattice.L;
+      const dx = w[0]! % L;
+      const dy = w[1]! % L;
+      const g = w[2]! & 7;
+      for (let y = 0; y < L; y++) {
+        for (let x = 0; x < L; x++) {
+          let u = g & 1 ? L - 1 - x : x;
+          let v = g & 2 ? L - 1 - y : y;
+          if (g & 4) [u, v] = [v, u];
+          out[from + ((v + dy) % L) * L + ((u + dx) % L)] = sign * spins[from + y * L + x]!;
+        }
+      }
+    }
   }
   return out;
 }

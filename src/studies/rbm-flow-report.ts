@@ -316,6 +316,7 @@ function markdown(o: RbmFlowOptions, state: FlowState, results: ResultEntry[], c
     lines.push(
       `- ${t.lattice.kind === 'ring' ? `ring of ${t.lattice.N}` : `${t.lattice.L}×${t.lattice.L}`}: ${t.kind === 'veiga' ? "Veiga & Vicente's MLP (it reads the Veiga experiments)" : 'MLP'} ${t.sizes.join('-')}, held-out accuracy ` +
         `${(100 * t.accuracy).toFixed(1)} % (within one grid step ${(100 * t.accuracyWithinOne).toFixed(1)} %), loss ${t.loss.toFixed(3)}` +
+        (t.augmented ? ', trained on a fresh random symmetry of each configuration every epoch' : '') +
         (t.bayes
           ? ` (no classifier can do better than ${formatValueErr(100 * t.bayes.value, 100 * t.bayes.err)} % on these sets: the exact posterior's Bayes limit)`
           : '') +

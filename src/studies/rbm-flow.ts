@@ -36,6 +36,7 @@ import {
   infiniteTemperatureStates,
   permuted,
   ringData,
+  randomSymmetries,
   squareLatticeData,
   type FlowData,
 } from './rbm-flow-data.ts';
@@ -79,6 +80,12 @@ export interface FlowMlpSettings {
   epochs: number;
   batch: number;
   lr: number;
+  /**
+   * Each epoch trains on a fresh random symmetry of every configuration (translation, rotation or reflection,
+   * global flip: randomSymmetries), not on the same rows again. Not in the sources; without it the 32×32
+   * thermometer memorises its training set (train accuracy 68 %, held-out 10 %, held-out loss above a guess).
+   */
+  augment: boolean;
 }
 
 /** The experiments (report rows). */
@@ -208,9 +215,9 @@ const base: RbmFlowOptions = {
   // Veiga & Vicente §3: {0,1} units, no biases, N_h = N_v, CD-1, SGD lr 0.01, batch 100, 8000 epochs.
   veiga: { hiddenRatio: 1, epochs: 8000, batch: 100, lr: 0.01 },
   // de Gier: 100-64-25, tanh, softmax; optimiser not given for the Ising MLP (Adam for MNIST): Adam here.
-  mlp: { hidden: [64], activation: 'tanh', epochs: 30, batch: 100, lr: 3e-3 },
+  mlp: { hidden: [64], activation: 'tanh', epochs: 30, batch: 100, lr: 3e-3, augment: true },
   // Veiga & Vicente: 100-512-256-64-25 with softmax; activation and optimiser not given: ReLU and Adam here.
-  veigaMlp: { hidden: [512, 256, 64], activation: 'relu', epochs: 30, batch: 100, lr: 1e-3 },
+  veigaMlp: { hidden: [512, 256, 64], activation: 'relu', epochs: 30, batch: 100, lr: 1e-3, augment: true },
   untrained: { mean: -0.001, sd: 0.0015 },
   ring: { N: 8, samplesPerSet: 1600, hiddenRatio: 0.5, epochs: 100, mlpHidden: [40] },
   large: { L: 32, samplesPerSet: 1000, epochs: 50, mlpEpochs: 40, scanStep: 0.1, scanSamples: 1000 },
@@ -461,6 +468,8 @@ export interface ThermometerInfo {
   accuracyWithinOne: number;
   loss: number;
   confusion: number[][];
+  /** Trained on a fresh random symmetry of its training set every epoch (FlowMlpSettings.augment). */
+  augmented?: boolean;
   /** Held-out equilibrium data read back by the energy thermometer: per temperature T_E − T in errors. */
   energyCheck: { T: number; TE: number; err: number }[];
   /**
@@ -553,14 +562,20 @@ async function trainThermometer(
   const sizes = [kit.sites, ...hidden, classes.length];
   const mlp = new MlpEngine(context.device, { sizes, activation: settings.activation, seed });
   try {
-    mlp.setData(toFloat(train.spins, 'ising'), train.labels, train.n);
+    // Augmented: epoch e trains on randomSymmetries(…, e) of the training set, with one optimiser throughout.
+    const rows = (e: number) =>
+      settings.augment
+        ? randomSymmetries(kit.lattice, train.spins, train.n, seed + 1, e)
+        : toFloat(train.spins, 'ising');
+    mlp.setData(rows(0), train.labels, train.n);
     mlp.configureTraining({ batch: settings.batch, lr: settings.lr, optimizer: 'adam' });
     const stage = `thermometer ${latticeName(kit.lattice)}${kind ? ` (${kind})` : ''}`;
-    const r = await mlp.trainEpochs(epochs, {
-      signal: context.signal,
-      onEpoch: (e) => context.progress(stage, e, epochs),
-    });
-    if (r.aborted) throw new StudyStopped('interrupted');
+    for (let e = 0; e < epochs; e++) {
+      if (settings.augment && e > 0) mlp.replaceData(rows(e));
+      const r = await mlp.trainEpochs(1, { signal: context.signal });
+      if (r.aborted) throw new StudyStopped('interrupted');
+      context.progress(stage, e + 1, epochs);
+    }
     const ev = await mlp.evaluate(toFloat(test.spins, 'ising'), test.labels, test.n);
     const K = classes.length;
     const confusion: number[][] = [];
@@ -603,6 +618,7 @@ async function trainThermometer(
       ...(kind ? { kind } : {}),
       ...(bayes ? { bayes: { value: bayes.mean, err: bayes.err } } : {}),
       sizes,
+      ...(settings.augment ? { augmented: true } : {}),
       accuracy: ev.accuracy,
       accuracyWithinOne: within / test.n,
       loss: ev.loss,

@@ -208,6 +208,55 @@ describe('MLP engine on the GPU vs the float64 oracle', () => {
     });
   });
 
+  it('replaceData between epochs keeps the optimiser state: epoch 1 on x, epoch 2 on x′ follow the oracle', async () => {
+    const device = gpu().device;
+    const sizes = [6, 9, 4];
+    const p = randomParameters(sizes, 14);
+    const n = 24;
+    const { x, y } = randomRows(n, 6, 4, 15);
+    const x2 = randomRows(n, 6, 4, 16).x;
+    const model = cloneModel({ sizes, activation: 'tanh', ...p });
+    const state = mlpOptimizerState(sizes);
+    const o = { ...base, optimizer: 'adam', lr: 0.02, l2: 0 } as const;
+    const key = seedKey(78);
+    [x, x2].forEach((rows, epoch) => {
+      const order = shufflePermutation(n, { key, epoch, stream: streamWord(RngPurpose.mlp, 0) });
+      mlpTrainEpoch(model, rows, y, order, 8, state, o);
+    });
+    await checked(device, async () => {
+      const mlp = new MlpEngine(device, { sizes, activation: 'tanh', parameters: p, seed: 78 });
+      try {
+        expect(() => mlp.replaceData(x)).toThrow(/call setData first/);
+        mlp.setData(x, y, n);
+        mlp.configureTraining({ batch: 8, ...o });
+        await mlp.trainEpochs(1);
+        expect(() => mlp.replaceData(x.subarray(6))).toThrow(/x has 138 values; n 24 × inputs 6 = 144/);
+        const bad = Float32Array.from(x2);
+        bad[7] = NaN;
+        expect(() => mlp.replaceData(bad)).toThrow(/x\[7\] \(row 1, input 1\) = NaN is not finite/);
+        mlp.replaceData(x2);
+        await mlp.trainEpochs(1);
+        expect(mlp.updateCount).toBe(6);
+        const got = await mlp.getParameters();
+        expectParametersMatch(got, model, p, 2);
+        // setData would have restarted Adam's moments and the epoch: a different result.
+        const restarted = new MlpEngine(device, { sizes, activation: 'tanh', parameters: p, seed: 78 });
+        try {
+          restarted.setData(x, y, n);
+          restarted.configureTraining({ batch: 8, ...o });
+          await restarted.trainEpochs(1);
+          restarted.setData(x2, y, n);
+          await restarted.trainEpochs(1);
+          expect(relativeError((await restarted.getParameters()).W[0]!, got.W[0]!)).toBeGreaterThan(1e-3);
+        } finally {
+          restarted.destroy();
+        }
+      } finally {
+        mlp.destroy();
+      }
+    });
+  });
+
   it('learns three Gaussian blobs to ≥ 0.95 held-out accuracy, deterministically in the seed', async () => {
     const device = gpu().device;
     const train = blobs(600, 21);

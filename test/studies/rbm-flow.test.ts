@@ -11,6 +11,7 @@ import {
   gaussianWeights,
   halfUpStates,
   permuted,
+  randomSymmetries,
   ringData,
 } from '../../src/studies/rbm-flow-data.ts';
 import { RBM_FLOW_PRESETS, rbmFlowStudy, type RbmFlowOptions } from '../../src/studies/rbm-flow.ts';
@@ -76,6 +77,81 @@ describe('rbm-flow data helpers', () => {
     expect(Array.from(gaussianWeights(4, 5, 2, 0, 1))).not.toEqual(
       Array.from(gaussianWeights(4, 5, 1, 0, 1)),
     );
+  });
+
+  /** The orbit of a configuration under the generators (BFS): every image the symmetry group can make. */
+  function orbit(start: number[], moves: ((c: number[]) => number[])[]): Set<string> {
+    const seen = new Set([start.join(',')]);
+    const queue = [start];
+    while (queue.length > 0) {
+      const c = queue.pop()!;
+      for (const move of moves) {
+        const d = move(c);
+        const k = d.join(',');
+        if (!seen.has(k)) {
+          seen.add(k);
+          queue.push(d);
+        }
+      }
+    }
+    return seen;
+  }
+
+  it('random symmetries: every row is an image of itself under the lattice group, all images drawn, seeded', () => {
+    const L = 4;
+    const at = (c: number[], x: number, y: number) => c[(((y % L) + L) % L) * L + (((x % L) + L) % L)]!;
+    const square = (f: (x: number, y: number) => [number, number]) => (c: number[]) =>
+      Array.from({ length: L * L }, (_, i) => at(c, ...f(i % L, Math.floor(i / L))));
+    const moves = [
+      square((x, y) => [x - 1, y]), // translate
+      square((x, y) => [y, L - 1 - x]), // rotate by 90°
+      square((x, y) => [L - 1 - x, y]), // reflect
+      (c: number[]) => c.map((s) => -s), // flip every spin
+    ];
+    // An asymmetric configuration: its orbit has 16 translations × 8 × 2 = 256 images.
+    const c = [1, 1, 1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1, -1, -1, -1];
+    const images = orbit(c, moves);
+    expect(images.size).toBe(256);
+    const n = 4096;
+    const rows = Int8Array.from({ length: n * L * L }, (_, i) => c[i % (L * L)]!);
+    const out = randomSymmetries({ kind: 'square', L }, rows, n, 9, 0);
+    const counts = new Map<string, number>();
+    for (let r = 0; r < n; r++) {
+      const k = Array.from(out.subarray(r * L * L, (r + 1) * L * L)).join(',');
+      expect(images.has(k), `row ${r}: ${k}`).toBe(true);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(256);
+    // Uniform over the group: χ² of the 256 counts (mean 16) within its 5σ band.
+    const chi2 = [...counts.values()].reduce((a, k) => a + (k - 16) ** 2 / 16, 0);
+    expect(Math.abs(chi2 - 255)).toBeLessThan(5 * Math.sqrt(2 * 255));
+    // Seeded: the same (seed, epoch) gives the same rows, another epoch others.
+    expect(Array.from(randomSymmetries({ kind: 'square', L }, rows, n, 9, 0))).toEqual(Array.from(out));
+    expect(Array.from(randomSymmetries({ kind: 'square', L }, rows, n, 9, 1))).not.toEqual(Array.from(out));
+
+    const N = 8;
+    const ringMoves = [
+      (r: number[]) => r.map((_, i) => r[(i + N - 1) % N]!),
+      (r: number[]) => r.map((_, i) => r[N - 1 - i]!),
+      (r: number[]) => r.map((s) => -s),
+    ];
+    const ring = [1, 1, -1, 1, -1, -1, -1, -1];
+    const ringImages = orbit(ring, ringMoves);
+    expect(ringImages.size).toBe(32);
+    const ringRows = Int8Array.from({ length: 1000 * N }, (_, i) => ring[i % N]!);
+    const ringOut = randomSymmetries({ kind: 'ring', N }, ringRows, 1000, 9, 3);
+    const seen = new Set<string>();
+    for (let r = 0; r < 1000; r++) {
+      const k = Array.from(ringOut.subarray(r * N, (r + 1) * N)).join(',');
+      expect(ringImages.has(k), `ring row ${r}: ${k}`).toBe(true);
+      seen.add(k);
+    }
+    expect(seen.size).toBe(32);
+
+    expect(() => randomSymmetries({ kind: 'square', L }, rows.subarray(1), n, 9, 0)).toThrow(
+      /65535 spins are not n 4096 rows of 16 sites/,
+    );
+    expect(() => randomSymmetries({ kind: 'ring', N }, ringRows, 1000, 9, -1)).toThrow(/epoch -1 must be/);
   });
 
   it('temperature grids: increasing, > 0 except a leading 0 (the ordered states)', () => {
