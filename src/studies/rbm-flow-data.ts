@@ -282,7 +282,7 @@ export function randomSymmetries(
   const key = seedKey(seed);
   const out = new Float32Array(n * sites);
   for (let r = 0; r < n; r++) {
-    // Moduli of 32-bit words: a bias below 2^-24 for any lattice that fits in memory.
+    // Moduli of 32-bit words: each choice's probability is off by at most L / 2^32 (2^-22 at L = 1024).
     const w = philox4x32([r >>> 0, epoch >>> 0, 6, 0x52464c57], key);
     const sign = (w[2]! >>> 3) & 1 ? -1 : 1;
     const from = r * sites;
