@@ -89,6 +89,7 @@ export {
   type IsingAlgorithm,
   type IsingKernel,
   type IsingTieList,
+  type IsingTuning,
   type IsingInit,
 } from './ising/config.ts';
 export { replicaTable, replicaTables, type ReplicaCouplings } from './ising/tables.ts';

@@ -37,6 +37,10 @@ override rngStream: u32 = 0u;
 // emulated invocations and costs more than the atomics).
 override aggregateTies: bool = true;
 override refineStream: u32 = 0u;
+// Every class's lanes are added to the threshold planes, without the branches that skip the classes whose lanes
+// need no bits. For CPU implementations (SwiftShader), which run both sides of a branch whose condition they
+// cannot prove uniform; a GPU skips the classes, which are the same for all its lanes (one replica's table).
+override branchFreePlanes: bool = false;
 
 const ALWAYS: u32 = 0xffffffffu;
 
@@ -127,19 +131,20 @@ struct Classes {
   t0: u32, t1: u32, t2: u32, t3: u32, t4: u32, t5: u32, t6: u32, t7: u32, t8: u32, t9: u32,
 }
 
-/// All-ones when bit `b` of t is set.
-fn bitMask(t: u32, b: u32) -> u32 {
-  return 0u - ((t >> b) & 1u);
+/// All-ones when t has the bit `bit` set. A compare, not a shift: SwiftShader emulates vector shifts lane by lane.
+fn bitMask(t: u32, bit: u32) -> u32 {
+  return select(0u, ALWAYS, (t & bit) != 0u);
 }
 
 /// Bit plane `b` of the lanes' thresholds: bit b of each lane's t (for the rare refinement). Classes 5 … 9
 /// exist only for Metropolis with a field.
 fn thresholdPlane(k: Classes, b: u32) -> u32 {
-  var plane = (k.m0 & bitMask(k.t0, b)) | (k.m1 & bitMask(k.t1, b)) | (k.m2 & bitMask(k.t2, b)) |
-    (k.m3 & bitMask(k.t3, b)) | (k.m4 & bitMask(k.t4, b));
+  let bit = 1u << b;
+  var plane = (k.m0 & bitMask(k.t0, bit)) | (k.m1 & bitMask(k.t1, bit)) | (k.m2 & bitMask(k.t2, bit)) |
+    (k.m3 & bitMask(k.t3, bit)) | (k.m4 & bitMask(k.t4, bit));
   if (!heatBath && !zeroField) {
-    plane |= (k.m5 & bitMask(k.t5, b)) | (k.m6 & bitMask(k.t6, b)) | (k.m7 & bitMask(k.t7, b)) |
-      (k.m8 & bitMask(k.t8, b)) | (k.m9 & bitMask(k.t9, b));
+    plane |= (k.m5 & bitMask(k.t5, bit)) | (k.m6 & bitMask(k.t6, bit)) | (k.m7 & bitMask(k.t7, bit)) |
+      (k.m8 & bitMask(k.t8, bit)) | (k.m9 & bitMask(k.t9, bit));
   }
   return plane;
 }
@@ -152,33 +157,34 @@ struct TopPlanes {
 /// Adds the lanes `m` of a class with threshold t to the top-byte planes.
 fn addClass(p: TopPlanes, m: u32, t: u32) -> TopPlanes {
   return TopPlanes(
-    p.k0 | (m & bitMask(t, 31u)), p.k1 | (m & bitMask(t, 30u)), p.k2 | (m & bitMask(t, 29u)),
-    p.k3 | (m & bitMask(t, 28u)), p.k4 | (m & bitMask(t, 27u)), p.k5 | (m & bitMask(t, 26u)),
-    p.k6 | (m & bitMask(t, 25u)), p.k7 | (m & bitMask(t, 24u)),
+    p.k0 | (m & bitMask(t, 1u << 31u)), p.k1 | (m & bitMask(t, 1u << 30u)), p.k2 | (m & bitMask(t, 1u << 29u)),
+    p.k3 | (m & bitMask(t, 1u << 28u)), p.k4 | (m & bitMask(t, 1u << 27u)), p.k5 | (m & bitMask(t, 1u << 26u)),
+    p.k6 | (m & bitMask(t, 1u << 25u)), p.k7 | (m & bitMask(t, 1u << 24u)),
   );
 }
 
 /// Whether a class's lanes need their threshold bits: not for t = 0 (no bits set) nor for ALWAYS (those
-/// lanes are decided apart, by alwaysLanes). Usually the same for all invocations (one replica's table), so
-/// the branches skip whole classes: with h = 0 and J > 0, Metropolis needs 2 of its 5.
-fn needsBits(t: u32) -> bool {
-  return t != 0u && t != ALWAYS;
+/// lanes are decided apart, by alwaysLanes, so adding them changes nothing). Usually the same for all
+/// invocations (one replica's table), so the branches skip whole classes: with h = 0 and J > 0, Metropolis
+/// needs 2 of its 5. With branchFreePlanes every class is added.
+fn addsClass(t: u32) -> bool {
+  return branchFreePlanes || (t != 0u && t != ALWAYS);
 }
 
-/// The top-byte planes of a word's thresholds; lanes with t = ALWAYS are left out (all 0).
+/// The top-byte planes of a word's thresholds (lanes with t = ALWAYS may be left out).
 fn topPlanes(k: Classes) -> TopPlanes {
   var p = TopPlanes(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
-  if (needsBits(k.t0)) { p = addClass(p, k.m0, k.t0); }
-  if (needsBits(k.t1)) { p = addClass(p, k.m1, k.t1); }
-  if (needsBits(k.t2)) { p = addClass(p, k.m2, k.t2); }
-  if (needsBits(k.t3)) { p = addClass(p, k.m3, k.t3); }
-  if (needsBits(k.t4)) { p = addClass(p, k.m4, k.t4); }
+  if (addsClass(k.t0)) { p = addClass(p, k.m0, k.t0); }
+  if (addsClass(k.t1)) { p = addClass(p, k.m1, k.t1); }
+  if (addsClass(k.t2)) { p = addClass(p, k.m2, k.t2); }
+  if (addsClass(k.t3)) { p = addClass(p, k.m3, k.t3); }
+  if (addsClass(k.t4)) { p = addClass(p, k.m4, k.t4); }
   if (!heatBath && !zeroField) {
-    if (needsBits(k.t5)) { p = addClass(p, k.m5, k.t5); }
-    if (needsBits(k.t6)) { p = addClass(p, k.m6, k.t6); }
-    if (needsBits(k.t7)) { p = addClass(p, k.m7, k.t7); }
-    if (needsBits(k.t8)) { p = addClass(p, k.m8, k.t8); }
-    if (needsBits(k.t9)) { p = addClass(p, k.m9, k.t9); }
+    if (addsClass(k.t5)) { p = addClass(p, k.m5, k.t5); }
+    if (addsClass(k.t6)) { p = addClass(p, k.m6, k.t6); }
+    if (addsClass(k.t7)) { p = addClass(p, k.m7, k.t7); }
+    if (addsClass(k.t8)) { p = addClass(p, k.m8, k.t8); }
+    if (addsClass(k.t9)) { p = addClass(p, k.m9, k.t9); }
   }
   return p;
 }

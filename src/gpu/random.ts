@@ -2,6 +2,7 @@
  * GPU random fills over Philox4x32-10 or Threefry-4×32-20 (shaders/common/random.wgsl), bit-exact with
  * src/gpu/philox.ts and src/gpu/threefry.ts.
  */
+import { isSoftwareAdapter } from './device.ts';
 import { checkStorageSize, createBuffer, createUniformBuffer, readBuffer } from './buffers.ts';
 import { Dispatch, Program, submitStep, type Encodable } from './kernel.ts';
 import { seedKey, streamWord } from './rng.ts';
@@ -65,7 +66,12 @@ export class RandomFill implements Encodable {
     const entry = kind === 'uniform' ? 'fillUniform' : 'fillRandomWords';
     this.dispatch = new Dispatch(device, {
       label: `random ${entry}`,
-      pipeline: program.pipeline(entry, { workgroupSize: WORKGROUP, useThreefry: generator === 'threefry' }),
+      pipeline: program.pipeline(entry, {
+        workgroupSize: WORKGROUP,
+        useThreefry: generator === 'threefry',
+        // Threefry's rotations without shifts on CPU implementations (see shaders/common/threefry.wgsl).
+        floatRotations: generator === 'threefry' && isSoftwareAdapter(device.adapterInfo),
+      }),
       bindGroups: [
         program.bindGroup(0, {
           params: this.uniforms,
@@ -90,21 +96,26 @@ export function evaluatePhiloxOnGpu(
   device: GPUDevice,
   cases: { counter: readonly number[]; key: readonly number[] }[],
 ): Promise<Uint32Array> {
-  return evaluateOnGpu(device, 'philox', cases);
+  return evaluateOnGpu(device, 'philox', cases, false);
 }
 
-/** Runs Threefry-4×32-20 on the GPU for explicit (counter, key) pairs, 4-word keys (known-answer tests). */
+/**
+ * Runs Threefry-4×32-20 on the GPU for explicit (counter, key) pairs, 4-word keys (known-answer tests), with its
+ * rotations as shifts or (`floatRotations`, the shape for CPU implementations) in float arithmetic.
+ */
 export function evaluateThreefryOnGpu(
   device: GPUDevice,
   cases: { counter: readonly number[]; key: readonly number[] }[],
+  options: { floatRotations?: boolean } = {},
 ): Promise<Uint32Array> {
-  return evaluateOnGpu(device, 'threefry', cases);
+  return evaluateOnGpu(device, 'threefry', cases, options.floatRotations ?? false);
 }
 
 async function evaluateOnGpu(
   device: GPUDevice,
   generator: 'philox' | 'threefry',
   cases: { counter: readonly number[]; key: readonly number[] }[],
+  floatRotations: boolean,
 ): Promise<Uint32Array> {
   const program = Program.get(device, randomEvaluateSource);
   const stride = program.structView('RandomCase').layout.size;
@@ -128,6 +139,7 @@ async function evaluateOnGpu(
       pipeline: program.pipeline('evaluateGenerator', {
         workgroupSize: WORKGROUP,
         useThreefry: generator === 'threefry',
+        floatRotations,
       }),
       bindGroups: [program.bindGroup(0, { cases: input, output })],
       workgroups: Math.ceil(cases.length / WORKGROUP),

@@ -10,6 +10,8 @@ export type IsingInit = 'random' | 'up' | 'down';
 
 /** See IsingOptions.tieList. */
 export type IsingTieList = 'auto' | 'workgroup' | 'invocation';
+/** See IsingOptions.tuning. */
+export type IsingTuning = 'auto' | 'gpu' | 'cpu';
 
 export interface IsingOptions {
   /** Lattice width (2D) or ring length (1D). */
@@ -37,10 +39,18 @@ export interface IsingOptions {
    * How the `packed` kernel reserves its tie-list entries (the rare words whose spins tie with their threshold's
    * top byte): 'workgroup' (one atomic per workgroup, behind two barriers: for GPUs, where atomics on one address
    * serialise), 'invocation' (one atomic per tied word, no barriers: for CPU implementations of WebGPU, where a
-   * barrier costs more), or 'auto' (default: 'invocation' on a software adapter, else 'workgroup'). The results
-   * are the same either way.
+   * barrier costs more), or 'auto' (default: 'invocation' where `tuning` resolves to 'cpu', else 'workgroup').
+   * The results are the same either way.
    */
   tieList?: IsingTieList;
+  /**
+   * What the `packed` kernel's code is shaped for: 'gpu' (shifts for Threefry's rotations; classes whose lanes
+   * need no random bits skipped by branches that are uniform on hardware), 'cpu' (for CPU implementations of
+   * WebGPU such as SwiftShader, which emulate every vector shift lane by lane below AVX2 and run both sides of a
+   * branch: rotations in multiplies and float arithmetic, every class added without branches), or 'auto'
+   * (default: 'cpu' on a software adapter, else 'gpu'). Spins and observables are bit for bit the same.
+   */
+  tuning?: IsingTuning;
   /** Seed of every random number (integer 0 … 2^64 − 1; default 1). */
   seed?: number | bigint;
   init?: IsingInit;
@@ -65,6 +75,7 @@ export interface IsingConfig {
   algorithm: IsingAlgorithm;
   kernel: IsingKernel;
   tieList: IsingTieList;
+  tuning: IsingTuning;
   seed: number | bigint;
   init: IsingInit;
   seriesCapacity: number;
@@ -161,6 +172,10 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
   const tieList = options.tieList ?? 'auto';
   if (tieList !== 'auto' && tieList !== 'workgroup' && tieList !== 'invocation') {
     throw new RangeError(`tieList '${String(tieList)}' must be 'auto', 'workgroup' or 'invocation'`);
+  }
+  const tuning = options.tuning ?? 'auto';
+  if (tuning !== 'auto' && tuning !== 'gpu' && tuning !== 'cpu') {
+    throw new RangeError(`tuning '${String(tuning)}' must be 'auto', 'gpu' or 'cpu'`);
   }
   if (kernel !== 'simple' && kernel !== 'packed') {
     throw new RangeError(`kernel '${String(kernel)}' must be 'simple' or 'packed'`);
@@ -281,6 +296,7 @@ export function resolveIsingConfig(options: IsingOptions, limits?: StorageLimits
     algorithm,
     kernel,
     tieList,
+    tuning,
     seed,
     init,
     seriesCapacity,

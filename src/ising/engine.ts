@@ -490,6 +490,7 @@ export class IsingEngine {
       // Ties are about 1 word in 8 (fewer at low T): an eighth of the words' invocations, each looping
       // over the list, so a list of any length is resolved.
       const wordsPerColour = (c.replicas * colourWords(c)) / 2;
+      const cpu = c.tuning === 'auto' ? isSoftwareAdapter(this.device.adapterInfo) : c.tuning === 'cpu';
       for (const colour of [0, 1]) {
         const streams = packedStreams(colour, heatBath);
         const constants = {
@@ -498,8 +499,9 @@ export class IsingEngine {
           zeroField: c.h.every((h) => h === 0),
           rngStream: streams.main,
           refineStream: streams.refine,
-          aggregateTies:
-            c.tieList === 'auto' ? !isSoftwareAdapter(this.device.adapterInfo) : c.tieList === 'workgroup',
+          aggregateTies: c.tieList === 'auto' ? !cpu : c.tieList === 'workgroup',
+          floatRotations: cpu,
+          branchFreePlanes: cpu,
         };
         items.push(
           dispatch('sweepPacked', wordsPerColour, `sweepPacked ${algorithm} colour ${colour}`, constants),

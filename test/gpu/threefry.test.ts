@@ -45,12 +45,13 @@ describe('threefry4x32 (TypeScript reference)', () => {
   });
 });
 
-describe('threefry4x32 on the GPU', () => {
+// Rotations as shifts (the GPU shape) and in float arithmetic (the shape for CPU implementations of WebGPU).
+describe.each([false, true])('threefry4x32 on the GPU, float rotations %s', (floatRotations) => {
   it('matches the Random123 known-answer vectors (20 rounds)', async () => {
     const { device } = gpu();
     const twenty = KAT.filter((v) => v.rounds === 20);
     await checked(device, async () => {
-      const out = await evaluateThreefryOnGpu(device, twenty);
+      const out = await evaluateThreefryOnGpu(device, twenty, { floatRotations });
       twenty.forEach((v, i) =>
         expect([...out.subarray(4 * i, 4 * i + 4)], `vector ${i}`).toEqual(v.expected),
       );
@@ -70,7 +71,7 @@ describe('threefry4x32 on the GPU', () => {
       };
     });
     await checked(device, async () => {
-      const out = await evaluateThreefryOnGpu(device, cases);
+      const out = await evaluateThreefryOnGpu(device, cases, { floatRotations });
       expect(out.length).toBe(4 * cases.length);
       const bad = cases.findIndex((c, i) => {
         const want = threefry4x32(c.counter, c.key);

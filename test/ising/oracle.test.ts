@@ -68,18 +68,33 @@ const cases: [string, IsingOptions][] = [
       seed: 25,
     },
   ],
+  // The code shaped for GPUs ('auto' picks the CPU shape on SwiftShader): shifts for Threefry's rotations,
+  // classes skipped by branches, and (by default with it) tie-list entries reserved per workgroup.
   [
-    'packed metropolis 128×32, tie list reserved per workgroup',
+    'packed metropolis 128×32, GPU-shaped code',
+    { L: 128, Ly: 32, replicas: 2, T: [2.269, 3.5], h: [0, -0.4], kernel: 'packed', tuning: 'gpu', seed: 20 },
+  ],
+  [
+    'packed metropolis 64×16, h = 0, J = ±1, GPU-shaped code',
+    { L: 64, Ly: 16, replicas: 2, T: [2.269, 1.5], J: [1, -1], kernel: 'packed', tuning: 'gpu', seed: 24 },
+  ],
+  [
+    'packed heat-bath 64×32, GPU-shaped code',
     {
-      L: 128,
+      L: 64,
       Ly: 32,
       replicas: 2,
-      T: [2.269, 3.5],
-      h: [0, -0.4],
+      T: [2.269, 1.5],
       kernel: 'packed',
-      tieList: 'workgroup',
-      seed: 20,
+      algorithm: 'heatbath',
+      tuning: 'gpu',
+      seed: 26,
     },
+  ],
+  // And the CPU shape named explicitly, whatever the adapter.
+  [
+    'packed metropolis 128×32, CPU-shaped code',
+    { L: 128, Ly: 32, replicas: 2, T: [2.269, 3.5], h: [0, -0.4], kernel: 'packed', tuning: 'cpu', seed: 21 },
   ],
 ];
 

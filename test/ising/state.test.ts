@@ -280,6 +280,11 @@ describe('IsingEngine refuses bad input with a RangeError naming the value', () 
       { L: 32, T: 2, kernel: 'packed', tieList: 'global' as 'auto' },
       /tieList 'global' must be 'auto', 'workgroup' or 'invocation'/,
     ],
+    [
+      'unknown tuning',
+      { L: 32, T: 2, kernel: 'packed', tuning: 'swiftshader' as 'auto' },
+      /tuning 'swiftshader' must be 'auto', 'gpu' or 'cpu'/,
+    ],
     ['unknown algorithm', { L: 8, T: 2, algorithm: 'wolff' as 'metropolis' }, /algorithm 'wolff'/],
     [
       'more than 2^31 spins',
