@@ -49,22 +49,25 @@ fn rowWords() -> u32 {
   return (params.lx + 63u) / 64u;
 }
 
-/// Bits 0, 2, 4, … of x gathered into bits 0 … 15.
-fn evenBits(v: u32) -> u32 {
-  var x = v & 0x55555555u;
-  x = (x | (x >> 1u)) & 0x33333333u;
-  x = (x | (x >> 2u)) & 0x0f0f0f0fu;
-  x = (x | (x >> 4u)) & 0x00ff00ffu;
-  return (x | (x >> 8u)) & 0x0000ffffu;
+/// Bits p, p + 2, …, p + 30 of v (p = 0 or 1) gathered, in order, into bits 16 … 31; bits 0 … 15 are 0. Every
+/// shift is left and by a constant, written as a multiply: one vector instruction on CPU implementations of WebGPU,
+/// which emulate shifts lane by lane (shaders/README.md), and turned back into a shift by GPU compilers.
+fn alternateBitsHigh(v: u32, p: u32) -> u32 {
+  // The wanted bits to the odd positions 1, 3, …, 31, then pairs, nibbles, bytes and halves moved up.
+  var x = (v * (2u - p)) & 0xaaaaaaaau;
+  x = (x | (x * 2u)) & 0xccccccccu;
+  x = (x | (x * 4u)) & 0xf0f0f0f0u;
+  x = (x | (x * 16u)) & 0xff00ff00u;
+  return (x | (x * 256u)) & 0xffff0000u;
 }
 
-/// Bits 0 … 15 of x spread to bits 0, 2, 4, … (the inverse of evenBits).
+/// Bits 0 … 15 of x spread to bits 0, 2, 4, … (the inverse of gathering alternate bits), by multiplies as above.
 fn spreadBits(v: u32) -> u32 {
   var x = v & 0x0000ffffu;
-  x = (x | (x << 8u)) & 0x00ff00ffu;
-  x = (x | (x << 4u)) & 0x0f0f0f0fu;
-  x = (x | (x << 2u)) & 0x33333333u;
-  return (x | (x << 1u)) & 0x55555555u;
+  x = (x | (x * 256u)) & 0x00ff00ffu;
+  x = (x | (x * 16u)) & 0x0f0f0f0fu;
+  x = (x | (x * 4u)) & 0x33333333u;
+  return (x | (x * 2u)) & 0x55555555u;
 }
 
 /// Row-major `spins` → colour-separated `colours`: one invocation per colour word (r, c, y, m), from the
@@ -89,9 +92,9 @@ fn packColours(
   let p = (c + y) & 1u;
   let rowMajorWords = params.lx / 32u;
   let row = r * params.words + y * rowMajorWords;
-  var packed = evenBits(spins[row + 2u * m] >> p);
+  var packed = alternateBitsHigh(spins[row + 2u * m], p) >> 16u;
   if (2u * m + 1u < rowMajorWords) {
-    packed |= evenBits(spins[row + 2u * m + 1u] >> p) << 16u;
+    packed |= alternateBitsHigh(spins[row + 2u * m + 1u], p);
   }
   colours[k] = packed;
 }
@@ -119,7 +122,8 @@ fn unpackColours(
   let black = (colours[at] >> shift) & 0xffffu;
   let white = (colours[at + perColour] >> shift) & 0xffffu;
   // Colour c sits at x parity (c + y) % 2.
-  spins[k] = (spreadBits(black) << (y & 1u)) | (spreadBits(white) << ((y + 1u) & 1u));
+  // Shifts by y % 2 or by 1 − y % 2, as multiplies.
+  spins[k] = (spreadBits(black) * (1u + (y & 1u))) | (spreadBits(white) * (2u - (y & 1u)));
 }
 
 /// A word's class masks and its replica's thresholds: lane b is in class i when bit b of m_i is set, and
